@@ -1,0 +1,63 @@
+// Lint config for the whole workspace. Module boundaries are the architecture's dependency
+// rules (see docs/architecture.md); tools/checks proves in CI that breaking them is reported.
+import nx from '@nx/eslint-plugin';
+import prettier from 'eslint-config-prettier';
+
+/** Who may import whom, by nx tag (set in each package.json under "nx": { "tags": [...] }). */
+const productionConstraints = [
+  { sourceTag: 'scope:public', onlyDependOnLibsWithTags: ['scope:public'] },
+  { sourceTag: 'scope:internal', onlyDependOnLibsWithTags: ['scope:public', 'scope:internal'] },
+  {
+    sourceTag: 'scope:app',
+    onlyDependOnLibsWithTags: ['scope:public', 'scope:internal', 'scope:testing'],
+  },
+  { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:public', 'scope:testing'] },
+  { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
+  // The gateway client shares no types with the gateway service: it may only use errors.
+  { sourceTag: 'lib:gateway-client', onlyDependOnLibsWithTags: ['lib:errors'] },
+];
+
+/** Test files may additionally use the test kit. */
+const testConstraints = productionConstraints.map((c) =>
+  c.onlyDependOnLibsWithTags.some((t) => t === '*' || t === 'scope:testing')
+    ? c
+    : { ...c, onlyDependOnLibsWithTags: [...c.onlyDependOnLibsWithTags, 'scope:testing'] },
+);
+
+const boundaries = (depConstraints) => ({
+  '@nx/enforce-module-boundaries': [
+    'error',
+    { enforceBuildableLibDependency: true, banTransitiveDependencies: false, allow: [], depConstraints },
+  ],
+});
+
+const testFiles = ['**/*.test.ts', '**/test/**/*.ts', '**/vitest.config.ts', '**/bench/**/*.ts'];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  prettier,
+  {
+    ignores: ['**/dist', '**/docs/api', '**/node_modules', '**/.nx', '**/coverage'],
+  },
+  {
+    files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
+    rules: {
+      ...boundaries(productionConstraints),
+      'no-console': 'error',
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
+    },
+  },
+  {
+    files: testFiles,
+    rules: { ...boundaries(testConstraints), 'no-console': 'off' },
+  },
+  {
+    // The test kit forwards service logs into the test output; apps and tools print for users.
+    files: ['libs/testkit/**/*.ts', 'apps/**/*.ts', 'tools/**/*.{ts,mjs,js}'],
+    rules: { 'no-console': 'off' },
+  },
+];

@@ -1,0 +1,13 @@
+export { startEtcd } from './etcd.js';
+export type { EtcdServer, StartEtcdOptions } from './etcd.js';
+export { startS3, createS3Client, randomBucketName } from './s3.js';
+export type { S3Server, S3Connection, StartS3Options } from './s3.js';
+export { createTestLogger, humanLine } from './logger.js';
+export type { TestLoggerOptions } from './logger.js';
+export { sharedEtcdEndpoint, freshBucket, uniquePrefix } from './shared.js';
+export type { SharedComponents } from './shared.js';
+export { getFreePort } from './ports.js';
+export { findBinary } from './find-binary.js';
+export { ManagedProcess } from './managed-process.js';
+export type { ManagedProcessOptions } from './managed-process.js';
+export { TestkitErrorCodes } from './codes.js';

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    silent: 'passed-only',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // The kit's own global setup, from source (other projects use '@agola-ts/testkit/global-setup').
+    globalSetup: ['./src/global-setup.ts'],
+  },
+});
