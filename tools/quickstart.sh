@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# `npm run quickstart`: install what is missing, build the libraries and run the demo of what
+# Agola-TS can do so far (later: `agola serve` with embedded etcd, posix storage, local executor).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source tools/lib/setup.sh
+
+install_system_packages
+[ -d node_modules/nx ] || install_npm_packages
+echo "==> building libraries"
+log=$(mktemp)
+if ! npx nx run-many -t build --outputStyle=static --parallel=2 >"$log" 2>&1; then
+  cat "$log"
+  echo "build failed"
+  exit 1
+fi
+rm -f "$log"
+echo "==> demo"
+exec node tools/quickstart/demo.mjs
