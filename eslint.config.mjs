@@ -27,7 +27,12 @@ const testConstraints = productionConstraints.map((c) =>
 const boundaries = (depConstraints) => ({
   '@nx/enforce-module-boundaries': [
     'error',
-    { enforceBuildableLibDependency: true, banTransitiveDependencies: false, allow: [], depConstraints },
+    {
+      enforceBuildableLibDependency: true,
+      banTransitiveDependencies: false,
+      allow: [],
+      depConstraints,
+    },
   ],
 });
 

@@ -23,7 +23,8 @@ export interface AgolaErrorOptions {
  * this package (two versions in one node_modules tree): classes match on brand, not identity.
  */
 function hasBrand(value: unknown, brand: symbol): boolean {
-  let proto: unknown = value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : null;
+  let proto: unknown =
+    value !== null && typeof value === 'object' ? Object.getPrototypeOf(value) : null;
   while (proto) {
     const ctor = (proto as { constructor?: { brand?: unknown } }).constructor;
     if (ctor && Object.prototype.hasOwnProperty.call(ctor, 'brand') && ctor.brand === brand) {
@@ -74,7 +75,8 @@ export class AgolaError extends Error {
 
   static override [Symbol.hasInstance](value: unknown): boolean {
     // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-    if (Function.prototype[Symbol.hasInstance].call(this as unknown as Function, value)) return true;
+    if (Function.prototype[Symbol.hasInstance].call(this as unknown as Function, value))
+      return true;
     return hasBrand(value, (this as unknown as { brand: symbol }).brand);
   }
 

@@ -1,5 +1,15 @@
 import { describe, expect, test, vi } from 'vitest';
-import { AgolaError, ApiError, as, causeChain, findCause, is, newError, notExist, wrap } from './index.js';
+import {
+  AgolaError,
+  ApiError,
+  as,
+  causeChain,
+  findCause,
+  is,
+  newError,
+  notExist,
+  wrap,
+} from './index.js';
 
 describe('chain walking', () => {
   test('is() finds a code at any depth, including third-party string codes', () => {

@@ -26,8 +26,7 @@ export interface FormatOptions {
 export function errorDetails(err: unknown, options: FormatOptions = {}): string[] {
   const lines: string[] = [];
   for (const element of causeChain(err)) {
-    const type =
-      element instanceof Error ? element.name || 'Error' : `thrown ${typeof element}`;
+    const type = element instanceof Error ? element.name || 'Error' : `thrown ${typeof element}`;
     const code = codeText(element);
     const frame = frameOf(element);
     const where = frame ? ` at ${frame.function} (${formatFrameLocation(frame, options.cwd)})` : '';

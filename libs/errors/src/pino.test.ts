@@ -12,7 +12,9 @@ function capture(detailed: boolean) {
     },
   });
   const log = pino(
-    { serializers: { err: detailed ? createErrorSerializer({ detailed: true }) : errorSerializer } },
+    {
+      serializers: { err: detailed ? createErrorSerializer({ detailed: true }) : errorSerializer },
+    },
     stream,
   );
   return { log, lines };
@@ -23,7 +25,10 @@ const flush = () => new Promise((r) => setImmediate(r));
 describe('pino error serializer', () => {
   test('compact: type, code and the chain text, no stack', async () => {
     const { log, lines } = capture(false);
-    log.error({ err: wrap(newError('disk full', { code: 'ERR_TEST_DISK' }), 'writing wal') }, 'failed');
+    log.error(
+      { err: wrap(newError('disk full', { code: 'ERR_TEST_DISK' }), 'writing wal') },
+      'failed',
+    );
     await flush();
     expect(lines[0]?.['err']).toEqual({
       type: 'AgolaError',

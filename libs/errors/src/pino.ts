@@ -40,7 +40,8 @@ export function createErrorSerializer(
       type: err instanceof Error ? err.name || 'Error' : typeof err,
       message: compactText(err),
     };
-    const code = err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
+    const code =
+      err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined;
     if (typeof code === 'string') out.code = code;
     if (options.detailed) out.details = errorDetails(err, { cwd: options.cwd });
     return out;

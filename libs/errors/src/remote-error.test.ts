@@ -13,7 +13,10 @@ import {
 
 describe('parseRemoteError', () => {
   test('a {code, message} body gives kind, code, message and status', () => {
-    const err = parseRemoteError(404, '{"code":"ERR_TEST_NO_USER","message":"user u1 does not exist"}')!;
+    const err = parseRemoteError(
+      404,
+      '{"code":"ERR_TEST_NO_USER","message":"user u1 does not exist"}',
+    )!;
     expect(err).toBeInstanceOf(RemoteError);
     expect(err.status).toBe(404);
     expect(err.kind).toBe('notexist');

@@ -121,7 +121,9 @@ describe('third-party errors', () => {
     expect(err.message).toBe('calling configstore: fetch failed: connect ECONNREFUSED 127.0.0.1:1');
     const details = errorDetails(err);
     expect(details[1]).toMatch(/^TypeError at .*: fetch failed$/);
-    expect(details[2]).toMatch(/^Error\[ECONNREFUSED\] at .*: connect ECONNREFUSED 127\.0\.0\.1:1$/);
+    expect(details[2]).toMatch(
+      /^Error\[ECONNREFUSED\] at .*: connect ECONNREFUSED 127\.0\.0\.1:1$/,
+    );
   });
 });
 

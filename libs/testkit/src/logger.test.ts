@@ -21,7 +21,9 @@ describe('createTestLogger', () => {
     expect(line).toContain('[svc-y#1] checkpoint failed err="writing wal: disk full"');
     const details = line!.split('\n').slice(1);
     expect(details).toHaveLength(2);
-    expect(details[0]).toMatch(/^ {4}AgolaError\[ERR_UNKNOWN\] at .* \(src\/logger\.test\.ts:\d+\): writing wal$/);
+    expect(details[0]).toMatch(
+      /^ {4}AgolaError\[ERR_UNKNOWN\] at .* \(src\/logger\.test\.ts:\d+\): writing wal$/,
+    );
     expect(details[1]).toMatch(/^ {4}Error at .*: disk full$/);
   });
 

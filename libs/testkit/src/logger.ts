@@ -38,7 +38,9 @@ export function createTestLogger(component: string, options: TestLoggerOptions =
   instances.set(component, n);
   const write = options.write ?? ((line: string) => console.log(line));
   const level =
-    options.level ?? (process.env['AGOLA_TEST_LOG_LEVEL'] as LevelWithSilent | undefined) ?? 'debug';
+    options.level ??
+    (process.env['AGOLA_TEST_LOG_LEVEL'] as LevelWithSilent | undefined) ??
+    'debug';
   return pino(
     {
       name: `${component}#${n}`,

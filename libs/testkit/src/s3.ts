@@ -104,7 +104,10 @@ export async function startS3(options: StartS3Options = {}): Promise<S3Server> {
     proc.start();
     const endpoint = `http://127.0.0.1:${port}`;
     try {
-      await proc.waitReady(async () => (await fetch(endpoint)).ok, options.readyTimeoutMs ?? 15_000);
+      await proc.waitReady(
+        async () => (await fetch(endpoint)).ok,
+        options.readyTimeoutMs ?? 15_000,
+      );
     } catch (err) {
       lastError = err;
       await proc.kill();

@@ -1,9 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import {
-  GetObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import { createS3Client, freshBucket, startS3 } from '../src/index.js';
 

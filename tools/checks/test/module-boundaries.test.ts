@@ -16,7 +16,11 @@ beforeAll(async () => {
   // compute (and cache) it first, and check the fixtures are in it.
   const graph = await createProjectGraphAsync({ exitOnError: false });
   expect(Object.keys(graph.nodes)).toEqual(
-    expect.arrayContaining(['fixture-public-lib', 'fixture-internal-lib', 'fixture-gateway-client']),
+    expect.arrayContaining([
+      'fixture-public-lib',
+      'fixture-internal-lib',
+      'fixture-gateway-client',
+    ]),
   );
   eslint = new ESLint({ cwd: root, ignore: false });
 });
