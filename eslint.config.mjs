@@ -66,7 +66,11 @@ export default [
   },
   {
     files: testFiles,
-    rules: { ...boundaries(testConstraints), 'no-console': 'off' },
+    rules: {
+      ...boundaries(testConstraints),
+      'no-console': 'off',
+      '@typescript-eslint/no-non-null-assertion': 'off',
+    },
   },
   {
     // The test kit forwards service logs into the test output; apps and tools print for users.

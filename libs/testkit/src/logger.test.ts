@@ -9,8 +9,8 @@ describe('createTestLogger', () => {
     const b = createTestLogger('svc-x', { write: (l) => lines.push(l) });
     a.info({ port: 4000 }, 'listening');
     b.warn('slow');
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO  \[svc-x#1\] listening port=4000$/);
-    expect(lines[1]).toMatch(/ WARN  \[svc-x#2\] slow$/);
+    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d\.\d{3} INFO {2}\[svc-x#1\] listening port=4000$/);
+    expect(lines[1]).toMatch(/ WARN {2}\[svc-x#2\] slow$/);
   });
 
   test('prints errors with their chain, one line per element', () => {
