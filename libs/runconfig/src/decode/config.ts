@@ -1,0 +1,126 @@
+import type { Config, Run, Task } from '../types.js';
+import type { PathSegment } from '../path.js';
+import { checkTaskGraph } from '../graph.js';
+import { decodeDepends } from './depends.js';
+import { decodeRegistriesAuth } from './registry-auth.js';
+import { decodeRuntime } from './runtime.js';
+import { decodeStep } from './steps.js';
+import { decodeEnvironment } from './value.js';
+import { decodeWhen } from './when.js';
+import type { Reader } from './reader.js';
+
+/** Longest run or task name. */
+export const MAX_NAME_LENGTH = 100;
+/** Default working directory of a task. */
+export const DEFAULT_WORKING_DIR = '~/project';
+/** Default shell of a task. */
+export const DEFAULT_SHELL = '/bin/sh -e';
+
+function decodeName(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+  seen: Set<string>,
+  what: 'run' | 'task',
+): string | undefined {
+  const name = r.string(raw, [...path, 'name']);
+  if (name === undefined || name === '') {
+    if (name === '' || raw === undefined || raw === null) r.fail([...path, 'name'], 'name is required');
+    return undefined;
+  }
+  if ([...name].length > MAX_NAME_LENGTH) {
+    r.fail([...path, 'name'], `name is longer than ${MAX_NAME_LENGTH} characters`);
+  }
+  if (seen.has(name)) r.fail([...path, 'name'], `duplicate ${what} name ${JSON.stringify(name)}`);
+  seen.add(name);
+  return name;
+}
+
+function decodeTask(r: Reader, raw: unknown, path: readonly PathSegment[], seen: Set<string>): Task | undefined {
+  const map = r.map(raw, path);
+  if (!map) {
+    if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
+    return undefined;
+  }
+  const name = decodeName(r, map['name'], path, seen, 'task');
+  const runtime = decodeRuntime(r, map['runtime'], [...path, 'runtime']);
+  const task: Task = {
+    name: name ?? '',
+    runtime: runtime ?? { type: 'pod', containers: [] },
+    environment: decodeEnvironment(r, map['environment'], [...path, 'environment']),
+    working_dir: r.string(map['working_dir'], [...path, 'working_dir']) || DEFAULT_WORKING_DIR,
+    shell: r.string(map['shell'], [...path, 'shell']) || DEFAULT_SHELL,
+    steps: [],
+    depends: decodeDepends(r, map['depends'], [...path, 'depends']),
+    ignore_failure: r.bool(map['ignore_failure'], [...path, 'ignore_failure']),
+    approval: r.bool(map['approval'], [...path, 'approval']),
+    docker_registries_auth: decodeRegistriesAuth(r, map['docker_registries_auth'], [
+      ...path,
+      'docker_registries_auth',
+    ]),
+  };
+  const user = r.string(map['user'], [...path, 'user']);
+  if (user) task.user = user;
+  const when = decodeWhen(r, map['when'], [...path, 'when']);
+  if (when) task.when = when;
+  (r.list(map['steps'], [...path, 'steps']) ?? []).forEach((s, i) => {
+    const step = decodeStep(r, s, [...path, 'steps', i]);
+    if (step) task.steps.push(step);
+  });
+  return name === undefined ? undefined : task;
+}
+
+function decodeRun(r: Reader, raw: unknown, path: readonly PathSegment[], seen: Set<string>): Run | undefined {
+  const map = r.map(raw, path);
+  if (!map) {
+    if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
+    return undefined;
+  }
+  const name = decodeName(r, map['name'], path, seen, 'run');
+  const run: Run = {
+    name: name ?? '',
+    tasks: [],
+    docker_registries_auth: decodeRegistriesAuth(r, map['docker_registries_auth'], [
+      ...path,
+      'docker_registries_auth',
+    ]),
+  };
+  const when = decodeWhen(r, map['when'], [...path, 'when']);
+  if (when) run.when = when;
+  const tasks = r.list(map['tasks'], [...path, 'tasks']) ?? [];
+  if (tasks.length === 0) r.fail([...path, 'tasks'], 'at least one task is required');
+  const taskNames = new Set<string>();
+  const taskPaths: PathSegment[][] = [];
+  tasks.forEach((t, i) => {
+    const task = decodeTask(r, t, [...path, 'tasks', i], taskNames);
+    if (task) {
+      run.tasks.push(task);
+      taskPaths.push([...path, 'tasks', i]);
+    }
+  });
+  checkTaskGraph(r, run.tasks, taskPaths);
+  return name === undefined ? undefined : run;
+}
+
+/**
+ * Decodes and validates a whole document (the JSON value of the file), applying every short
+ * form and default. Issues are collected in `r`; the returned config is complete only when
+ * there are none.
+ */
+export function decodeConfig(r: Reader, raw: unknown): Config {
+  const config: Config = { runs: [], docker_registries_auth: {} };
+  const map = r.map(raw, []);
+  if (!map) {
+    if (raw === null || raw === undefined) r.fail([], 'the config is empty');
+    return config;
+  }
+  config.docker_registries_auth = decodeRegistriesAuth(r, map['docker_registries_auth'], ['docker_registries_auth']);
+  const runs = r.list(map['runs'], ['runs']) ?? [];
+  if (runs.length === 0) r.fail(['runs'], 'at least one run is required');
+  const names = new Set<string>();
+  runs.forEach((run, i) => {
+    const decoded = decodeRun(r, run, ['runs', i], names);
+    if (decoded) config.runs.push(decoded);
+  });
+  return config;
+}

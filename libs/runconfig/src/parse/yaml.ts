@@ -1,0 +1,63 @@
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { newError } from '@agola-ts/errors';
+import { RunconfigErrorCodes } from '../codes.js';
+import type { Locator } from '../decode/reader.js';
+import type { PathSegment } from '../path.js';
+
+/** A parsed document: its plain JSON-like value and a way to find a path's position. */
+export interface ParsedDocument {
+  /** The document as plain values. */
+  value: unknown;
+  /** Line and column of the node at a path (or its nearest existing parent). */
+  locate: Locator;
+}
+
+/**
+ * Parses YAML (and JSON, which Agola reads the same way) into plain values. YAML 1.1 rules
+ * apply as in Agola's Go YAML library (`yes`/`on` are booleans, `<<` merge keys work), but
+ * timestamps stay strings, as they do when Agola converts YAML to JSON.
+ *
+ * @throws AgolaError `ERR_RUNCONFIG_PARSE` with the file, line and column of a syntax error.
+ */
+export function parseYamlDocument(text: string, file: string): ParsedDocument {
+  const lineCounter = new LineCounter();
+  let doc: Document;
+  let value: unknown;
+  try {
+    doc = parseDocument(text, {
+      version: '1.1',
+      merge: true,
+      uniqueKeys: false,
+      prettyErrors: false,
+      lineCounter,
+      customTags: (tags) => tags.filter((t) => t !== 'timestamp' && (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp')),
+    });
+    const first = doc.errors[0];
+    if (first) {
+      const pos = lineCounter.linePos(first.pos[0]);
+      const where = `:${pos.line}:${pos.col}`;
+      throw newError(`${file}${where}: ${firstLine(first.message)}`, { code: RunconfigErrorCodes.Parse });
+    }
+    value = doc.toJS({ maxAliasCount: 1000 });
+  } catch (err) {
+    if ((err as { code?: unknown }).code === RunconfigErrorCodes.Parse) throw err;
+    throw newError(`${file}: ${firstLine(err instanceof Error ? err.message : String(err))}`, {
+      code: RunconfigErrorCodes.Parse,
+    });
+  }
+  const locate: Locator = (path: readonly PathSegment[]) => {
+    for (let i = path.length; i >= 0; i--) {
+      const node = i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true);
+      if (isNode(node) && node.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return undefined;
+  };
+  return { value, locate };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0] ?? message;
+}
