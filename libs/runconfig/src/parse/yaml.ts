@@ -30,7 +30,7 @@ export function parseYamlDocument(text: string, file: string): ParsedDocument {
       uniqueKeys: false,
       prettyErrors: false,
       lineCounter,
-      customTags: (tags) => tags.filter((t) => t !== 'timestamp' && (typeof t === 'string' || t.tag !== 'tag:yaml.org,2002:timestamp')),
+      customTags: goYamlTags,
     });
     const first = doc.errors[0];
     if (first) {
@@ -57,6 +57,37 @@ export function parseYamlDocument(text: string, file: string): ParsedDocument {
   };
   return { value, locate };
 }
+
+const FLOAT = 'tag:yaml.org,2002:float';
+/** A plain float needs at least one digit, as Go's ParseFloat does: `.` alone stays a string. */
+const GO_FLOAT = /^[-+]?(?:[0-9][0-9_]*\.[0-9_]*|\.[0-9][0-9_]*)$/;
+
+/**
+ * Adjusts the YAML 1.1 schema to what Agola's Go reader resolves: no timestamps and no
+ * sexagesimal numbers (both stay strings), and no float made of a lone dot (`dest_dir: .`).
+ */
+function goYamlTags(tags: Tags): Tags {
+  const out: Tags = [];
+  for (const t of tags) {
+    if (typeof t === 'string') {
+      if (t !== 'timestamp') out.push(t);
+      continue;
+    }
+    if (t.tag === 'tag:yaml.org,2002:timestamp' || t.format === 'TIME') continue;
+    if (t.tag === FLOAT && !t.format && t.test?.source.includes('\\.[0-9_]*$')) {
+      out.push({ ...t, test: GO_FLOAT } as typeof t);
+      continue;
+    }
+    out.push(t);
+  }
+  return out;
+}
+
+type Tags = Exclude<Parameters<typeof parseDocument>[1], undefined>['customTags'] extends infer C
+  ? C extends (tags: infer T) => unknown
+    ? T
+    : never
+  : never;
 
 function firstLine(message: string): string {
   return message.split('\n')[0] ?? message;
