@@ -26,7 +26,8 @@ export interface CacheKeyOptions {
   now?: () => Date;
 }
 
-type Token = { kind: 'string'; value: string } | { kind: 'ident'; value: string } | { kind: 'pipe' };
+type Token =
+  { kind: 'string'; value: string } | { kind: 'ident'; value: string } | { kind: 'pipe' };
 
 const GO_ARCH: Record<string, string> = { x64: 'amd64', ia32: '386', arm: 'arm', arm64: 'arm64' };
 const GO_OS: Record<string, string> = { win32: 'windows' };
@@ -49,11 +50,15 @@ function tokenize(action: string, template: string): Token[] {
     } else if (c === '"') {
       let j = i + 1;
       while (j < action.length && action[j] !== '"') j += action[j] === '\\' ? 2 : 1;
-      if (j >= action.length) fail(`cache key template ${JSON.stringify(template)}: unterminated string`);
+      if (j >= action.length)
+        fail(`cache key template ${JSON.stringify(template)}: unterminated string`);
       try {
         tokens.push({ kind: 'string', value: JSON.parse(action.slice(i, j + 1)) as string });
       } catch (err) {
-        fail(`cache key template ${JSON.stringify(template)}: bad string ${action.slice(i, j + 1)}`, err);
+        fail(
+          `cache key template ${JSON.stringify(template)}: bad string ${action.slice(i, j + 1)}`,
+          err,
+        );
       }
       i = j + 1;
     } else if (c === '`') {
@@ -63,7 +68,8 @@ function tokenize(action: string, template: string): Token[] {
       i = j + 1;
     } else {
       const m = /^[A-Za-z_][A-Za-z0-9_]*/.exec(action.slice(i));
-      if (!m) fail(`cache key template ${JSON.stringify(template)}: unexpected ${JSON.stringify(c)}`);
+      if (!m)
+        fail(`cache key template ${JSON.stringify(template)}: unexpected ${JSON.stringify(c)}`);
       tokens.push({ kind: 'ident', value: m[0] });
       i += m[0].length;
     }
@@ -107,7 +113,8 @@ function parseTemplate(template: string): Part[] {
       if (token.kind === 'pipe') pipeline.push([]);
       else (pipeline[pipeline.length - 1] as Token[]).push(token);
     }
-    if (pipeline.some((cmd) => cmd.length === 0)) fail(`cache key template ${JSON.stringify(template)}: empty command`);
+    if (pipeline.some((cmd) => cmd.length === 0))
+      fail(`cache key template ${JSON.stringify(template)}: empty command`);
     parts.push({ pipeline });
   }
   return parts;
@@ -136,7 +143,10 @@ function pad(n: number, width: number): string {
  * await renderCacheKey('deps-{{ md5sum "go.sum" }}', { cwd: '/src' }); // 'deps-1b2c...'
  * ```
  */
-export async function renderCacheKey(template: string, options: CacheKeyOptions = {}): Promise<string> {
+export async function renderCacheKey(
+  template: string,
+  options: CacheKeyOptions = {},
+): Promise<string> {
   const parts = parseTemplate(template);
   const cwd = options.cwd ?? process.cwd();
   const read = options.readFile ?? defaultReadFile;
@@ -154,7 +164,10 @@ export async function renderCacheKey(template: string, options: CacheKeyOptions 
     if (data.byteLength > MAX_CACHE_KEY_SIZE) fail(`file ${JSON.stringify(file)} is too big`);
     return createHash(algorithm).update(data).digest('hex');
   };
-  const functions: Record<string, { arity: number; call: (args: string[]) => string | Promise<string> }> = {
+  const functions: Record<
+    string,
+    { arity: number; call: (args: string[]) => string | Promise<string> }
+  > = {
     md5sum: { arity: 1, call: ([f]) => digest('md5', f as string) },
     sha256sum: { arity: 1, call: ([f]) => digest('sha256', f as string) },
     env: { arity: 1, call: ([name]) => env[name as string] ?? '' },
@@ -174,27 +187,36 @@ export async function renderCacheKey(template: string, options: CacheKeyOptions 
       for (const command of part.pipeline) {
         const [head, ...rest] = command as [Token, ...Token[]];
         const args = rest.map((t) => {
-          if (t.kind !== 'string') fail(`cache key template ${JSON.stringify(template)}: arguments must be strings`);
+          if (t.kind !== 'string')
+            fail(`cache key template ${JSON.stringify(template)}: arguments must be strings`);
           return t.value;
         });
         if (piped !== undefined) args.push(piped);
         if (head.kind === 'string') {
-          if (args.length > 0) fail(`cache key template ${JSON.stringify(template)}: a string cannot take arguments`);
+          if (args.length > 0)
+            fail(`cache key template ${JSON.stringify(template)}: a string cannot take arguments`);
           piped = head.value;
           continue;
         }
-        if (head.kind !== 'ident') fail(`cache key template ${JSON.stringify(template)}: unexpected |`);
+        if (head.kind !== 'ident')
+          fail(`cache key template ${JSON.stringify(template)}: unexpected |`);
         const name = head.value;
         const fn = Object.hasOwn(functions, name) ? functions[name] : undefined;
-        if (!fn) fail(`cache key template ${JSON.stringify(template)}: function ${JSON.stringify(name)} not defined`);
+        if (!fn)
+          fail(
+            `cache key template ${JSON.stringify(template)}: function ${JSON.stringify(name)} not defined`,
+          );
         if (args.length !== fn.arity) {
-          fail(`cache key template ${JSON.stringify(template)}: ${name} takes ${fn.arity} argument(s), got ${args.length}`);
+          fail(
+            `cache key template ${JSON.stringify(template)}: ${name} takes ${fn.arity} argument(s), got ${args.length}`,
+          );
         }
         piped = await fn.call(args);
       }
       out += piped ?? '';
     }
-    if (Buffer.byteLength(out) > MAX_CACHE_KEY_SIZE) fail('rendered cache key is larger than 1 MiB');
+    if (Buffer.byteLength(out) > MAX_CACHE_KEY_SIZE)
+      fail('rendered cache key is larger than 1 MiB');
   }
   return out;
 }

@@ -6,7 +6,9 @@ import { dependIndex } from './decode/depends.js';
 /** Names of the direct parents of each task that exist in the run. */
 function parentsByName(tasks: readonly Task[]): Map<string, string[]> {
   const names = new Set(tasks.map((t) => t.name));
-  return new Map(tasks.map((t) => [t.name, t.depends.map((d) => d.task).filter((n) => names.has(n))]));
+  return new Map(
+    tasks.map((t) => [t.name, t.depends.map((d) => d.task).filter((n) => names.has(n))]),
+  );
 }
 
 /** Groups of tasks that depend on each other in a loop (strongly connected components), in document order. */
@@ -47,11 +49,16 @@ export function findCycles(tasks: readonly Task[]): string[][] {
     }
   };
   for (const t of tasks) if (!index.has(t.name)) visit(t.name);
-  return cycles.sort((a, b) => (order.get(a[0] as string) as number) - (order.get(b[0] as string) as number));
+  return cycles.sort(
+    (a, b) => (order.get(a[0] as string) as number) - (order.get(b[0] as string) as number),
+  );
 }
 
 /** Every ancestor of a task (its parents, their parents, ...). Assumes no cycles. */
-export function ancestorsOf(name: string, parents: ReadonlyMap<string, readonly string[]>): Set<string> {
+export function ancestorsOf(
+  name: string,
+  parents: ReadonlyMap<string, readonly string[]>,
+): Set<string> {
   const out = new Set<string>();
   const todo = [...(parents.get(name) ?? [])];
   while (todo.length > 0) {
@@ -68,12 +75,19 @@ export function ancestorsOf(name: string, parents: ReadonlyMap<string, readonly 
  * (each cycle is reported once, listing its tasks), and a task does not depend both on a
  * task and on one of that task's ancestors (Agola rejects this redundancy).
  */
-export function checkTaskGraph(r: Reader, tasks: readonly Task[], paths: readonly PathSegment[][]): void {
+export function checkTaskGraph(
+  r: Reader,
+  tasks: readonly Task[],
+  paths: readonly PathSegment[][],
+): void {
   const byName = new Map(tasks.map((t, i) => [t.name, i]));
   tasks.forEach((task, i) => {
     for (const d of task.depends) {
       if (!byName.has(d.task)) {
-        r.fail([...(paths[i] ?? []), 'depends', dependIndex.get(d) ?? 0], `task ${JSON.stringify(d.task)} does not exist`);
+        r.fail(
+          [...(paths[i] ?? []), 'depends', dependIndex.get(d) ?? 0],
+          `task ${JSON.stringify(d.task)} does not exist`,
+        );
       }
     }
   });

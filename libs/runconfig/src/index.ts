@@ -1,6 +1,11 @@
 export { RunconfigErrorCodes } from './codes.js';
 export type { RunconfigErrorCode } from './codes.js';
-export { ConfigValidationError, formatIssue, isConfigValidationError, configIssuesOf } from './errors.js';
+export {
+  ConfigValidationError,
+  formatIssue,
+  isConfigValidationError,
+  configIssuesOf,
+} from './errors.js';
 export type { ConfigIssue } from './errors.js';
 export { formatPath } from './path.js';
 export type { PathSegment } from './path.js';

@@ -14,7 +14,8 @@ const SUFFIXES: Record<string, number> = {
   E: 1e18,
 };
 
-const QUANTITY = /^([+]?[0-9]+(?:\.[0-9]*)?|[+]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
+const QUANTITY =
+  /^([+]?[0-9]+(?:\.[0-9]*)?|[+]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$/;
 
 /**
  * Parses a Kubernetes resource quantity (`512Mi`, `1Gi`, `1.5G`, `100`) into bytes, rounded

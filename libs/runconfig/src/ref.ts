@@ -19,7 +19,10 @@ export interface ConfigContext {
   commit_sha: string;
 }
 
-const PULL_REQUEST_REFS = [/^refs\/pull\/(\d+)\/(?:head|merge)$/, /^refs\/merge-requests\/(\d+)\/head$/];
+const PULL_REQUEST_REFS = [
+  /^refs\/pull\/(\d+)\/(?:head|merge)$/,
+  /^refs\/merge-requests\/(\d+)\/head$/,
+];
 
 /**
  * Builds the context of a git ref: `refs/heads/<b>` is a branch, `refs/tags/<t>` a tag,
@@ -33,8 +36,10 @@ const PULL_REQUEST_REFS = [/^refs\/pull\/(\d+)\/(?:head|merge)$/, /^refs\/merge-
  */
 export function contextOfRef(ref: string, commitSha = ''): ConfigContext | undefined {
   const base = { ref, branch: '', tag: '', pull_request_id: '', commit_sha: commitSha };
-  if (ref.startsWith('refs/heads/')) return { ...base, ref_type: 'branch', branch: ref.slice('refs/heads/'.length) };
-  if (ref.startsWith('refs/tags/')) return { ...base, ref_type: 'tag', tag: ref.slice('refs/tags/'.length) };
+  if (ref.startsWith('refs/heads/'))
+    return { ...base, ref_type: 'branch', branch: ref.slice('refs/heads/'.length) };
+  if (ref.startsWith('refs/tags/'))
+    return { ...base, ref_type: 'tag', tag: ref.slice('refs/tags/'.length) };
   for (const re of PULL_REQUEST_REFS) {
     const m = re.exec(ref);
     if (m?.[1]) return { ...base, ref_type: 'pull_request', pull_request_id: m[1] };

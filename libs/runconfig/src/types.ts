@@ -5,8 +5,7 @@
 
 /** A value that is either written in the file or taken from a project variable at run creation. */
 export type ConfigValue =
-  | { type: 'string'; value: string }
-  | { type: 'from_variable'; variable: string };
+  { type: 'string'; value: string } | { type: 'from_variable'; variable: string };
 
 /** The CPU architectures a task may ask for. */
 export type Arch = '386' | 'amd64' | 'arm' | 'arm64';

@@ -76,7 +76,9 @@ describe('valid configs', () => {
   test('the YAML, JSON and jsonnet forms of the documented example are the same config', async () => {
     const yml = parseConfigSync(read('valid', 'go-service.yml'));
     const json = parseConfigSync(read('valid', 'go-service.json'), { path: 'config.json' });
-    const jsonnet = await parseConfig(read('valid', 'go-service.jsonnet'), { path: 'config.jsonnet' });
+    const jsonnet = await parseConfig(read('valid', 'go-service.jsonnet'), {
+      path: 'config.jsonnet',
+    });
     expect(json).toEqual(yml);
     expect(jsonnet).toEqual(yml);
   });
@@ -100,7 +102,12 @@ describe('valid configs', () => {
           privileged: false,
           volumes: [],
         },
-        { image: 'redis:7', environment: {}, privileged: false, volumes: [{ path: '/data', tmpfs: { size: '512Mi' } }] },
+        {
+          image: 'redis:7',
+          environment: {},
+          privileged: false,
+          volumes: [{ path: '/data', tmpfs: { size: '512Mi' } }],
+        },
       ],
     });
     expect(build!.steps.map((s) => s.type)).toEqual([
@@ -110,7 +117,13 @@ describe('valid configs', () => {
       'save_cache',
       'save_to_workspace',
     ]);
-    expect(build!.steps[2]).toEqual({ type: 'run', name: 'make', command: 'make', environment: {}, tty: true });
+    expect(build!.steps[2]).toEqual({
+      type: 'run',
+      name: 'make',
+      command: 'make',
+      environment: {},
+      tty: true,
+    });
     expect(build!.steps[3]).toEqual({
       type: 'save_cache',
       key: 'deps-{{ md5sum "go.sum" }}',
@@ -118,7 +131,9 @@ describe('valid configs', () => {
     });
     expect(deploy!.depends).toEqual([{ task: 'build', conditions: [] }]);
     expect(deploy!.approval).toBe(true);
-    expect(deploy!.environment).toEqual({ TOKEN: { type: 'from_variable', variable: 'deploytoken' } });
+    expect(deploy!.environment).toEqual({
+      TOKEN: { type: 'from_variable', variable: 'deploytoken' },
+    });
   });
 
   test('anchors, merge keys, YAML 1.1 booleans and dates work as in Agola', () => {
@@ -171,17 +186,26 @@ describe('short forms parse like their long forms', () => {
 
 describe('parse failures other than validation', () => {
   test('a YAML syntax error names the file, line and column', () => {
-    expect(() => parseConfigSync('runs:\n  - name: x\n    tasks: [\n', { path: '.agola/config.yml' })).toThrow(
-      expect.objectContaining({ code: RunconfigErrorCodes.Parse, message: expect.stringMatching(/^\.agola\/config\.yml:4:1: /) }),
+    expect(() =>
+      parseConfigSync('runs:\n  - name: x\n    tasks: [\n', { path: '.agola/config.yml' }),
+    ).toThrow(
+      expect.objectContaining({
+        code: RunconfigErrorCodes.Parse,
+        message: expect.stringMatching(/^\.agola\/config\.yml:4:1: /),
+      }),
     );
   });
 
   test('a starlark config is refused with a message naming the file', async () => {
-    await expect(parseConfig('def main(ctx): pass', { path: '.agola/config.star' })).rejects.toMatchObject({
+    await expect(
+      parseConfig('def main(ctx): pass', { path: '.agola/config.star' }),
+    ).rejects.toMatchObject({
       code: RunconfigErrorCodes.StarlarkUnsupported,
       message: expect.stringContaining('.agola/config.star: starlark configs are not supported'),
     });
-    expect(() => parseConfigSync('', { path: 'x/config.star' })).toThrow(/x\/config\.star: starlark/);
+    expect(() => parseConfigSync('', { path: 'x/config.star' })).toThrow(
+      /x\/config\.star: starlark/,
+    );
   });
 
   test('an unknown extension is refused', () => {
@@ -196,8 +220,13 @@ describe('parse failures other than validation', () => {
     expect(Buffer.byteLength(under)).toBe(1024 * 1024);
     expect(parseConfigSync(under).runs).toHaveLength(1);
     expect(() => parseConfigSync(under + 'x')).toThrow(
-      expect.objectContaining({ code: RunconfigErrorCodes.TooLarge, message: expect.stringContaining('1048577 bytes') }),
+      expect.objectContaining({
+        code: RunconfigErrorCodes.TooLarge,
+        message: expect.stringContaining('1048577 bytes'),
+      }),
     );
-    expect(() => parseConfigSync(Buffer.from(under + '#'))).toThrow(expect.objectContaining({ code: RunconfigErrorCodes.TooLarge }));
+    expect(() => parseConfigSync(Buffer.from(under + '#'))).toThrow(
+      expect.objectContaining({ code: RunconfigErrorCodes.TooLarge }),
+    );
   });
 });

@@ -9,7 +9,8 @@ import {
   type JsonnetEvaluator,
 } from '../src/index.js';
 
-const read = (name: string): string => readFileSync(join(import.meta.dirname, 'fixtures', 'jsonnet', name), 'utf8');
+const read = (name: string): string =>
+  readFileSync(join(import.meta.dirname, 'fixtures', 'jsonnet', name), 'utf8');
 
 describe('jsonnet configs (Debian jsonnet executable)', () => {
   test('ctx carries the ref of a branch push', async () => {
@@ -44,7 +45,10 @@ describe('jsonnet configs (Debian jsonnet executable)', () => {
 
   test('a runtime error is reported with the file name and the message', async () => {
     await expect(
-      parseConfig(read('runtime-error.jsonnet'), { path: '.agola/config.jsonnet', context: contextOfRef('refs/heads/x')! }),
+      parseConfig(read('runtime-error.jsonnet'), {
+        path: '.agola/config.jsonnet',
+        context: contextOfRef('refs/heads/x')!,
+      }),
     ).rejects.toMatchObject({
       code: RunconfigErrorCodes.Jsonnet,
       message: expect.stringMatching(
@@ -54,14 +58,19 @@ describe('jsonnet configs (Debian jsonnet executable)', () => {
   });
 
   test('a syntax error is a jsonnet error', async () => {
-    await expect(parseConfig(read('syntax-error.jsonnet'), { path: 'c.jsonnet' })).rejects.toMatchObject({
+    await expect(
+      parseConfig(read('syntax-error.jsonnet'), { path: 'c.jsonnet' }),
+    ).rejects.toMatchObject({
       code: RunconfigErrorCodes.Jsonnet,
     });
   });
 
   test('the generated config is validated like any other', async () => {
     await expect(
-      parseConfig(read('invalid-config.jsonnet'), { path: 'c.jsonnet', context: contextOfRef('refs/heads/dev')! }),
+      parseConfig(read('invalid-config.jsonnet'), {
+        path: 'c.jsonnet',
+        context: contextOfRef('refs/heads/dev')!,
+      }),
     ).rejects.toMatchObject({
       code: RunconfigErrorCodes.Invalid,
       issues: [{ path: 'runs[0].tasks[0].runtime', message: 'runtime is required' }],
@@ -77,19 +86,29 @@ describe('jsonnet configs (Debian jsonnet executable)', () => {
 
   test('a missing interpreter is reported as unavailable', async () => {
     const evaluate = createJsonnetExecutableEvaluator({ executable: '/nonexistent/jsonnet' });
-    await expect(parseConfig('{}', { path: 'c.jsonnet', jsonnet: evaluate })).rejects.toMatchObject({
-      code: RunconfigErrorCodes.JsonnetUnavailable,
-    });
+    await expect(parseConfig('{}', { path: 'c.jsonnet', jsonnet: evaluate })).rejects.toMatchObject(
+      {
+        code: RunconfigErrorCodes.JsonnetUnavailable,
+      },
+    );
   });
 
   test('another evaluator can be plugged in and receives ctx', async () => {
     let seen: unknown;
     const evaluate: JsonnetEvaluator = async (_source, ctx) => {
       seen = ctx;
-      return JSON.stringify({ runs: [{ name: ctx.tag, tasks: [{ name: 't', runtime: { containers: [{ image: 'a' }] } }] }] });
+      return JSON.stringify({
+        runs: [
+          { name: ctx.tag, tasks: [{ name: 't', runtime: { containers: [{ image: 'a' }] } }] },
+        ],
+      });
     };
     const ctx = contextOfRef('refs/tags/v9', 'sha')!;
-    const config = await parseConfig('ignored', { path: 'c.jsonnet', context: ctx, jsonnet: evaluate });
+    const config = await parseConfig('ignored', {
+      path: 'c.jsonnet',
+      context: ctx,
+      jsonnet: evaluate,
+    });
     expect(seen).toEqual(ctx);
     expect(config.runs[0]!.name).toBe('v9');
   });

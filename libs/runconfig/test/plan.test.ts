@@ -35,7 +35,9 @@ function counter(): () => string {
 async function plan(name: string): Promise<PlanResult> {
   const input = JSON.parse(readFileSync(join(dir, `${name}.input.json`), 'utf8')) as PlanInput;
   const configFile =
-    input.config ?? readdirSync(dir).find((f) => f.startsWith(`${name}.`) && !f.endsWith('.json')) ?? '';
+    input.config ??
+    readdirSync(dir).find((f) => f.startsWith(`${name}.`) && !f.endsWith('.json')) ??
+    '';
   const context = contextOfRef(input.ref, input.commitSha);
   if (!context) throw new Error(`bad ref ${input.ref}`);
   return planRunsFromFile({
@@ -64,10 +66,12 @@ describe('planning golden outputs', () => {
   test.each(cases)('%s', async (name) => {
     const result = await plan(name);
     const goldenPath = join(dir, `${name}.golden.json`);
-    const text = `${JSON.stringify(result, null, 2)}\n`;
-    if (update) writeFileSync(goldenPath, text);
+    // Compared as data: the golden files are formatted by prettier with the rest of the repo.
+    if (update) writeFileSync(goldenPath, `${JSON.stringify(result, null, 2)}\n`);
     expect(existsSync(goldenPath), `missing ${goldenPath}: run with UPDATE_GOLDEN=1`).toBe(true);
-    expect(text).toBe(readFileSync(goldenPath, 'utf8'));
+    expect(JSON.parse(JSON.stringify(result))).toEqual(
+      JSON.parse(readFileSync(goldenPath, 'utf8')),
+    );
   });
 });
 
@@ -84,8 +88,13 @@ describe('planning behaviour', () => {
       ['publish', 2, false, true],
     ]);
     const [checkout, testTask, publish] = tasks;
-    expect(publish!.depends).toEqual({ 'task-02': { task_id: 'task-02', conditions: ['on_success', 'on_failure'] } });
-    expect(checkout!.runtime.containers[0]!.environment).toEqual({ NPM_TOKEN: 'npm-secret', MISSING: '' });
+    expect(publish!.depends).toEqual({
+      'task-02': { task_id: 'task-02', conditions: ['on_success', 'on_failure'] },
+    });
+    expect(checkout!.runtime.containers[0]!.environment).toEqual({
+      NPM_TOKEN: 'npm-secret',
+      MISSING: '',
+    });
     expect(checkout!.runtime.containers[0]!.volumes).toEqual([
       { path: '/tmp', tmpfs: { size: 1073741824 } },
       { path: '/scratch', tmpfs: { size: 0 } },
@@ -96,7 +105,12 @@ describe('planning behaviour', () => {
     );
     expect(testTask!.runtime.arch).toBe('arm64');
     expect(publish!.docker_registries_auth).toEqual({
-      'registry.example.com': { type: 'basic', username: 'run-user', password: 'run-password', auth: '' },
+      'registry.example.com': {
+        type: 'basic',
+        username: 'run-user',
+        password: 'run-password',
+        auth: '',
+      },
       'ghcr.io': { type: 'basic', username: 'task-user', password: 'task-password', auth: '' },
     });
     expect(checkout!.docker_registries_auth['ghcr.io']).toEqual({
@@ -121,7 +135,9 @@ describe('planning behaviour', () => {
     expect(publish!.skip).toBe(true);
     expect(publish!.environment).toEqual({ NPM_TOKEN: '' });
     expect(runs[0]!.static_environment['AGOLA_GIT_PORT']).toBe('2222');
-    expect(runs[0]!.static_environment['AGOLA_SSHHOSTKEY']).toBe('git.example.com ssh-ed25519 AAAA');
+    expect(runs[0]!.static_environment['AGOLA_SSHHOSTKEY']).toBe(
+      'git.example.com ssh-ed25519 AAAA',
+    );
     expect(runs[0]!.static_environment).not.toHaveProperty('AGOLA_SKIPSSHHOSTKEYCHECK');
   });
 
@@ -179,6 +195,7 @@ describe('planning behaviour', () => {
     const context = contextOfRef('refs/tags/v1', 'abc')!;
     const ids = Object.keys(planRuns({ config, context }).runs[0]!.tasks);
     expect(ids).toHaveLength(3);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 });

@@ -10,14 +10,17 @@ interface WhenCase {
   expected: boolean;
 }
 
-const cases = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'when.json'), 'utf8')) as WhenCase[];
+const cases = JSON.parse(
+  readFileSync(join(import.meta.dirname, 'fixtures', 'when.json'), 'utf8'),
+) as WhenCase[];
 
 /** Parses a `when` through a whole config, so the table also covers its parsing. */
 function whenOf(raw: unknown) {
   const task: Record<string, unknown> = { name: 't', runtime: { containers: [{ image: 'a' }] } };
   if (raw !== null) task['when'] = raw;
-  return parseConfigSync(JSON.stringify({ runs: [{ name: 'r', tasks: [task] }] }), { path: 'c.json' }).runs[0]!
-    .tasks[0]!.when;
+  return parseConfigSync(JSON.stringify({ runs: [{ name: 'r', tasks: [task] }] }), {
+    path: 'c.json',
+  }).runs[0]!.tasks[0]!.when;
 }
 
 describe('when table', () => {

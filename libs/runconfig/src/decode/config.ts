@@ -25,7 +25,8 @@ function decodeName(
 ): string | undefined {
   const name = r.string(raw, [...path, 'name']);
   if (name === undefined || name === '') {
-    if (name === '' || raw === undefined || raw === null) r.fail([...path, 'name'], 'name is required');
+    if (name === '' || raw === undefined || raw === null)
+      r.fail([...path, 'name'], 'name is required');
     return undefined;
   }
   if ([...name].length > MAX_NAME_LENGTH) {
@@ -36,7 +37,12 @@ function decodeName(
   return name;
 }
 
-function decodeTask(r: Reader, raw: unknown, path: readonly PathSegment[], seen: Set<string>): Task | undefined {
+function decodeTask(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+  seen: Set<string>,
+): Task | undefined {
   const map = r.map(raw, path);
   if (!map) {
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
@@ -70,7 +76,12 @@ function decodeTask(r: Reader, raw: unknown, path: readonly PathSegment[], seen:
   return name === undefined ? undefined : task;
 }
 
-function decodeRun(r: Reader, raw: unknown, path: readonly PathSegment[], seen: Set<string>): Run | undefined {
+function decodeRun(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+  seen: Set<string>,
+): Run | undefined {
   const map = r.map(raw, path);
   if (!map) {
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
@@ -114,7 +125,9 @@ export function decodeConfig(r: Reader, raw: unknown): Config {
     if (raw === null || raw === undefined) r.fail([], 'the config is empty');
     return config;
   }
-  config.docker_registries_auth = decodeRegistriesAuth(r, map['docker_registries_auth'], ['docker_registries_auth']);
+  config.docker_registries_auth = decodeRegistriesAuth(r, map['docker_registries_auth'], [
+    'docker_registries_auth',
+  ]);
   const runs = r.list(map['runs'], ['runs']) ?? [];
   if (runs.length === 0) r.fail(['runs'], 'at least one run is required');
   const names = new Set<string>();

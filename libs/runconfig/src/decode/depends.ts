@@ -11,7 +11,11 @@ function conditions(r: Reader, raw: unknown, path: readonly PathSegment[]): Depe
   const out: DependCondition[] = [];
   r.strings(raw, path).forEach((c, i) => {
     if ((CONDITIONS as readonly string[]).includes(c)) out.push(c as DependCondition);
-    else r.fail([...path, i], `unknown condition ${JSON.stringify(c)} (expected one of ${CONDITIONS.join(', ')})`);
+    else
+      r.fail(
+        [...path, i],
+        `unknown condition ${JSON.stringify(c)} (expected one of ${CONDITIONS.join(', ')})`,
+      );
   });
   return out;
 }
@@ -20,13 +24,20 @@ function conditions(r: Reader, raw: unknown, path: readonly PathSegment[]): Depe
  * Decodes one `depends` entry: `"task"`, `{task: [conditions]}` or
  * `{task: "name", conditions: [...]}`.
  */
-export function decodeDepend(r: Reader, raw: unknown, path: readonly PathSegment[]): Depend | undefined {
+export function decodeDepend(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): Depend | undefined {
   if (typeof raw === 'string') {
     if (raw === '') r.fail(path, 'task name is required');
     return raw === '' ? undefined : { task: raw, conditions: [] };
   }
   if (!isMap(raw)) {
-    r.fail(path, `expected a task name, {<task>: [conditions]} or {task, conditions}, got ${kindOf(raw)}`);
+    r.fail(
+      path,
+      `expected a task name, {<task>: [conditions]} or {task, conditions}, got ${kindOf(raw)}`,
+    );
     return undefined;
   }
   const entries = Object.entries(raw);

@@ -2,7 +2,9 @@ import type { ConfigIssue } from '../errors.js';
 import { formatPath, type PathSegment } from '../path.js';
 
 /** Finds the 1-based line and column of the node at a path, when the source is known. */
-export type Locator = (path: readonly PathSegment[]) => { line: number; column: number } | undefined;
+export type Locator = (
+  path: readonly PathSegment[],
+) => { line: number; column: number } | undefined;
 
 /** A plain map (object) of the document. */
 export type DocMap = Record<string, unknown>;
@@ -66,7 +68,8 @@ export class Reader {
     items.forEach((item, i) => {
       const s = this.string(item, [...path, i]);
       if (s !== undefined) out.push(s);
-      else if (item === null || item === undefined) this.fail([...path, i], 'expected a string, got null');
+      else if (item === null || item === undefined)
+        this.fail([...path, i], 'expected a string, got null');
     });
     return out;
   }
@@ -74,7 +77,9 @@ export class Reader {
 
 /** Whether a document value is a map. */
 export function isMap(value: unknown): value is DocMap {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+  return (
+    typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date)
+  );
 }
 
 /** A short name of a value's kind for messages (`a number`, `a list`). */

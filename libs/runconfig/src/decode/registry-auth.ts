@@ -21,7 +21,10 @@ export function decodeRegistriesAuth(
     }
     const type = r.string(entry['type'], [...p, 'type']) ?? 'basic';
     if (type !== 'basic' && type !== 'encodedauth') {
-      r.fail([...p, 'type'], `unknown auth type ${JSON.stringify(type)} (expected basic or encodedauth)`);
+      r.fail(
+        [...p, 'type'],
+        `unknown auth type ${JSON.stringify(type)} (expected basic or encodedauth)`,
+      );
       continue;
     }
     const auth: RegistryAuth = { type };

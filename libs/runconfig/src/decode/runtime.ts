@@ -23,13 +23,20 @@ function decodeVolume(r: Reader, raw: unknown, path: readonly PathSegment[]): Vo
   if (typeof sizeRaw === 'number') size = String(sizeRaw);
   else size = r.string(sizeRaw, [...path, 'tmpfs', 'size']);
   if (size !== undefined && parseQuantity(size) === undefined) {
-    r.fail([...path, 'tmpfs', 'size'], `invalid size ${JSON.stringify(size)} (expected a quantity such as 512Mi or 1Gi)`);
+    r.fail(
+      [...path, 'tmpfs', 'size'],
+      `invalid size ${JSON.stringify(size)} (expected a quantity such as 512Mi or 1Gi)`,
+    );
   }
   if (!volumePath) return undefined;
   return { path: volumePath, tmpfs: size === undefined ? {} : { size } };
 }
 
-function decodeContainer(r: Reader, raw: unknown, path: readonly PathSegment[]): Container | undefined {
+function decodeContainer(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): Container | undefined {
   const map = r.map(raw, path);
   if (!map) {
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
@@ -55,7 +62,11 @@ function decodeContainer(r: Reader, raw: unknown, path: readonly PathSegment[]):
 }
 
 /** Decodes a task runtime; the type defaults to `pod`. */
-export function decodeRuntime(r: Reader, raw: unknown, path: readonly PathSegment[]): Runtime | undefined {
+export function decodeRuntime(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): Runtime | undefined {
   if (raw === undefined || raw === null) {
     r.fail(path, 'runtime is required');
     return undefined;
@@ -63,15 +74,24 @@ export function decodeRuntime(r: Reader, raw: unknown, path: readonly PathSegmen
   const map = r.map(raw, path);
   if (!map) return undefined;
   const type = r.string(map['type'], [...path, 'type']) || 'pod';
-  if (type !== 'pod') r.fail([...path, 'type'], `unknown runtime type ${JSON.stringify(type)} (only pod is supported)`);
+  if (type !== 'pod')
+    r.fail(
+      [...path, 'type'],
+      `unknown runtime type ${JSON.stringify(type)} (only pod is supported)`,
+    );
   const runtime: Runtime = { type: 'pod', containers: [] };
   const arch = r.string(map['arch'], [...path, 'arch']);
   if (arch) {
     if ((ARCHS as readonly string[]).includes(arch)) runtime.arch = arch as Arch;
-    else r.fail([...path, 'arch'], `invalid arch ${JSON.stringify(arch)} (expected one of ${ARCHS.join(', ')})`);
+    else
+      r.fail(
+        [...path, 'arch'],
+        `invalid arch ${JSON.stringify(arch)} (expected one of ${ARCHS.join(', ')})`,
+      );
   }
   const containers = r.list(map['containers'], [...path, 'containers']) ?? [];
-  if (containers.length === 0) r.fail([...path, 'containers'], 'at least one container is required');
+  if (containers.length === 0)
+    r.fail([...path, 'containers'], 'at least one container is required');
   containers.forEach((c, i) => {
     const container = decodeContainer(r, c, [...path, 'containers', i]);
     if (container) runtime.containers.push(container);

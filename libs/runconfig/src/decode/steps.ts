@@ -22,7 +22,12 @@ function countLines(text: string): number {
   return body.split('\n').length;
 }
 
-function contents(r: Reader, raw: unknown, path: readonly PathSegment[], defaultPaths: string[]): SaveContent[] {
+function contents(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+  defaultPaths: string[],
+): SaveContent[] {
   const out: SaveContent[] = [];
   (r.list(raw, path) ?? []).forEach((entry, i) => {
     const p = [...path, i];
@@ -53,11 +58,15 @@ function decodeTyped(
   const name = r.string(spec['name'], [...path, 'name']);
   switch (type) {
     case 'clone': {
-      const step: Step = { type, recurse_submodules: r.bool(spec['recurse_submodules'], [...path, 'recurse_submodules']) };
+      const step: Step = {
+        type,
+        recurse_submodules: r.bool(spec['recurse_submodules'], [...path, 'recurse_submodules']),
+      };
       const depth = spec['depth'];
       if (depth !== undefined && depth !== null) {
         if (typeof depth === 'number' && Number.isInteger(depth) && depth >= 1) step.depth = depth;
-        else r.fail([...path, 'depth'], `depth must be an integer >= 1, got ${JSON.stringify(depth)}`);
+        else
+          r.fail([...path, 'depth'], `depth must be an integer >= 1, got ${JSON.stringify(depth)}`);
       }
       return withName(step, name);
     }
@@ -77,7 +86,10 @@ function decodeTyped(
         name: stepName,
         command,
         environment: decodeEnvironment(r, spec['environment'], [...path, 'environment']),
-        tty: spec['tty'] === undefined || spec['tty'] === null ? true : r.bool(spec['tty'], [...path, 'tty']),
+        tty:
+          spec['tty'] === undefined || spec['tty'] === null
+            ? true
+            : r.bool(spec['tty'], [...path, 'tty']),
       };
       const workingDir = r.string(spec['working_dir'], [...path, 'working_dir']);
       if (workingDir) step.working_dir = workingDir;
@@ -86,13 +98,22 @@ function decodeTyped(
       return step;
     }
     case 'save_to_workspace':
-      return withName({ type, contents: contents(r, spec['contents'], [...path, 'contents'], []) }, name);
+      return withName(
+        { type, contents: contents(r, spec['contents'], [...path, 'contents'], []) },
+        name,
+      );
     case 'restore_workspace':
-      return withName({ type, dest_dir: r.string(spec['dest_dir'], [...path, 'dest_dir']) ?? '' }, name);
+      return withName(
+        { type, dest_dir: r.string(spec['dest_dir'], [...path, 'dest_dir']) ?? '' },
+        name,
+      );
     case 'save_cache': {
       const key = r.string(spec['key'], [...path, 'key']) ?? '';
       if (key === '') r.fail(stepPath, 'key is required');
-      return withName({ type, key, contents: contents(r, spec['contents'], [...path, 'contents'], ['**']) }, name);
+      return withName(
+        { type, key, contents: contents(r, spec['contents'], [...path, 'contents'], ['**']) },
+        name,
+      );
     }
     case 'restore_cache': {
       const keys = r.strings(spec['keys'], [...path, 'keys']);
@@ -100,14 +121,20 @@ function decodeTyped(
       keys.forEach((k, i) => {
         if (k === '') r.fail([...path, 'keys', i], 'key must not be empty');
       });
-      return withName({ type, keys, dest_dir: r.string(spec['dest_dir'], [...path, 'dest_dir']) ?? '' }, name);
+      return withName(
+        { type, keys, dest_dir: r.string(spec['dest_dir'], [...path, 'dest_dir']) ?? '' },
+        name,
+      );
     }
   }
 }
 
 function knownType(r: Reader, type: string, path: readonly PathSegment[]): type is StepType {
   if ((STEP_TYPES as readonly string[]).includes(type)) return true;
-  r.fail(path, `unknown step type ${JSON.stringify(type)} (expected one of ${STEP_TYPES.join(', ')})`);
+  r.fail(
+    path,
+    `unknown step type ${JSON.stringify(type)} (expected one of ${STEP_TYPES.join(', ')})`,
+  );
   return false;
 }
 
@@ -115,7 +142,11 @@ function knownType(r: Reader, type: string, path: readonly PathSegment[]): type 
  * Decodes one step entry: `{type: X, ...fields}`, or the short form `{X: {...fields}}`
  * (`{clone: null}` is fine), or `{run: "command"}`.
  */
-export function decodeStep(r: Reader, raw: unknown, path: readonly PathSegment[]): Step | undefined {
+export function decodeStep(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): Step | undefined {
   if (!isMap(raw)) {
     r.fail(path, `expected a map, got ${kindOf(raw)}`);
     return undefined;
@@ -126,7 +157,9 @@ export function decodeStep(r: Reader, raw: unknown, path: readonly PathSegment[]
       r.fail([...path, 'type'], `expected a string, got ${kindOf(type)}`);
       return undefined;
     }
-    return knownType(r, type, [...path, 'type']) ? decodeTyped(r, type, raw, path, path) : undefined;
+    return knownType(r, type, [...path, 'type'])
+      ? decodeTyped(r, type, raw, path, path)
+      : undefined;
   }
   const keys = Object.keys(raw);
   if (keys.length !== 1) {
@@ -142,10 +175,14 @@ export function decodeStep(r: Reader, raw: unknown, path: readonly PathSegment[]
   if (!knownType(r, type, path)) return undefined;
   const spec = raw[type];
   const specPath = [...path, type];
-  if (type === 'run' && typeof spec === 'string') return decodeTyped(r, 'run', { command: spec }, specPath, path);
+  if (type === 'run' && typeof spec === 'string')
+    return decodeTyped(r, 'run', { command: spec }, specPath, path);
   if (spec === undefined || spec === null) return decodeTyped(r, type, {}, specPath, path);
   if (!isMap(spec)) {
-    r.fail(specPath, `expected a map${type === 'run' ? ' or a command string' : ''}, got ${kindOf(spec)}`);
+    r.fail(
+      specPath,
+      `expected a map${type === 'run' ? ' or a command string' : ''}, got ${kindOf(spec)}`,
+    );
     return undefined;
   }
   return decodeTyped(r, type, spec, specPath, path);

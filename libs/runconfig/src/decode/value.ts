@@ -5,7 +5,11 @@ import { isMap, type Reader } from './reader.js';
 const VALUE_FORMAT = 'expected a string or {from_variable: <name>}';
 
 /** Decodes a Value: a plain string or `{from_variable: name}`. */
-export function decodeValue(r: Reader, raw: unknown, path: readonly PathSegment[]): ConfigValue | undefined {
+export function decodeValue(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): ConfigValue | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw === 'string') return { type: 'string', value: raw };
   if (isMap(raw) && typeof raw['from_variable'] === 'string') {

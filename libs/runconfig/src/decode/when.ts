@@ -10,7 +10,11 @@ export function isRegExpCondition(s: string): boolean {
   return s.length > 2 && DELIMITERS.some((d) => s.startsWith(d) && s.endsWith(d));
 }
 
-function decodeCondition(r: Reader, s: string, path: readonly PathSegment[]): WhenCondition | undefined {
+function decodeCondition(
+  r: Reader,
+  s: string,
+  path: readonly PathSegment[],
+): WhenCondition | undefined {
   if (!isRegExpCondition(s)) return { type: 'simple', match: s };
   const match = s.slice(1, -1);
   try {
@@ -48,7 +52,8 @@ function decodeConditions(r: Reader, raw: unknown, path: readonly PathSegment[])
     for (const [key, v] of Object.entries(raw)) {
       if (key === 'include') out.include = stringOrList(r, v, [...path, key]);
       else if (key === 'exclude') out.exclude = stringOrList(r, v, [...path, key]);
-      else r.fail([...path, key], `unknown key ${JSON.stringify(key)} (expected include or exclude)`);
+      else
+        r.fail([...path, key], `unknown key ${JSON.stringify(key)} (expected include or exclude)`);
     }
     return out;
   }
@@ -60,7 +65,11 @@ function decodeConditions(r: Reader, raw: unknown, path: readonly PathSegment[])
 }
 
 /** Decodes a `when` block; unknown keys are ignored like any other unknown field. */
-export function decodeWhen(r: Reader, raw: unknown, path: readonly PathSegment[]): When | undefined {
+export function decodeWhen(
+  r: Reader,
+  raw: unknown,
+  path: readonly PathSegment[],
+): When | undefined {
   const map = r.map(raw, path);
   if (!map) return undefined;
   const when: When = {};

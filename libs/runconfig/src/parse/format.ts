@@ -29,7 +29,10 @@ export function formatOfPath(path: string): ConfigFormat {
   if (lower.endsWith('.jsonnet') || lower.endsWith('.libsonnet')) return 'jsonnet';
   if (lower.endsWith('.json')) return 'json';
   if (lower.endsWith('.star')) return 'starlark';
-  throw newError(`cannot tell the config format of ${JSON.stringify(path)} (expected .yml, .json or .jsonnet)`, {
-    code: RunconfigErrorCodes.UnknownFormat,
-  });
+  throw newError(
+    `cannot tell the config format of ${JSON.stringify(path)} (expected .yml, .json or .jsonnet)`,
+    {
+      code: RunconfigErrorCodes.UnknownFormat,
+    },
+  );
 }

@@ -33,7 +33,9 @@ export interface JsonnetExecutableOptions {
  * @throws AgolaError `ERR_RUNCONFIG_JSONNET_UNAVAILABLE` when the executable cannot be started,
  * `ERR_RUNCONFIG_JSONNET` when evaluation fails, `ERR_RUNCONFIG_TOO_LARGE` on too much output.
  */
-export function createJsonnetExecutableEvaluator(options: JsonnetExecutableOptions = {}): JsonnetEvaluator {
+export function createJsonnetExecutableEvaluator(
+  options: JsonnetExecutableOptions = {},
+): JsonnetEvaluator {
   const executable = options.executable ?? 'jsonnet';
   const timeoutMs = options.timeoutMs ?? 30_000;
   return (source, ctx, { file, signal }) =>
@@ -65,12 +67,18 @@ export function createJsonnetExecutableEvaluator(options: JsonnetExecutableOptio
       child.on('error', (err) => {
         if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
           reject(
-            wrap(err, `jsonnet interpreter ${JSON.stringify(executable)} not found (install the jsonnet package)`, {
-              code: RunconfigErrorCodes.JsonnetUnavailable,
-            }),
+            wrap(
+              err,
+              `jsonnet interpreter ${JSON.stringify(executable)} not found (install the jsonnet package)`,
+              {
+                code: RunconfigErrorCodes.JsonnetUnavailable,
+              },
+            ),
           );
         } else {
-          reject(wrap(err, `evaluating ${file} with jsonnet`, { code: RunconfigErrorCodes.Jsonnet }));
+          reject(
+            wrap(err, `evaluating ${file} with jsonnet`, { code: RunconfigErrorCodes.Jsonnet }),
+          );
         }
       });
       child.on('close', (code, sig) => {
@@ -92,9 +100,12 @@ export function createJsonnetExecutableEvaluator(options: JsonnetExecutableOptio
               .filter((l) => l !== '')
               .join(' ') || `exit ${code ?? sig}`;
           reject(
-            newError(`failed to evaluate jsonnet config ${file}: ${detail.replace(/^STATIC ERROR: |^RUNTIME ERROR: /, '')}`, {
-              code: RunconfigErrorCodes.Jsonnet,
-            }),
+            newError(
+              `failed to evaluate jsonnet config ${file}: ${detail.replace(/^STATIC ERROR: |^RUNTIME ERROR: /, '')}`,
+              {
+                code: RunconfigErrorCodes.Jsonnet,
+              },
+            ),
           );
         }
       });

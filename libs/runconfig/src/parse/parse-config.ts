@@ -51,7 +51,9 @@ let defaultEvaluator: JsonnetEvaluator | undefined;
 function toText(data: string | Uint8Array, file: string): string {
   const size = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.byteLength;
   if (size > MAX_CONFIG_SIZE) {
-    throw newError(`${file}: config is larger than 1 MiB (${size} bytes)`, { code: RunconfigErrorCodes.TooLarge });
+    throw newError(`${file}: config is larger than 1 MiB (${size} bytes)`, {
+      code: RunconfigErrorCodes.TooLarge,
+    });
   }
   return typeof data === 'string' ? data : Buffer.from(data).toString('utf8');
 }
@@ -66,7 +68,10 @@ function toText(data: string | Uint8Array, file: string): string {
  * const config = validateConfig(JSON.parse(text));
  * ```
  */
-export function validateConfig(value: unknown, options: { path?: string; locate?: Locator } = {}): Config {
+export function validateConfig(
+  value: unknown,
+  options: { path?: string; locate?: Locator } = {},
+): Config {
   const reader = new Reader(options.locate);
   const config = decodeConfig(reader, value);
   if (reader.issues.length > 0) throw new ConfigValidationError(reader.issues, options.path);
@@ -84,7 +89,10 @@ export function validateConfig(value: unknown, options: { path?: string; locate?
  * const config = parseConfigSync(readFileSync('.agola/config.yml', 'utf8'));
  * ```
  */
-export function parseConfigSync(data: string | Uint8Array, options: ParseConfigSyncOptions = {}): Config {
+export function parseConfigSync(
+  data: string | Uint8Array,
+  options: ParseConfigSyncOptions = {},
+): Config {
   const file = options.path ?? '.agola/config.yml';
   const format = options.format ?? formatOfPath(file);
   if (format !== 'yaml' && format !== 'json') {
@@ -121,11 +129,15 @@ function refuseStarlark(format: ConfigFormat, file: string): void {
  * });
  * ```
  */
-export async function parseConfig(data: string | Uint8Array, options: ParseConfigOptions = {}): Promise<Config> {
+export async function parseConfig(
+  data: string | Uint8Array,
+  options: ParseConfigOptions = {},
+): Promise<Config> {
   const file = options.path ?? '.agola/config.yml';
   const format = options.format ?? formatOfPath(file);
   refuseStarlark(format, file);
-  if (format !== 'jsonnet') return parseConfigSync(data, { path: file, format: format as 'yaml' | 'json' });
+  if (format !== 'jsonnet')
+    return parseConfigSync(data, { path: file, format: format as 'yaml' | 'json' });
   const source = toText(data, file);
   const evaluate = options.jsonnet ?? (defaultEvaluator ??= createJsonnetExecutableEvaluator());
   const json = await evaluate(source, options.context ?? EMPTY_CONTEXT, {

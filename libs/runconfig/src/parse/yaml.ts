@@ -36,7 +36,9 @@ export function parseYamlDocument(text: string, file: string): ParsedDocument {
     if (first) {
       const pos = lineCounter.linePos(first.pos[0]);
       const where = `:${pos.line}:${pos.col}`;
-      throw newError(`${file}${where}: ${firstLine(first.message)}`, { code: RunconfigErrorCodes.Parse });
+      throw newError(`${file}${where}: ${firstLine(first.message)}`, {
+        code: RunconfigErrorCodes.Parse,
+      });
     }
     value = doc.toJS({ maxAliasCount: 1000 });
   } catch (err) {

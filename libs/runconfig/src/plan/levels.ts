@@ -8,7 +8,9 @@ import { RunconfigErrorCodes } from '../codes.js';
  * @throws AgolaError `ERR_RUNCONFIG_INVALID` when some tasks never get a level (a cycle or a
  * missing parent).
  */
-export function computeLevels(parents: ReadonlyMap<string, readonly string[]>): Map<string, number> {
+export function computeLevels(
+  parents: ReadonlyMap<string, readonly string[]>,
+): Map<string, number> {
   const levels = new Map<string, number>();
   let changed = true;
   while (changed) {
@@ -16,7 +18,10 @@ export function computeLevels(parents: ReadonlyMap<string, readonly string[]>): 
     for (const [id, ps] of parents) {
       if (levels.has(id)) continue;
       if (ps.every((p) => levels.has(p))) {
-        levels.set(id, ps.reduce((max, p) => Math.max(max, (levels.get(p) as number) + 1), 0));
+        levels.set(
+          id,
+          ps.reduce((max, p) => Math.max(max, (levels.get(p) as number) + 1), 0),
+        );
         changed = true;
       }
     }

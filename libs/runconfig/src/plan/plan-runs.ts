@@ -55,7 +55,10 @@ export function planRunTasks(
   const target = whenTargetOf(options.context);
   const ids = new Map(run.tasks.map((t) => [t.name, newId()]));
   const parents = new Map(
-    run.tasks.map((t) => [ids.get(t.name) as string, t.depends.map((d) => ids.get(d.task) as string)]),
+    run.tasks.map((t) => [
+      ids.get(t.name) as string,
+      t.depends.map((d) => ids.get(d.task) as string),
+    ]),
   );
   const levels = computeLevels(parents);
   const tasks: Record<string, RunConfigTask> = {};
@@ -124,12 +127,20 @@ export function planRuns(options: PlanRunsOptions): PlanResult {
 }
 
 /** The single run Agola creates when the config cannot be parsed: no tasks, only setup errors. */
-export function setupErrorRun(err: unknown, staticEnv: Readonly<Record<string, string>> = {}): PlannedRun {
+export function setupErrorRun(
+  err: unknown,
+  staticEnv: Readonly<Record<string, string>> = {},
+): PlannedRun {
   const issues = configIssuesOf(err);
   const setupErrors = issues
     ? issues.map(formatIssue)
     : [err instanceof Error ? err.message : String(err)];
-  return { name: SETUP_ERROR_RUN_NAME, setup_errors: setupErrors, static_environment: { ...staticEnv }, tasks: {} };
+  return {
+    name: SETUP_ERROR_RUN_NAME,
+    setup_errors: setupErrors,
+    static_environment: { ...staticEnv },
+    tasks: {},
+  };
 }
 
 /** Options of {@link planRunsFromFile}. */
@@ -173,7 +184,11 @@ export async function planRunsFromFile(options: PlanRunsFromFileOptions): Promis
     });
   } catch (err) {
     if (err instanceof AgolaError && USER_ERROR_CODES.some((code) => is(err, code))) {
-      return { runs: [setupErrorRun(err, options.staticEnvironment)], skippedRuns: [], ciSkip: false };
+      return {
+        runs: [setupErrorRun(err, options.staticEnvironment)],
+        skippedRuns: [],
+        ciSkip: false,
+      };
     }
     throw err;
   }

@@ -2,7 +2,10 @@ import type { ConfigValue, RegistriesAuth } from '../types.js';
 import type { RunConfigRegistryAuth } from './types.js';
 
 /** The value of a config value: the string itself, or the variable's value ('' when unset). */
-export function resolveValue(value: ConfigValue | undefined, variables: Readonly<Record<string, string>>): string {
+export function resolveValue(
+  value: ConfigValue | undefined,
+  variables: Readonly<Record<string, string>>,
+): string {
   if (!value) return '';
   if (value.type === 'string') return value.value;
   return Object.hasOwn(variables, value.variable) ? (variables[value.variable] as string) : '';

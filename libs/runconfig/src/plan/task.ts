@@ -5,7 +5,10 @@ import { resolveEnvironment } from './resolve.js';
 import type { RunConfigContainer, RunConfigStep } from './types.js';
 
 /** A config container as a run config container, its environment resolved. */
-export function runConfigContainer(c: Container, variables: Readonly<Record<string, string>>): RunConfigContainer {
+export function runConfigContainer(
+  c: Container,
+  variables: Readonly<Record<string, string>>,
+): RunConfigContainer {
   return {
     image: c.image,
     environment: resolveEnvironment(c.environment, variables),
@@ -20,7 +23,10 @@ export function runConfigContainer(c: Container, variables: Readonly<Record<stri
 }
 
 /** A config step as a run config step: clone becomes its run step, values are resolved. */
-export function runConfigStep(step: Step, variables: Readonly<Record<string, string>>): RunConfigStep {
+export function runConfigStep(
+  step: Step,
+  variables: Readonly<Record<string, string>>,
+): RunConfigStep {
   switch (step.type) {
     case 'clone':
       return cloneRunStep(step);
@@ -35,7 +41,11 @@ export function runConfigStep(step: Step, variables: Readonly<Record<string, str
         tty: step.tty,
       };
     case 'save_to_workspace':
-      return { type: step.type, name: step.name ?? '', contents: step.contents.map((c) => ({ ...c, paths: [...c.paths] })) };
+      return {
+        type: step.type,
+        name: step.name ?? '',
+        contents: step.contents.map((c) => ({ ...c, paths: [...c.paths] })),
+      };
     case 'restore_workspace':
       return { type: step.type, name: step.name ?? '', dest_dir: step.dest_dir };
     case 'save_cache':
@@ -46,6 +56,11 @@ export function runConfigStep(step: Step, variables: Readonly<Record<string, str
         contents: step.contents.map((c) => ({ ...c, paths: [...c.paths] })),
       };
     case 'restore_cache':
-      return { type: step.type, name: step.name ?? '', keys: [...step.keys], dest_dir: step.dest_dir };
+      return {
+        type: step.type,
+        name: step.name ?? '',
+        keys: [...step.keys],
+        dest_dir: step.dest_dir,
+      };
   }
 }
