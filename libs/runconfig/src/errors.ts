@@ -26,6 +26,8 @@ export class ConfigValidationError extends AgolaError {
   static override readonly brand: symbol = Symbol.for('@agola-ts/runconfig:ConfigValidationError');
   /** Every problem found, in document order. */
   readonly issues: readonly ConfigIssue[];
+  /** This error's own text (`invalid run config <file>: <issues>`), without its causes. */
+  declare readonly ownMessage: string;
 
   constructor(issues: readonly ConfigIssue[], file?: string) {
     const where = file ? ` ${file}` : '';
