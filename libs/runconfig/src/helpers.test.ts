@@ -8,6 +8,8 @@ import { contextOfRef } from './ref.js';
 import { compileWhenRegExp } from './when.js';
 import { formatOfPath, CONFIG_FILE_PATHS } from './parse/format.js';
 import { RunconfigErrorCodes } from './codes.js';
+import { parseConfigSync } from './parse/parse-config.js';
+import { planRuns } from './plan/plan-runs.js';
 
 describe('helpers', () => {
   test('formatPath', () => {
@@ -114,5 +116,36 @@ describe('helpers', () => {
     ]);
     expect(CONFIG_FILE_PATHS.map(formatOfPath)).toEqual(['starlark', 'jsonnet', 'json', 'yaml']);
     expect(formatOfPath('x.yaml')).toBe('yaml');
+  });
+});
+
+describe('user-written map keys', () => {
+  test('__proto__ as an environment or registry name is kept as data', () => {
+    const config = parseConfigSync(
+      JSON.stringify({
+        docker_registries_auth: { ['__proto__']: { username: 'u' } },
+        runs: [
+          {
+            name: 'r',
+            tasks: [
+              {
+                name: 't',
+                runtime: { containers: [{ image: 'a' }] },
+                environment: { ['__proto__']: 'x' },
+              },
+            ],
+          },
+        ],
+      }),
+      { path: 'c.json' },
+    );
+    const task = config.runs[0]!.tasks[0]!;
+    expect(Object.keys(task.environment)).toEqual(['__proto__']);
+    const planned = Object.values(
+      planRuns({ config, context: contextOfRef('refs/heads/m')! }).runs[0]!.tasks,
+    )[0]!;
+    expect(Object.getOwnPropertyDescriptor(planned.environment, '__proto__')?.value).toBe('x');
+    expect(Object.keys(planned.docker_registries_auth)).toEqual(['__proto__']);
+    expect(({} as Record<string, unknown>)['username']).toBeUndefined();
   });
 });

@@ -21,3 +21,16 @@ export function formatPath(path: readonly PathSegment[]): string {
   }
   return out === '' ? 'config' : out;
 }
+
+/**
+ * Sets an own, enumerable property, even for keys such as `__proto__` that plain assignment
+ * would treat specially (config maps are keyed by user-written names).
+ */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, {
+    value,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
+}

@@ -1,5 +1,5 @@
 import type { RegistriesAuth, RegistryAuth } from '../types.js';
-import type { PathSegment } from '../path.js';
+import { setOwn, type PathSegment } from '../path.js';
 import { decodeValue } from './value.js';
 import type { Reader } from './reader.js';
 
@@ -32,7 +32,7 @@ export function decodeRegistriesAuth(
       const v = decodeValue(r, entry[field], [...p, field]);
       if (v) auth[field] = v;
     }
-    out[host] = auth;
+    setOwn(out, host, auth);
   }
   return out;
 }

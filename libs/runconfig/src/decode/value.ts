@@ -1,5 +1,5 @@
 import type { ConfigValue } from '../types.js';
-import type { PathSegment } from '../path.js';
+import { setOwn, type PathSegment } from '../path.js';
 import { isMap, type Reader } from './reader.js';
 
 const VALUE_FORMAT = 'expected a string or {from_variable: <name>}';
@@ -30,7 +30,7 @@ export function decodeEnvironment(
   if (!map) return out;
   for (const [name, v] of Object.entries(map)) {
     const value = decodeValue(r, v, [...path, name]);
-    if (value) out[name] = value;
+    if (value) setOwn(out, name, value);
     else if (v === null || v === undefined) r.fail([...path, name], VALUE_FORMAT);
   }
   return out;

@@ -1,3 +1,4 @@
+import { setOwn } from '../path.js';
 import type { ConfigValue, RegistriesAuth } from '../types.js';
 import type { RunConfigRegistryAuth } from './types.js';
 
@@ -17,7 +18,8 @@ export function resolveEnvironment(
   variables: Readonly<Record<string, string>>,
 ): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(env)) out[name] = resolveValue(value, variables);
+  for (const [name, value] of Object.entries(env))
+    setOwn(out, name, resolveValue(value, variables));
   return out;
 }
 
@@ -26,15 +28,17 @@ export function mergeRegistriesAuth(
   levels: readonly RegistriesAuth[],
   variables: Readonly<Record<string, string>>,
 ): Record<string, RunConfigRegistryAuth> {
-  const merged: RegistriesAuth = Object.assign({}, ...levels) as RegistriesAuth;
+  const merged: RegistriesAuth = {};
+  for (const level of levels)
+    for (const [host, auth] of Object.entries(level)) setOwn(merged, host, auth);
   const out: Record<string, RunConfigRegistryAuth> = {};
   for (const [host, auth] of Object.entries(merged)) {
-    out[host] = {
+    setOwn(out, host, {
       type: auth.type,
       username: resolveValue(auth.username, variables),
       password: resolveValue(auth.password, variables),
       auth: resolveValue(auth.auth, variables),
-    };
+    });
   }
   return out;
 }
