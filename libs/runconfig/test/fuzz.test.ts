@@ -144,31 +144,36 @@ const seeds = [
 ].map((f) => parse(readFileSync(join(fixtures, f), 'utf8'), { merge: true }) as unknown);
 
 describe('fuzz: random YAML documents', () => {
-  test('2000 documents: each parses to a config or fails validation, nothing else', () => {
-    const rand = prng(0xa601a);
-    const context = contextOfRef('refs/tags/v1.0.0', 'sha')!;
-    let valid = 0;
-    let invalid = 0;
-    for (let i = 0; i < 2000; i++) {
-      const doc =
-        rand() < 0.75 ? mutate(seeds[i % seeds.length], rand) : { runs: randomValue(rand, 6) };
-      const text = stringify(doc, { version: '1.1' });
-      try {
-        const config = parseConfigSync(text);
-        // A valid config always plans.
-        planRuns({ config, context, commitMessage: 'x' });
-        valid++;
-      } catch (err) {
-        if ((err as { code?: string }).code !== RunconfigErrorCodes.Invalid) {
-          throw new Error(`document ${i} threw something else: ${String(err)}\n${text}`);
+  // A generous timeout: the 2000 documents take a few seconds, more on a loaded machine.
+  test(
+    '2000 documents: each parses to a config or fails validation, nothing else',
+    { timeout: 120_000 },
+    () => {
+      const rand = prng(0xa601a);
+      const context = contextOfRef('refs/tags/v1.0.0', 'sha')!;
+      let valid = 0;
+      let invalid = 0;
+      for (let i = 0; i < 2000; i++) {
+        const doc =
+          rand() < 0.75 ? mutate(seeds[i % seeds.length], rand) : { runs: randomValue(rand, 6) };
+        const text = stringify(doc, { version: '1.1' });
+        try {
+          const config = parseConfigSync(text);
+          // A valid config always plans.
+          planRuns({ config, context, commitMessage: 'x' });
+          valid++;
+        } catch (err) {
+          if ((err as { code?: string }).code !== RunconfigErrorCodes.Invalid) {
+            throw new Error(`document ${i} threw something else: ${String(err)}\n${text}`);
+          }
+          expect((err as { issues: unknown[] }).issues.length).toBeGreaterThan(0);
+          invalid++;
         }
-        expect((err as { issues: unknown[] }).issues.length).toBeGreaterThan(0);
-        invalid++;
       }
-    }
-    expect(valid + invalid).toBe(2000);
-    // Both outcomes must be exercised for the fuzzing to mean something.
-    expect(valid).toBeGreaterThan(50);
-    expect(invalid).toBeGreaterThan(500);
-  });
+      expect(valid + invalid).toBe(2000);
+      // Both outcomes must be exercised for the fuzzing to mean something.
+      expect(valid).toBeGreaterThan(50);
+      expect(invalid).toBeGreaterThan(500);
+    },
+  );
 });
