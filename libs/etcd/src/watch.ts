@@ -59,6 +59,8 @@ export async function* watchPrefix(
   }
   const onAbort = () => push({ end: true });
   signal?.addEventListener('abort', onAbort, { once: true });
+  // aborted while the watch was being created: the listener above will never fire
+  if (signal?.aborted) onAbort();
   watcher.on('data', (res: IWatchResponse) => {
     const events: WatchEvent[] = res.events.map((e) => ({
       type: e.type === 'Put' ? 'put' : 'delete',

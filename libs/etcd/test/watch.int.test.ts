@@ -89,3 +89,18 @@ describe('watch', () => {
     }
   });
 });
+
+describe('watch cancellation', () => {
+  test('a signal aborted while the watch is being created still ends it', async () => {
+    const c = await testClient('watch');
+    try {
+      const ac = new AbortController();
+      const it = c.watch('', { startRevision: 1n, signal: ac.signal });
+      const next = it.next(); // starts creating the watch
+      ac.abort(); // before etcd answered
+      expect(await next).toEqual({ done: true, value: undefined });
+    } finally {
+      c.close();
+    }
+  });
+});

@@ -1,0 +1,24 @@
+/** Error codes of `@agola-ts/datamanager` (documented in docs/errors.md). */
+export const DataManagerErrorCodes = {
+  /**
+   * A change group in the write's token was updated by someone else since the token was
+   * read (or the token is too old): re-read, re-validate and retry.
+   */
+  Concurrency: 'ERR_DATAMANAGER_CONCURRENCY',
+  /** No entry with this data type and id. */
+  NotExist: 'ERR_DATAMANAGER_NOT_EXIST',
+  /** A write's actions are invalid (empty batch, unknown action type or data type, bad id). */
+  InvalidAction: 'ERR_DATAMANAGER_INVALID_ACTION',
+  /** A change group name is invalid (empty, contains `/`, longer than 256 characters). */
+  InvalidChangeGroup: 'ERR_DATAMANAGER_INVALID_CHANGE_GROUP',
+  /** The datamanager options are invalid. */
+  InvalidOptions: 'ERR_DATAMANAGER_INVALID_OPTIONS',
+  /** The datamanager is not started (or stopped). */
+  NotStarted: 'ERR_DATAMANAGER_NOT_STARTED',
+  /** The wal chain in the object storage has a hole: a wal header names a previous wal that is missing. */
+  WalsGap: 'ERR_DATAMANAGER_WALS_GAP',
+  /** A stored file (wal, data file, index, data status) cannot be parsed. */
+  Corrupt: 'ERR_DATAMANAGER_CORRUPT',
+  /** etcd holds no datamanager state yet (it is being initialized). */
+  NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
+} as const;

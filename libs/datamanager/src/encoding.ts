@@ -1,0 +1,235 @@
+// JSON forms of Agola v0.7 (field names and shapes), so stored data stays compatible both ways.
+import { newError, wrap } from '@agola-ts/errors';
+import { DataManagerErrorCodes } from './codes.js';
+import type { Action, DataEntry, DataStatus, WalData, WalHeader, WalStatus } from './types.js';
+
+function corrupt(what: string, detail: string): Error {
+  return newError(`${what}: ${detail}`, { code: DataManagerErrorCodes.Corrupt });
+}
+
+function parseJson(text: string | Buffer, what: string): unknown {
+  try {
+    return JSON.parse(text.toString());
+  } catch (err) {
+    throw wrap(err, `${what}: invalid JSON`, { code: DataManagerErrorCodes.Corrupt });
+  }
+}
+
+function asObject(value: unknown, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw corrupt(what, 'not a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+function str(obj: Record<string, unknown>, field: string, what: string, optional = false): string {
+  const v = obj[field];
+  if (v === undefined || v === null) {
+    if (optional) return '';
+    throw corrupt(what, `missing "${field}"`);
+  }
+  if (typeof v !== 'string') throw corrupt(what, `"${field}" is not a string`);
+  return v;
+}
+
+const toBuffer = (data: Uint8Array | string | undefined): Buffer =>
+  data === undefined
+    ? Buffer.alloc(0)
+    : typeof data === 'string'
+      ? Buffer.from(data)
+      : Buffer.from(data);
+
+/** One action as a line of a wal data file: `{"ActionType","DataType","ID","Data"(base64)}`. */
+export function encodeAction(action: Action): string {
+  const data = action.actionType === 'put' ? toBuffer(action.data).toString('base64') : null;
+  return `${JSON.stringify({
+    ActionType: action.actionType,
+    DataType: action.dataType,
+    ID: action.id,
+    Data: data,
+  })}\n`;
+}
+
+/** Decodes one action object of a wal data file. */
+export function decodeAction(value: unknown, what: string): Action & { data: Buffer } {
+  const obj = asObject(value, what);
+  const actionType = str(obj, 'ActionType', what);
+  if (actionType !== 'put' && actionType !== 'delete') {
+    throw corrupt(what, `unknown ActionType ${JSON.stringify(actionType)}`);
+  }
+  const data = str(obj, 'Data', what, true);
+  return {
+    actionType,
+    dataType: str(obj, 'DataType', what),
+    id: str(obj, 'ID', what),
+    data: Buffer.from(data, 'base64'),
+  };
+}
+
+/**
+ * Splits a buffer of concatenated JSON objects (Agola writes them back to back, Go's
+ * encoder adds a newline after each) into the byte ranges of each object.
+ *
+ * @throws `ERR_DATAMANAGER_CORRUPT` on anything but whitespace between objects, or a
+ *   truncated object.
+ */
+export function splitJsonObjects(buf: Buffer, what: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let start = -1;
+  for (let i = 0; i < buf.length; i++) {
+    const c = buf[i]!;
+    if (inString) {
+      if (escaped) escaped = false;
+      else if (c === 0x5c) escaped = true;
+      else if (c === 0x22) inString = false;
+      continue;
+    }
+    if (depth === 0) {
+      if (c === 0x7b) {
+        start = i;
+        depth = 1;
+      } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+        throw corrupt(what, `unexpected byte at offset ${i}`);
+      }
+      continue;
+    }
+    if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      depth--;
+      if (depth === 0) ranges.push([start, i + 1]);
+    }
+  }
+  if (depth !== 0 || inString) throw corrupt(what, 'truncated JSON object');
+  return ranges;
+}
+
+/** Decodes a whole wal data file into its actions. */
+export function decodeWalDataFile(buf: Buffer, what: string): Array<Action & { data: Buffer }> {
+  return splitJsonObjects(buf, what).map(([s, e]) =>
+    decodeAction(parseJson(buf.subarray(s, e), what), what),
+  );
+}
+
+/** A data entry line of a data file: `{"id","data_type","data"(base64)}`. */
+export function encodeDataEntry(entry: DataEntry): string {
+  return `${JSON.stringify({ id: entry.id, data_type: entry.dataType, data: entry.data.toString('base64') })}\n`;
+}
+
+/** Decodes one data entry (the bytes of one JSON object). */
+export function decodeDataEntry(bytes: Buffer | string, what: string): DataEntry {
+  const obj = asObject(parseJson(bytes, what), what);
+  return {
+    id: str(obj, 'id', what),
+    dataType: str(obj, 'data_type', what),
+    data: Buffer.from(str(obj, 'data', what, true), 'base64'),
+  };
+}
+
+/** The index of a data file: `{"index": {"<id>": <byte offset>}}`. */
+export function encodeDataIndex(offsets: Map<string, number>): string {
+  return JSON.stringify({ index: Object.fromEntries(offsets) });
+}
+
+/** Decodes a data file index into entries sorted by offset. */
+export function decodeDataIndex(buf: Buffer, what: string): Map<string, number> {
+  const obj = asObject(parseJson(buf, what), what);
+  const index = asObject(obj['index'] ?? {}, what);
+  const out = new Map<string, number>();
+  for (const [id, offset] of Object.entries(index)) {
+    if (typeof offset !== 'number' || !Number.isInteger(offset) || offset < 0) {
+      throw corrupt(what, `bad offset for ${JSON.stringify(id)}`);
+    }
+    out.set(id, offset);
+  }
+  return out;
+}
+
+/** A data status: `{"data_sequence","wal_sequence","files":{type:[{"id","last_entry_id"}]}}`. */
+export function encodeDataStatus(status: DataStatus): string {
+  const files: Record<string, Array<{ id: string; last_entry_id: string }>> = {};
+  for (const [type, refs] of Object.entries(status.files)) {
+    files[type] = refs.map((r) => ({ id: r.id, last_entry_id: r.lastEntryId }));
+  }
+  return JSON.stringify({
+    data_sequence: status.dataSequence,
+    wal_sequence: status.walSequence,
+    files,
+  });
+}
+
+/** Decodes a data status file. */
+export function decodeDataStatus(buf: Buffer, what: string): DataStatus {
+  const obj = asObject(parseJson(buf, what), what);
+  const filesObj = asObject(obj['files'] ?? {}, what);
+  const files: DataStatus['files'] = {};
+  for (const [type, refs] of Object.entries(filesObj)) {
+    if (!Array.isArray(refs)) throw corrupt(what, `files of ${type} is not a list`);
+    files[type] = refs.map((r) => {
+      const ref = asObject(r, what);
+      return { id: str(ref, 'id', what), lastEntryId: str(ref, 'last_entry_id', what) };
+    });
+  }
+  return {
+    dataSequence: str(obj, 'data_sequence', what),
+    walSequence: str(obj, 'wal_sequence', what, true),
+    files,
+  };
+}
+
+const WAL_STATUSES: readonly string[] = ['committed', 'committed_storage', 'checkpointed'];
+
+/** A wal in etcd: `{"WalDataFileID","WalStatus","WalSequence","PreviousWalSequence"}`. */
+export function encodeWalData(wal: WalData): string {
+  return JSON.stringify({
+    WalDataFileID: wal.walDataFileId,
+    WalStatus: wal.walStatus,
+    WalSequence: wal.walSequence,
+    PreviousWalSequence: wal.previousWalSequence,
+  });
+}
+
+/** Decodes a wal value from etcd. */
+export function decodeWalData(buf: Buffer, what: string): WalData {
+  const obj = asObject(parseJson(buf, what), what);
+  const walStatus = str(obj, 'WalStatus', what);
+  if (!WAL_STATUSES.includes(walStatus)) {
+    throw corrupt(what, `unknown WalStatus ${JSON.stringify(walStatus)}`);
+  }
+  return {
+    walDataFileId: str(obj, 'WalDataFileID', what, true),
+    walStatus: walStatus as WalStatus,
+    walSequence: str(obj, 'WalSequence', what),
+    previousWalSequence: str(obj, 'PreviousWalSequence', what, true),
+  };
+}
+
+/** A wal header in the object storage: `{"WalDataFileID","PreviousWalSequence"}`. */
+export function encodeWalHeader(header: WalHeader): string {
+  return JSON.stringify({
+    WalDataFileID: header.walDataFileId,
+    PreviousWalSequence: header.previousWalSequence,
+  });
+}
+
+/** Decodes a wal header. */
+export function decodeWalHeader(buf: Buffer, what: string): WalHeader {
+  const obj = asObject(parseJson(buf, what), what);
+  return {
+    walDataFileId: str(obj, 'WalDataFileID', what),
+    previousWalSequence: str(obj, 'PreviousWalSequence', what, true),
+  };
+}
+
+/** `walsdata`: `{"LastCommittedWalSequence": "<seq>"}`. */
+export function encodeWalsData(lastCommittedWalSequence: string): string {
+  return JSON.stringify({ LastCommittedWalSequence: lastCommittedWalSequence });
+}
+
+/** Decodes `walsdata`. */
+export function decodeWalsData(buf: Buffer, what: string): string {
+  return str(asObject(parseJson(buf, what), what), 'LastCommittedWalSequence', what, true);
+}

@@ -1,0 +1,23 @@
+export { DataManager, createDataManager } from './data-manager.js';
+export type { WriteResult, ReadObjectResult, DataManagerHooks } from './data-manager.js';
+export type { DataManagerOptions, DataManagerIntervals } from './options.js';
+export type {
+  Action,
+  ActionType,
+  DataEntry,
+  DataFileRef,
+  DataStatus,
+  WalStatus,
+  WalData,
+  WalHeader,
+  ChangeGroupsToken,
+} from './types.js';
+export type { SnapshotResult } from './snapshot.js';
+export {
+  validateChangeGroupName,
+  encodeChangeGroupsToken,
+  decodeChangeGroupsToken,
+  MAX_CHANGE_GROUP_LENGTH,
+} from './change-groups.js';
+export { ostPaths, etcdKeys } from './paths.js';
+export { DataManagerErrorCodes } from './codes.js';

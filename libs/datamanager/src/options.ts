@@ -1,0 +1,116 @@
+import { newError } from '@agola-ts/errors';
+import type { EtcdClient, Logger } from '@agola-ts/etcd';
+import type { ObjectStorage } from '@agola-ts/ost';
+import { DataManagerErrorCodes } from './codes.js';
+
+/** Options of {@link createDataManager}. Timings default to Agola v0.7's. */
+export interface DataManagerOptions {
+  /** etcd client of the service (prefix `configstore/`); the datamanager uses `datamanager/` under it. */
+  etcd: EtcdClient;
+  /** The object storage; the datamanager keeps everything under `basePath` in it. */
+  ost: ObjectStorage;
+  /** Path in the object storage (`configdata`, `rundata`); a trailing `/` is added. Must not be empty. */
+  basePath: string;
+  /** The data types, in the order exports list them. */
+  dataTypes: readonly string[];
+  /** pino-compatible logger. @default silent */
+  logger?: Logger;
+  /** Data files are split so none grows past this (an entry larger than it gets its own file). @default 10 MiB */
+  maxDataFileSize?: number;
+  /** Wals kept in etcd after they are checkpointed. @default 100 */
+  etcdWalsKeepNum?: number;
+  /** A checkpoint waits for this many new wals unless forced. @default 100 */
+  minCheckpointWalsNum?: number;
+  /** Data snapshots kept by the checkpoint cleaner. @default 3 */
+  checkpointsToKeep?: number;
+  /** Change group revisions older than this many etcd revisions are compacted (tokens that old are refused). @default 1000 */
+  changeGroupsRevisionRange?: number;
+  /** Wal data files that no wal refers to are deleted once older than this (a crash between the data write and the commit leaves one). @default 3600000 */
+  orphanWalDataGraceMs?: number;
+  /** Most wals committed in one etcd transaction (also bounded by etcd's 128 ops per transaction). @default 64 */
+  maxWalsPerCommit?: number;
+  /** Lease TTL of the datamanager's locks. @default 5 */
+  lockTtlSeconds?: number;
+  /** Loop intervals in milliseconds. */
+  intervals?: Partial<DataManagerIntervals>;
+}
+
+/** Loop intervals in milliseconds. */
+export interface DataManagerIntervals {
+  /** Wal headers to the object storage. @default 5000 */
+  sync: number;
+  /** Checkpoint. @default 10000 */
+  checkpoint: number;
+  /** Checkpoint clean. @default 300000 */
+  checkpointClean: number;
+  /** etcd wal cleaner. @default 2000 */
+  etcdWalCleaner: number;
+  /** Object storage wal cleaner. @default 300000 */
+  storageWalCleaner: number;
+  /** Change group compaction. @default 1000 */
+  compactChangeGroups: number;
+  /** etcd pinger. @default 1000 */
+  ping: number;
+  /** Retry after a failure of init or of the watcher; also how often etcd is checked for a reset. @default 1000 */
+  retry: number;
+}
+
+/** Options with every default filled in. */
+export interface ResolvedOptions extends Required<
+  Omit<DataManagerOptions, 'logger' | 'intervals'>
+> {
+  logger: Logger | undefined;
+  intervals: DataManagerIntervals;
+}
+
+const DATA_TYPE_RE = /^[a-zA-Z0-9_-]+$/;
+
+/** Fills defaults and checks the options. @throws `ERR_DATAMANAGER_INVALID_OPTIONS` */
+export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
+  const bad = (msg: string) =>
+    newError(`datamanager options: ${msg}`, { code: DataManagerErrorCodes.InvalidOptions });
+  const basePath = options.basePath.replace(/\/+$/, '');
+  if (!basePath) throw bad('basePath must not be empty (data is never stored at the storage root)');
+  if (options.dataTypes.length === 0) throw bad('dataTypes must not be empty');
+  for (const t of options.dataTypes) {
+    if (!DATA_TYPE_RE.test(t))
+      throw bad(`data type ${JSON.stringify(t)} must match ${DATA_TYPE_RE}`);
+  }
+  if (new Set(options.dataTypes).size !== options.dataTypes.length)
+    throw bad('dataTypes has duplicates');
+  const positive = (name: string, v: number | undefined, dflt: number) => {
+    const value = v ?? dflt;
+    if (!Number.isFinite(value) || value <= 0) throw bad(`${name} must be a positive number`);
+    return value;
+  };
+  const i = options.intervals ?? {};
+  return {
+    etcd: options.etcd,
+    ost: options.ost,
+    basePath,
+    dataTypes: options.dataTypes,
+    logger: options.logger,
+    maxDataFileSize: positive('maxDataFileSize', options.maxDataFileSize, 10 * 1024 * 1024),
+    etcdWalsKeepNum: positive('etcdWalsKeepNum', options.etcdWalsKeepNum, 100),
+    minCheckpointWalsNum: positive('minCheckpointWalsNum', options.minCheckpointWalsNum, 100),
+    checkpointsToKeep: positive('checkpointsToKeep', options.checkpointsToKeep, 3),
+    changeGroupsRevisionRange: positive(
+      'changeGroupsRevisionRange',
+      options.changeGroupsRevisionRange,
+      1000,
+    ),
+    orphanWalDataGraceMs: positive('orphanWalDataGraceMs', options.orphanWalDataGraceMs, 3_600_000),
+    maxWalsPerCommit: positive('maxWalsPerCommit', options.maxWalsPerCommit, 64),
+    lockTtlSeconds: positive('lockTtlSeconds', options.lockTtlSeconds, 5),
+    intervals: {
+      sync: positive('intervals.sync', i.sync, 5000),
+      checkpoint: positive('intervals.checkpoint', i.checkpoint, 10_000),
+      checkpointClean: positive('intervals.checkpointClean', i.checkpointClean, 300_000),
+      etcdWalCleaner: positive('intervals.etcdWalCleaner', i.etcdWalCleaner, 2000),
+      storageWalCleaner: positive('intervals.storageWalCleaner', i.storageWalCleaner, 300_000),
+      compactChangeGroups: positive('intervals.compactChangeGroups', i.compactChangeGroups, 1000),
+      ping: positive('intervals.ping', i.ping, 1000),
+      retry: positive('intervals.retry', i.retry, 1000),
+    },
+  };
+}

@@ -1,0 +1,61 @@
+import type { Op } from '@agola-ts/etcd';
+import type { DataManagerContext } from './context.js';
+import { encodeWalData, encodeWalHeader } from './encoding.js';
+import { etcdKeys, ostPaths } from './paths.js';
+import { listEtcdWals } from './wals.js';
+
+/**
+ * Writes the headers of the wals that are only `committed` in etcd to the object storage, in
+ * sequence order and one after the other (a reader listing headers must never see a later wal
+ * without the earlier ones), then marks them `committed_storage` in one guarded transaction.
+ * Returns how many wals were synced.
+ */
+export async function syncWalHeaders(
+  ctx: DataManagerContext,
+  signal?: AbortSignal,
+): Promise<number> {
+  const { wals } = await listEtcdWals(ctx);
+  const toSync = wals.filter((w) => w.wal.walStatus === 'committed');
+  if (toSync.length === 0) return 0;
+  for (const { wal } of toSync) {
+    await ctx.ost.write(
+      ostPaths.walHeader(wal.walSequence),
+      encodeWalHeader({
+        walDataFileId: wal.walDataFileId,
+        previousWalSequence: wal.previousWalSequence,
+      }),
+      { persist: true, signal },
+    );
+  }
+  // etcd allows 128 ops per transaction: mark them in chunks, in order.
+  let synced = 0;
+  for (let i = 0; i < toSync.length; i += TXN_CHUNK) {
+    const chunk = toSync.slice(i, i + TXN_CHUNK);
+    const success: Op[] = chunk.map(({ wal }) => ({
+      type: 'put',
+      key: etcdKeys.wal(wal.walSequence),
+      value: encodeWalData({ ...wal, walStatus: 'committed_storage' }),
+    }));
+    success.push({
+      type: 'put',
+      key: etcdKeys.lastCommittedStorageWalSeq,
+      value: chunk[chunk.length - 1]!.wal.walSequence,
+    });
+    const res = await ctx.etcd.txn({
+      compare: chunk.map(({ kv }) => ({
+        key: kv.key,
+        target: 'mod' as const,
+        operator: '==' as const,
+        value: kv.modRevision,
+      })),
+      success,
+    });
+    // A failed guard means the wals changed meanwhile (etcd reset): the next run starts over.
+    if (!res.succeeded) break;
+    synced += chunk.length;
+  }
+  return synced;
+}
+
+/** Wals per etcd transaction when updating their status. */
+export const TXN_CHUNK = 100;

@@ -1,0 +1,91 @@
+import { is, newError } from '@agola-ts/errors';
+import { DataManagerErrorCodes } from './codes.js';
+import { EtcdErrorCodes, sleep, type WatchEvent } from '@agola-ts/etcd';
+import type { DataManagerContext } from './context.js';
+import { decodeWalData } from './encoding.js';
+import { etcdKeys } from './paths.js';
+import { WalChanges } from './wal-changes.js';
+import { listEtcdWals, mapLimit, readWalActions } from './wals.js';
+
+/**
+ * Keeps a {@link WalChanges} in sync with the wals and change groups in etcd: a full load,
+ * then the watch; any watch error (compaction, a dropped connection, an etcd reset) leads to
+ * a new full load, swapped in at once so readers never see a half-loaded state.
+ */
+export class WalWatcher {
+  /** The current state; replaced (not mutated in place) by a full reload. */
+  changes = new WalChanges();
+  private readyResolve!: () => void;
+  /** Resolves after the first full load. */
+  readonly ready: Promise<void> = new Promise((r) => (this.readyResolve = r));
+
+  constructor(
+    private readonly ctx: DataManagerContext,
+    /** Called when snapshots may have changed (a wal was checkpointed or cleaned, or a reload). */
+    private readonly onSnapshotChange: () => void,
+  ) {}
+
+  /** Runs until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const revision = await this.load(signal);
+        for await (const res of this.ctx.etcd.watch('', { startRevision: revision + 1n, signal })) {
+          for (const event of res.events) await this.apply(event, signal);
+          this.changes.revision = res.revision;
+        }
+      } catch (err) {
+        if (signal.aborted) break;
+        const level = is(err, EtcdErrorCodes.Compacted) ? 'info' : 'warn';
+        this.ctx.logger[level]({ err }, 'datamanager watcher restarting');
+        await sleep(this.ctx.options.intervals.retry, signal);
+      }
+    }
+  }
+
+  private async load(signal: AbortSignal): Promise<bigint> {
+    const { wals, revision } = await listEtcdWals(this.ctx);
+    const groups = await this.ctx.etcd.list(etcdKeys.changeGroupsDir, { revision });
+    const fresh = new WalChanges();
+    const loaded = await mapLimit(wals, 8, async (w) => ({
+      seq: w.wal.walSequence,
+      actions: await readWalActions(this.ctx, w.wal.walDataFileId, signal),
+    }));
+    for (const w of loaded) fresh.applyWal(w.seq, w.actions);
+    for (const g of groups.kvs) {
+      fresh.changeGroups.set(g.key.slice(etcdKeys.changeGroupsDir.length), g.modRevision);
+    }
+    fresh.revision = revision;
+    this.changes = fresh;
+    this.onSnapshotChange();
+    this.readyResolve();
+    return revision;
+  }
+
+  private async apply(event: WatchEvent, signal: AbortSignal): Promise<void> {
+    const key = event.kv.key;
+    if (key.startsWith(etcdKeys.walsDir)) {
+      const seq = key.slice(etcdKeys.walsDir.length);
+      if (event.type === 'delete') {
+        // cleaned from etcd: its changes are in a snapshot by now
+        this.onSnapshotChange();
+        this.changes.removeWal(seq);
+        return;
+      }
+      const wal = decodeWalData(event.kv.value, key);
+      if (wal.walStatus === 'checkpointed') this.onSnapshotChange();
+      if (!this.changes.hasWal(seq)) {
+        this.changes.applyWal(seq, await readWalActions(this.ctx, wal.walDataFileId, signal));
+      }
+    } else if (key.startsWith(etcdKeys.changeGroupsDir)) {
+      const name = key.slice(etcdKeys.changeGroupsDir.length);
+      if (event.type === 'delete') this.changes.changeGroups.delete(name);
+      else this.changes.changeGroups.set(name, event.kv.modRevision);
+    } else if (key === etcdKeys.walsData && event.type === 'delete') {
+      // the datamanager state was reset (import, re-init): reload everything
+      throw newError('datamanager etcd state was reset: reloading', {
+        code: DataManagerErrorCodes.NotInitialized,
+      });
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { KeyValue } from '@agola-ts/etcd';
+import type { DataManagerContext } from './context.js';
+import { decodeWalData, decodeWalDataFile, decodeWalHeader } from './encoding.js';
+import { readObject } from './ost-io.js';
+import { etcdKeys, ostPaths, WAL_HEADER_RE } from './paths.js';
+import type { Action, WalData, WalHeader } from './types.js';
+
+/** A wal key in etcd with its decoded value. */
+export interface EtcdWal {
+  kv: KeyValue;
+  wal: WalData;
+}
+
+/** Every wal in etcd, in sequence order, read at one revision. */
+export async function listEtcdWals(
+  ctx: DataManagerContext,
+  revision?: bigint,
+): Promise<{ wals: EtcdWal[]; revision: bigint }> {
+  const wals: EtcdWal[] = [];
+  const pages = ctx.etcd.listPaged(etcdKeys.walsDir, { pageSize: 100, revision });
+  let next = await pages.next();
+  while (!next.done) {
+    for (const kv of next.value) wals.push({ kv, wal: decodeWalData(kv.value, kv.key) });
+    next = await pages.next();
+  }
+  return { wals, revision: next.value };
+}
+
+/** The actions of a wal, from its data file. */
+export async function readWalActions(
+  ctx: DataManagerContext,
+  walDataFileId: string,
+  signal?: AbortSignal,
+): Promise<Array<Action & { data: Buffer }>> {
+  const key = ostPaths.walData(walDataFileId);
+  return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
+}
+
+/** The sequences of the wal headers in the object storage, in order (after `startAfter`). */
+export async function listStorageWals(
+  ctx: DataManagerContext,
+  options: { startAfter?: string; signal?: AbortSignal } = {},
+): Promise<string[]> {
+  const seqs: string[] = [];
+  const startAfter =
+    options.startAfter !== undefined && options.startAfter !== ''
+      ? ostPaths.walHeader(options.startAfter)
+      : undefined;
+  for await (const obj of ctx.ost.list(ostPaths.walStatusDir, {
+    startAfter,
+    signal: options.signal,
+  })) {
+    const m = WAL_HEADER_RE.exec(obj.key.slice(ostPaths.walStatusDir.length));
+    if (m) seqs.push(m[1]!);
+  }
+  return seqs;
+}
+
+/** Reads a wal header from the object storage. */
+export async function readWalHeader(
+  ctx: DataManagerContext,
+  walSeq: string,
+  signal?: AbortSignal,
+): Promise<WalHeader> {
+  const key = ostPaths.walHeader(walSeq);
+  return decodeWalHeader(await readObject(ctx.ost, key, { signal }), key);
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time, keeping results in order. */
+export async function mapLimit<T, R>(
+  items: T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}

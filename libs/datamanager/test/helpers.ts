@@ -1,0 +1,110 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
+import { createPosixStorage, createS3Storage, type ObjectStorage } from '@agola-ts/ost';
+import { createTestLogger, freshBucket, sharedEtcdEndpoint, uniquePrefix } from '@agola-ts/testkit';
+import { createDataManager, type DataManager, type DataManagerOptions } from '../src/index.js';
+
+export type OstKind = 'posix' | 's3';
+
+/** Everything a datamanager test needs, cleaned up by `close()`. */
+export interface Fixture {
+  etcd: EtcdClient;
+  ost: ObjectStorage;
+  /** Creates (and tracks) a datamanager on the fixture's etcd and ost. */
+  dm(options?: Partial<DataManagerOptions>): DataManager;
+  close(): Promise<void>;
+}
+
+/** Timings for tests: background loops effectively off unless a test turns them on. */
+export const QUIET = {
+  sync: 3_600_000,
+  checkpoint: 3_600_000,
+  checkpointClean: 3_600_000,
+  etcdWalCleaner: 3_600_000,
+  storageWalCleaner: 3_600_000,
+  compactChangeGroups: 3_600_000,
+  ping: 3_600_000,
+  retry: 100,
+};
+
+export async function createOst(
+  kind: OstKind,
+): Promise<{ ost: ObjectStorage; cleanup: () => Promise<void> }> {
+  if (kind === 'posix') {
+    const dir = await mkdtemp(join(tmpdir(), 'dm-test-'));
+    return {
+      ost: createPosixStorage({ path: dir }),
+      cleanup: () => rm(dir, { recursive: true, force: true }),
+    };
+  }
+  const conn = await freshBucket();
+  return {
+    ost: createS3Storage({
+      endpoint: conn.endpoint,
+      region: conn.region,
+      bucket: conn.bucket,
+      accessKeyId: conn.accessKeyId,
+      secretAccessKey: conn.secretAccessKey,
+      forcePathStyle: true,
+    }),
+    cleanup: async () => undefined,
+  };
+}
+
+export async function fixture(kind: OstKind = 'posix', endpoint?: string): Promise<Fixture> {
+  const etcd = createEtcdClient({
+    endpoints: endpoint ?? (await sharedEtcdEndpoint()),
+    prefix: uniquePrefix('dm'),
+  });
+  const { ost, cleanup } = await createOst(kind);
+  const dms: DataManager[] = [];
+  return {
+    etcd,
+    ost,
+    dm(options = {}) {
+      const dm = createDataManager({
+        etcd,
+        ost,
+        basePath: 'configdata',
+        dataTypes: ['user', 'org', 'project'],
+        logger: createTestLogger('datamanager'),
+        ...options,
+        intervals: { ...QUIET, ...options.intervals },
+      });
+      dms.push(dm);
+      return dm;
+    },
+    async close() {
+      await Promise.all(dms.map((d) => d.stop()));
+      etcd.close();
+      await cleanup();
+    },
+  };
+}
+
+export const put = (dataType: string, id: string, data: string) =>
+  ({ actionType: 'put', dataType, id, data }) as const;
+export const del = (dataType: string, id: string) =>
+  ({ actionType: 'delete', dataType, id }) as const;
+
+/** Polls until `check` returns true (or fails after `timeoutMs`). */
+export async function eventually(
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Lists every key of an object storage. */
+export async function allKeys(ost: ObjectStorage, prefix = ''): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const o of ost.list(prefix, { recursive: true })) keys.push(o.key);
+  return keys;
+}
