@@ -1,0 +1,226 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { wrap } from '@agola-ts/errors';
+import { OstErrorCodes } from '../codes.js';
+import { backendError, notExistError, throwIfAborted } from '../errors.js';
+import type { OstLogger } from '../logger.js';
+import type { DriverWriteData } from '../storage.js';
+import { emptyReadable } from '../streams.js';
+import type { ObjectInfo } from '../types.js';
+
+const DIR_MODE = 0o770;
+const FILE_MODE = 0o660;
+
+/** Node system error code, if any. */
+export function errnoOf(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** A "this path is not an object" condition: missing, or a directory along the way. */
+function isMissing(err: unknown): boolean {
+  const code = errnoOf(err);
+  return code === 'ENOENT' || code === 'ENOTDIR' || code === 'EISDIR';
+}
+
+/**
+ * Files under `<root>/data` (objects) and `<root>/tmp` (writes in progress), shared by the
+ * posix and posixflat drivers, which differ only in how a key maps to a relative path.
+ * Writes go to a temp file that is renamed into place, so readers never see a partial object
+ * and a failed write leaves nothing behind in `data/`.
+ */
+export class FsStore {
+  readonly dataDir: string;
+  readonly tmpDir: string;
+  private ready: Promise<void> | undefined;
+
+  constructor(
+    root: string,
+    private readonly log: OstLogger,
+  ) {
+    this.dataDir = join(root, 'data');
+    this.tmpDir = join(root, 'tmp');
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      await mkdir(this.dataDir, { recursive: true, mode: DIR_MODE });
+      await mkdir(this.tmpDir, { recursive: true, mode: DIR_MODE });
+    })().catch((err: unknown) => {
+      this.ready = undefined;
+      throw backendError(err, `creating ${this.dataDir} and ${this.tmpDir}`);
+    });
+    return this.ready;
+  }
+
+  /** Absolute path of a relative (`/`-separated) object path. */
+  abs(rel: string): string {
+    return join(this.dataDir, ...rel.split('/'));
+  }
+
+  async stat(rel: string, key: string): Promise<ObjectInfo> {
+    let st;
+    try {
+      st = await stat(this.abs(rel));
+    } catch (err) {
+      if (isMissing(err)) throw notExistError(key, err);
+      throw backendError(err, `stat ${JSON.stringify(key)}`);
+    }
+    if (!st.isFile()) throw notExistError(key);
+    return { key, size: st.size, lastModified: st.mtime };
+  }
+
+  async read(
+    rel: string,
+    key: string,
+    range: { start: number; end: number | undefined },
+  ): Promise<Readable> {
+    let fh: FileHandle;
+    try {
+      fh = await open(this.abs(rel), 'r');
+    } catch (err) {
+      if (isMissing(err)) throw notExistError(key, err);
+      throw backendError(err, `opening ${JSON.stringify(key)}`);
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw notExistError(key);
+      if (range.end === range.start || range.start >= st.size) {
+        await fh.close();
+        return emptyReadable();
+      }
+      // createReadStream's `end` is inclusive.
+      return fh.createReadStream({
+        start: range.start,
+        end: range.end === undefined ? undefined : range.end - 1,
+        autoClose: true,
+      });
+    } catch (err) {
+      await fh.close().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async write(
+    rel: string,
+    key: string,
+    data: DriverWriteData,
+    options: { persist: boolean; signal: AbortSignal | undefined },
+  ): Promise<void> {
+    const { persist, signal } = options;
+    await this.init();
+    const what = `write ${JSON.stringify(key)}`;
+    const tmp = join(this.tmpDir, randomUUID());
+    let renamed = false;
+    try {
+      const fh = await open(tmp, 'wx', FILE_MODE);
+      try {
+        if (data.kind === 'buffer') {
+          await writeFully(fh, data.buffer);
+        } else {
+          for await (const chunk of data.stream as AsyncIterable<Buffer>) {
+            throwIfAborted(signal, what);
+            await writeFully(fh, chunk);
+          }
+        }
+        throwIfAborted(signal, what);
+        if (persist) await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await this.moveIntoPlace(tmp, rel, key);
+      renamed = true;
+      if (persist) await this.syncParents(rel);
+    } catch (err) {
+      if (!renamed) await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** mkdir -p of the parent + rename; retried when a concurrent delete pruned the parent. */
+  private async moveIntoPlace(tmp: string, rel: string, key: string): Promise<void> {
+    const target = this.abs(rel);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await mkdir(dirname(target), { recursive: true, mode: DIR_MODE });
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'ENOTDIR' || code === 'EEXIST') throw conflictError(key, err);
+        throw backendError(err, `creating the directory of ${JSON.stringify(key)}`);
+      }
+      try {
+        await rename(tmp, target);
+        return;
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code === 'EISDIR' || code === 'ENOTEMPTY' || code === 'EEXIST') {
+          throw conflictError(key, err);
+        }
+        if (code === 'ENOTDIR') throw conflictError(key, err);
+        if (code === 'ENOENT' && attempt < 10) continue;
+        throw backendError(err, `renaming into place ${JSON.stringify(key)}`);
+      }
+    }
+  }
+
+  /** fsync the directories from the object's parent up to data/, so the rename is durable. */
+  private async syncParents(rel: string): Promise<void> {
+    let dir = dirname(this.abs(rel));
+    for (;;) {
+      const fh = await open(dir, 'r');
+      try {
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      if (dir === this.dataDir || !dir.startsWith(this.dataDir + sep)) break;
+      dir = dirname(dir);
+    }
+  }
+
+  async delete(rel: string, key: string): Promise<void> {
+    const target = this.abs(rel);
+    try {
+      await unlink(target);
+    } catch (err) {
+      const code = errnoOf(err);
+      if (isMissing(err) || code === 'EPERM') throw notExistError(key, err);
+      throw backendError(err, `deleting ${JSON.stringify(key)}`);
+    }
+    await this.prune(dirname(target));
+  }
+
+  /** Removes now-empty parent directories up to (not including) data/. Best effort. */
+  private async prune(dir: string): Promise<void> {
+    while (dir.startsWith(this.dataDir + sep)) {
+      try {
+        await rmdir(dir);
+      } catch (err) {
+        const code = errnoOf(err);
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'ENOENT') {
+          this.log.debug({ err, dir }, 'ost: pruning empty directory failed');
+        }
+        return;
+      }
+      dir = dirname(dir);
+    }
+  }
+}
+
+function conflictError(key: string, cause: unknown): Error {
+  return wrap(
+    cause,
+    `key ${JSON.stringify(key)} conflicts with another key: on posix an object cannot also be a directory (a vs a/b)`,
+    { code: OstErrorCodes.KeyConflict },
+  );
+}
+
+async function writeFully(fh: FileHandle, buf: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < buf.length) {
+    const { bytesWritten } = await fh.write(buf, offset, buf.length - offset);
+    offset += bytesWritten;
+  }
+}

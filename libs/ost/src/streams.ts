@@ -1,0 +1,82 @@
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { newError } from '@agola-ts/errors';
+import { OstErrorCodes } from './codes.js';
+
+/** True for a Node readable stream (or anything stream-like with `pipe` and `on`). */
+export function isReadableStream(value: unknown): value is Readable {
+  return (
+    value instanceof Readable ||
+    (value !== null &&
+      typeof value === 'object' &&
+      typeof (value as { pipe?: unknown }).pipe === 'function' &&
+      typeof (value as { on?: unknown }).on === 'function')
+  );
+}
+
+/** Fails a stream that yields more or fewer bytes than `size`. */
+export function sizeGuard(size: number, key: string): Transform {
+  let seen = 0;
+  const mismatch = (got: string): Error =>
+    newError(`writing ${JSON.stringify(key)}: data is ${got} bytes, size says ${size}`, {
+      code: OstErrorCodes.SizeMismatch,
+    });
+  return new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
+      seen += chunk.length;
+      if (seen > size) cb(mismatch(`more than ${size}`));
+      else cb(null, chunk);
+    },
+    flush(cb: TransformCallback) {
+      cb(seen === size ? null : mismatch(String(seen)));
+    },
+  });
+}
+
+/**
+ * Re-emits `source` through a new readable whose errors go through `mapError` (so a consumer
+ * sees our error codes, not the backend's), and which a `signal` can cancel.
+ */
+export function guardReadable(
+  source: Readable,
+  mapError: (err: unknown) => Error,
+  signal?: AbortSignal,
+): Readable {
+  let onAbort: (() => void) | undefined;
+  const out = new Readable({
+    highWaterMark: source.readableHighWaterMark,
+    read() {
+      source.resume();
+    },
+    destroy(err, cb) {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      source.destroy();
+      cb(err);
+    },
+  });
+  source.on('data', (chunk: Buffer) => {
+    if (!out.push(chunk)) source.pause();
+  });
+  source.on('end', () => {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
+    out.push(null);
+  });
+  source.on('error', (err) => out.destroy(mapError(err)));
+  if (signal) {
+    onAbort = () => out.destroy(mapError(signal.reason));
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  source.pause();
+  return out;
+}
+
+/** Reads a whole stream into one buffer. */
+export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** An empty readable stream. */
+export function emptyReadable(): Readable {
+  return Readable.from([], { objectMode: false });
+}
