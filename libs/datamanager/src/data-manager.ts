@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { is, newError, withStack, wrap } from '@agola-ts/errors';
 import { EtcdMutex, EtcdSession, sleep } from '@agola-ts/etcd';
 import { isNotExist, withBasePath } from '@agola-ts/ost';
@@ -42,6 +43,8 @@ export interface ReadObjectResult {
 export interface DataManagerHooks {
   /** Called after a wal data file is written and before it is committed in etcd. */
   afterWalDataWritten?: (walDataFileId: string) => Promise<void> | void;
+  /** Called when work under a lock starts and ends on this instance. */
+  lockedWork?: (lockKey: string, phase: 'start' | 'end') => void;
 }
 
 type LoopName =
@@ -79,6 +82,7 @@ export class DataManager {
   private syncRunning: Promise<void> | undefined;
   private syncAgain = false;
   private readonly lockHolders = new Map<string, number>();
+  private readonly localLocks = new Set<string>();
   /** Test hooks. @internal */
   hooks: DataManagerHooks = {};
 
@@ -107,14 +111,15 @@ export class DataManager {
   async start(): Promise<void> {
     if (this.controller) return;
     const controller = new AbortController();
+    // every loop, the watcher and in-flight storage calls listen on this one signal
+    setMaxListeners(0, controller.signal);
     this.controller = controller;
     const { signal } = controller;
     await this.ensureInitialized(signal, true);
+    if (signal.aborted) return;
     this.tasks.push(this.watcher.run(signal));
-    await Promise.race([
-      this.watcher.ready,
-      new Promise<void>((r) => signal.addEventListener('abort', () => r())),
-    ]);
+    await Promise.race([this.watcher.ready, aborted(signal)]);
+    if (signal.aborted) return;
     const i = this.options.intervals;
     this.tasks.push(
       this.loop('sync', etcdKeys.locks.sync, i.sync, (s) => syncWalHeaders(this.ctx, s)),
@@ -430,14 +435,30 @@ export class DataManager {
     return this.session;
   }
 
-  /** Runs `fn` if the lock is free now; returns undefined when another instance holds it. */
+  /**
+   * Runs `fn` if the lock is free now; returns undefined when it is held (by another
+   * instance, or by other work of this one: the etcd lock key is per session, so work of one
+   * instance is also serialized locally).
+   */
   private async withLock<T>(lockKey: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const mutex = new EtcdMutex(this.ctx.etcd, await this.getSession(), lockKey);
-    if (!(await mutex.tryLock())) return undefined;
+    if (this.localLocks.has(lockKey)) return undefined;
+    this.localLocks.add(lockKey);
     try {
-      this.lockHolders.set(lockKey, (this.lockHolders.get(lockKey) ?? 0) + 1);
+      const mutex = new EtcdMutex(this.ctx.etcd, await this.getSession(), lockKey);
+      if (!(await mutex.tryLock())) return undefined;
+      return await this.runLocked(mutex, lockKey, fn);
+    } finally {
+      this.localLocks.delete(lockKey);
+    }
+  }
+
+  private async runLocked<T>(mutex: EtcdMutex, lockKey: string, fn: () => Promise<T>): Promise<T> {
+    this.lockHolders.set(lockKey, (this.lockHolders.get(lockKey) ?? 0) + 1);
+    this.hooks.lockedWork?.(lockKey, 'start');
+    try {
       return await fn();
     } finally {
+      this.hooks.lockedWork?.(lockKey, 'end');
       await mutex.unlock().catch(() => undefined);
     }
   }
@@ -449,18 +470,11 @@ export class DataManager {
     signal: AbortSignal,
   ): Promise<T> {
     for (;;) {
-      const mutex = new EtcdMutex(this.ctx.etcd, await this.getSession(), lockKey);
-      if (await mutex.tryLock()) {
-        try {
-          this.lockHolders.set(lockKey, (this.lockHolders.get(lockKey) ?? 0) + 1);
-          return await fn();
-        } finally {
-          await mutex.unlock().catch(() => undefined);
-        }
-      }
+      const res = await this.withLock(lockKey, async () => ({ value: await fn() }));
+      if (res) return res.value;
       if (signal.aborted)
         throw newError('datamanager stopped', { code: DataManagerErrorCodes.NotStarted });
-      await sleep(50, signal);
+      await sleep(20, signal);
     }
   }
 
@@ -500,6 +514,14 @@ export class DataManager {
       throw newError('datamanager is not started', { code: DataManagerErrorCodes.NotStarted });
     }
   }
+}
+
+/** Resolves when `signal` aborts (at once if it already has). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }
 
 function notExist(dataType: string, id: string) {

@@ -11,7 +11,11 @@ export type OstKind = 'posix' | 's3';
 /** Everything a datamanager test needs, cleaned up by `close()`. */
 export interface Fixture {
   etcd: EtcdClient;
+  /** etcd endpoint the fixture's client uses. */
+  endpoint: string;
   ost: ObjectStorage;
+  /** Root dir of a posix ost (undefined for s3). */
+  ostDir: string | undefined;
   /** Creates (and tracks) a datamanager on the fixture's etcd and ost. */
   dm(options?: Partial<DataManagerOptions>): DataManager;
   close(): Promise<void>;
@@ -31,11 +35,12 @@ export const QUIET = {
 
 export async function createOst(
   kind: OstKind,
-): Promise<{ ost: ObjectStorage; cleanup: () => Promise<void> }> {
+): Promise<{ ost: ObjectStorage; dir?: string; cleanup: () => Promise<void> }> {
   if (kind === 'posix') {
     const dir = await mkdtemp(join(tmpdir(), 'dm-test-'));
     return {
       ost: createPosixStorage({ path: dir }),
+      dir,
       cleanup: () => rm(dir, { recursive: true, force: true }),
     };
   }
@@ -54,15 +59,15 @@ export async function createOst(
 }
 
 export async function fixture(kind: OstKind = 'posix', endpoint?: string): Promise<Fixture> {
-  const etcd = createEtcdClient({
-    endpoints: endpoint ?? (await sharedEtcdEndpoint()),
-    prefix: uniquePrefix('dm'),
-  });
-  const { ost, cleanup } = await createOst(kind);
+  const url = endpoint ?? (await sharedEtcdEndpoint());
+  const etcd = createEtcdClient({ endpoints: url, prefix: uniquePrefix('dm') });
+  const { ost, dir, cleanup } = await createOst(kind);
   const dms: DataManager[] = [];
   return {
     etcd,
+    endpoint: url,
     ost,
+    ostDir: dir,
     dm(options = {}) {
       const dm = createDataManager({
         etcd,
