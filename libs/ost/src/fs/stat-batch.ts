@@ -3,7 +3,7 @@ import type { ObjectInfo } from '../types.js';
 import { errnoOf } from './fs-store.js';
 
 /** How many stat calls run at once while listing. */
-const STAT_BATCH = 64;
+const STAT_BATCH = 256;
 
 /**
  * Stats files in order, a batch at a time, and yields those that are still regular files
