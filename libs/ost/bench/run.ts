@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createPosixStorage, createS3Storage, type ObjectStorage } from '@agola-ts/ost';
+import { createPosixStorage, createS3Storage, type ObjectStorage } from '../src/index.js';
 import { startS3 } from '@agola-ts/testkit';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
@@ -65,7 +65,7 @@ async function drain(stream: AsyncIterable<unknown>): Promise<number> {
   return n;
 }
 
-async function rawWrite(dir: string, name: string, data: Buffer): Promise<void> {
+async function rawWrite(dir: string, name: string, data: Buffer, syncDir = false): Promise<void> {
   const tmp = join(dir, 'tmp', `${name}.tmp`);
   const fh = await open(tmp, 'w', 0o660);
   try {
@@ -75,6 +75,12 @@ async function rawWrite(dir: string, name: string, data: Buffer): Promise<void> 
     await fh.close();
   }
   await rename(tmp, join(dir, 'data', name));
+  if (syncDir) {
+    // What makes the rename itself durable (ost does it with persist).
+    const dh = await open(join(dir, 'data'), 'r');
+    await dh.sync();
+    await dh.close();
+  }
 }
 
 async function rawList(dir: string): Promise<number> {
@@ -123,6 +129,19 @@ async function benchPosix(): Promise<void> {
         }
       },
       0.8,
+    );
+    await compare(
+      'posix write (persist) vs +dir fsync',
+      'MiB/s',
+      mb,
+      async (r) => {
+        for (let i = 0; i < objects; i++) await rawWrite(rawDir, `d${r}-${i}`, payload, true);
+      },
+      async (r) => {
+        for (let i = 0; i < objects; i++) {
+          await s.write(`objs/d${r}-${i}`, payload, { persist: true });
+        }
+      },
     );
     await compare(
       'posix write (no persist)',
