@@ -5,7 +5,7 @@ import { encodeWalData } from './encoding.js';
 import { etcdKeys } from './paths.js';
 import { writeDataSnapshot, type SnapshotResult } from './snapshot.js';
 import { TXN_CHUNK } from './sync.js';
-import { listEtcdWals, mapLimit, readWalActions } from './wals.js';
+import { listEtcdWals, mapLimit, walActions } from './wals.js';
 
 /**
  * One checkpoint: the etcd wals whose headers are in the object storage (up to the first
@@ -31,7 +31,7 @@ export async function checkpoint(
   const dataSequence = (await incSequence(ctx.etcd, etcdKeys.checkpointSeq)).toString();
   const withActions = await mapLimit(ready, 8, async (w) => ({
     walSequence: w.wal.walSequence,
-    actions: await readWalActions(ctx, w.wal.walDataFileId, signal),
+    actions: await walActions(ctx, w.wal, signal),
   }));
   const result = await writeDataSnapshot({
     ost: ctx.ost,

@@ -9,6 +9,8 @@ import type { Action, ChangeGroupsToken } from './types.js';
 /** A wal whose data file is in the object storage, waiting to be committed in etcd. */
 export interface CommitRequest {
   walDataFileId: string;
+  /** The wal data, when it goes inline in etcd instead of a file written beforehand. */
+  inlineData: Buffer | undefined;
   actions: Array<Action & { data: Buffer }>;
   token: ChangeGroupsToken | undefined;
 }
@@ -24,6 +26,8 @@ export interface CommitResult {
 
 /** etcd's default limit of operations per transaction branch. */
 export const MAX_TXN_OPS = 128;
+/** Inline wal bytes (base64) per transaction, well under etcd's 1.5 MiB request limit. */
+const MAX_INLINE_BATCH_BYTES = 1024 * 1024;
 
 interface Pending extends CommitRequest {
   resolve(result: CommitResult): void;
@@ -53,9 +57,10 @@ export class Committer {
 
   constructor(
     private readonly ctx: DataManagerContext,
-    /** Called after each successful commit with the committed wals. */
+    /** Called after each successful commit with the committed wals and the commit revision. */
     private readonly onCommitted: (
       wals: Array<{ walSequence: string; request: CommitRequest }>,
+      revision: bigint,
     ) => void,
   ) {}
 
@@ -94,16 +99,22 @@ export class Committer {
     const batch: Pending[] = [];
     const groups = new Set<string>();
     const rest: Pending[] = [];
+    let inlineBytes = 0;
     for (const p of this.queue) {
       const names = Object.keys(p.token?.changeGroupsRevisions ?? {});
-      // etcd refuses transactions of more than 128 ops per branch (--max-txn-ops): the success
-      // branch holds walseq + walsdata + one put per wal and per group.
+      // etcd refuses transactions of more than 128 ops per branch (--max-txn-ops) and requests
+      // over 1.5 MiB (--max-request-bytes): the success branch holds walseq + walsdata + one
+      // put per wal (with its inline data) and per group.
       const ops = 2 + batch.length + 1 + groups.size + names.length;
+      const bytes = inlineBytes + (p.inlineData?.length ?? 0) * 1.34;
       const fits =
         batch.length === 0 ||
-        (batch.length < this.ctx.options.maxWalsPerCommit && ops <= MAX_TXN_OPS);
+        (batch.length < this.ctx.options.maxWalsPerCommit &&
+          ops <= MAX_TXN_OPS &&
+          bytes <= MAX_INLINE_BATCH_BYTES);
       if (fits && !names.some((n) => groups.has(n))) {
         batch.push(p);
+        inlineBytes = bytes;
         for (const n of names) groups.add(n);
       } else {
         rest.push(p);
@@ -202,6 +213,7 @@ export class Committer {
             walStatus: 'committed',
             walSequence: seqs[i]!,
             previousWalSequence: i === 0 ? state.lastWal : seqs[i - 1]!,
+            ...(p.inlineData ? { inlineData: p.inlineData } : {}),
           }),
         });
       });
@@ -224,7 +236,7 @@ export class Committer {
           walSequence: seqs[i]!,
           request: p as CommitRequest,
         }));
-        this.onCommitted(committed);
+        this.onCommitted(committed, res.revision);
         batch.forEach((p, i) => {
           const changeGroupsRevisions: Record<string, bigint> = {};
           for (const name of Object.keys(p.token?.changeGroupsRevisions ?? {})) {

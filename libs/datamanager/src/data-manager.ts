@@ -56,6 +56,9 @@ type LoopName =
   | 'compactChangeGroups';
 
 const MAX_ID_LENGTH = 1024;
+/** A sync after a commit that finds the lock busy retries this often, this far apart. */
+const SYNC_BUSY_RETRIES = 100;
+const SYNC_BUSY_DELAY_MS = 25;
 
 /**
  * A database of entries `(dataType, id) -> bytes` whose durable truth is in object storage,
@@ -96,7 +99,7 @@ export class DataManager {
     };
     this.reader = new DataFileReader(this.ctx.ost);
     this.watcher = new WalWatcher(this.ctx, () => (this.status.stale = true));
-    this.committer = new Committer(this.ctx, (wals) => this.committed(wals));
+    this.committer = new Committer(this.ctx, (wals, revision) => this.committed(wals, revision));
   }
 
   /** The configured data types, in order. */
@@ -175,19 +178,20 @@ export class DataManager {
     for (const name of Object.keys(token?.changeGroupsRevisions ?? {}))
       validateChangeGroupName(name);
     const walDataFileId = randomUUID();
-    try {
-      await this.ctx.ost.write(
-        ostPaths.walData(walDataFileId),
-        normalized.map(encodeAction).join(''),
-        {
-          persist: true,
-        },
-      );
-    } catch (err) {
-      throw wrap(err, 'writing wal data file');
+    const walData = Buffer.from(normalized.map(encodeAction).join(''));
+    let inlineData: Buffer | undefined;
+    if (walData.length <= this.options.inlineWalMaxBytes) {
+      // small wal: its data goes inline in the commit transaction; the sync loop writes the file
+      inlineData = walData;
+    } else {
+      try {
+        await this.ctx.ost.write(ostPaths.walData(walDataFileId), walData, { persist: true });
+      } catch (err) {
+        throw wrap(err, 'writing wal data file');
+      }
+      await this.hooks.afterWalDataWritten?.(walDataFileId);
     }
-    await this.hooks.afterWalDataWritten?.(walDataFileId);
-    const request: CommitRequest = { walDataFileId, actions: normalized, token };
+    const request: CommitRequest = { walDataFileId, inlineData, actions: normalized, token };
     let deadline = 0;
     for (;;) {
       try {
@@ -357,15 +361,27 @@ export class DataManager {
     });
   }
 
-  private committed(wals: Array<{ walSequence: string; request: CommitRequest }>): void {
+  private committed(
+    wals: Array<{ walSequence: string; request: CommitRequest }>,
+    revision: bigint,
+  ): void {
     const changes = this.watcher.changes;
     for (const w of wals) {
       changes.applyWal(w.walSequence, w.request.actions);
+      // read-your-writes for tokens too: the watcher may deliver this commit a bit later
+      for (const name of Object.keys(w.request.token?.changeGroupsRevisions ?? {})) {
+        changes.updateChangeGroup(name, revision);
+      }
     }
     // headers to the object storage right away (best effort; the sync loop catches up)
     this.triggerSync();
   }
 
+  /**
+   * Syncs wal headers to the object storage soon after a commit. When the sync lock is busy
+   * (the sync loop or another instance is syncing, maybe from a listing made before this
+   * commit), it tries again shortly, so a new wal never waits for the next loop interval.
+   */
   private triggerSync(): void {
     if (this.syncRunning) {
       this.syncAgain = true;
@@ -374,10 +390,17 @@ export class DataManager {
     const signal = this.controller?.signal;
     if (!signal) return;
     this.syncRunning = (async () => {
+      let busy = 0;
       do {
         this.syncAgain = false;
         try {
-          await this.withLock(etcdKeys.locks.sync, () => syncWalHeaders(this.ctx, signal));
+          const ran = await this.withLock(etcdKeys.locks.sync, () =>
+            syncWalHeaders(this.ctx, signal),
+          );
+          if (ran === undefined && busy++ < SYNC_BUSY_RETRIES) {
+            this.syncAgain = true;
+            await sleep(SYNC_BUSY_DELAY_MS, signal);
+          }
         } catch (err) {
           this.ctx.logger.debug({ err }, 'wal header sync failed (the sync loop retries)');
         }

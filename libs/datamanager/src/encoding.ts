@@ -189,6 +189,7 @@ export function encodeWalData(wal: WalData): string {
     WalStatus: wal.walStatus,
     WalSequence: wal.walSequence,
     PreviousWalSequence: wal.previousWalSequence,
+    ...(wal.inlineData ? { InlineData: wal.inlineData.toString('base64') } : {}),
   });
 }
 
@@ -199,11 +200,13 @@ export function decodeWalData(buf: Buffer, what: string): WalData {
   if (!WAL_STATUSES.includes(walStatus)) {
     throw corrupt(what, `unknown WalStatus ${JSON.stringify(walStatus)}`);
   }
+  const inline = str(obj, 'InlineData', what, true);
   return {
     walDataFileId: str(obj, 'WalDataFileID', what, true),
     walStatus: walStatus as WalStatus,
     walSequence: str(obj, 'WalSequence', what),
     previousWalSequence: str(obj, 'PreviousWalSequence', what, true),
+    ...(inline ? { inlineData: Buffer.from(inline, 'base64') } : {}),
   };
 }
 

@@ -27,6 +27,13 @@ export interface DataManagerOptions {
   changeGroupsRevisionRange?: number;
   /** Wal data files that no wal refers to are deleted once older than this (a crash between the data write and the commit leaves one). @default 3600000 */
   orphanWalDataGraceMs?: number;
+  /**
+   * A wal whose data is at most this many bytes is committed with its data inline in etcd
+   * (one etcd transaction, no object storage write before the commit); the sync loop then
+   * writes its data file and header to the object storage and drops the inline copy. Larger
+   * wals write their data file first, as Agola does. 0 disables inlining. @default 65536
+   */
+  inlineWalMaxBytes?: number;
   /** Most wals committed in one etcd transaction (also bounded by etcd's 128 ops per transaction). @default 64 */
   maxWalsPerCommit?: number;
   /** Lease TTL of the datamanager's locks. @default 5 */
@@ -83,6 +90,11 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
     if (!Number.isFinite(value) || value <= 0) throw bad(`${name} must be a positive number`);
     return value;
   };
+  const nonNegative = (name: string, v: number | undefined, dflt: number) => {
+    const value = v ?? dflt;
+    if (!Number.isFinite(value) || value < 0) throw bad(`${name} must be zero or more`);
+    return value;
+  };
   const i = options.intervals ?? {};
   return {
     etcd: options.etcd,
@@ -100,6 +112,7 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
       1000,
     ),
     orphanWalDataGraceMs: positive('orphanWalDataGraceMs', options.orphanWalDataGraceMs, 3_600_000),
+    inlineWalMaxBytes: nonNegative('inlineWalMaxBytes', options.inlineWalMaxBytes, 65_536),
     maxWalsPerCommit: positive('maxWalsPerCommit', options.maxWalsPerCommit, 64),
     lockTtlSeconds: positive('lockTtlSeconds', options.lockTtlSeconds, 5),
     intervals: {

@@ -18,6 +18,13 @@ export async function syncWalHeaders(
   const toSync = wals.filter((w) => w.wal.walStatus === 'committed');
   if (toSync.length === 0) return 0;
   for (const { wal } of toSync) {
+    // an inline wal's data file first: a header must never name a missing file
+    if (wal.inlineData) {
+      await ctx.ost.write(ostPaths.walData(wal.walDataFileId), wal.inlineData, {
+        persist: true,
+        signal,
+      });
+    }
     await ctx.ost.write(
       ostPaths.walHeader(wal.walSequence),
       encodeWalHeader({
@@ -34,7 +41,8 @@ export async function syncWalHeaders(
     const success: Op[] = chunk.map(({ wal }) => ({
       type: 'put',
       key: etcdKeys.wal(wal.walSequence),
-      value: encodeWalData({ ...wal, walStatus: 'committed_storage' }),
+      // the inline copy goes: the data file is in the object storage now
+      value: encodeWalData({ ...wal, walStatus: 'committed_storage', inlineData: undefined }),
     }));
     success.push({
       type: 'put',

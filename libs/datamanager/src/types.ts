@@ -43,6 +43,12 @@ export interface WalData {
   walStatus: WalStatus;
   walSequence: string;
   previousWalSequence: string;
+  /**
+   * The wal data file's bytes, kept in etcd for a small wal until the sync loop writes the
+   * file to the object storage (then it is dropped). Not in Agola's format: Agola writes the
+   * data file before the commit.
+   */
+  inlineData?: Buffer;
 }
 
 /** A wal header in the object storage (`wals/status/<seq>.committed`). */

@@ -66,6 +66,12 @@ export class WalChanges {
     }
   }
 
+  /** Records a change group's revision unless a newer one is known (events can arrive late). */
+  updateChangeGroup(name: string, revision: bigint): void {
+    const cur = this.changeGroups.get(name);
+    if (cur === undefined || cur < revision) this.changeGroups.set(name, revision);
+  }
+
   /** The latest pending action on an entry, if a wal in etcd touched it. */
   get(dataType: string, id: string): PendingAction | undefined {
     return this.entries.get(dataType)?.get(id);

@@ -5,7 +5,7 @@ import type { DataManagerContext } from './context.js';
 import { decodeWalData } from './encoding.js';
 import { etcdKeys } from './paths.js';
 import { WalChanges } from './wal-changes.js';
-import { listEtcdWals, mapLimit, readWalActions } from './wals.js';
+import { listEtcdWals, mapLimit, walActions } from './wals.js';
 
 /**
  * Keeps a {@link WalChanges} in sync with the wals and change groups in etcd: a full load,
@@ -49,7 +49,7 @@ export class WalWatcher {
     const fresh = new WalChanges();
     const loaded = await mapLimit(wals, 8, async (w) => ({
       seq: w.wal.walSequence,
-      actions: await readWalActions(this.ctx, w.wal.walDataFileId, signal),
+      actions: await walActions(this.ctx, w.wal, signal),
     }));
     for (const w of loaded) fresh.applyWal(w.seq, w.actions);
     for (const g of groups.kvs) {
@@ -75,12 +75,12 @@ export class WalWatcher {
       const wal = decodeWalData(event.kv.value, key);
       if (wal.walStatus === 'checkpointed') this.onSnapshotChange();
       if (!this.changes.hasWal(seq)) {
-        this.changes.applyWal(seq, await readWalActions(this.ctx, wal.walDataFileId, signal));
+        this.changes.applyWal(seq, await walActions(this.ctx, wal, signal));
       }
     } else if (key.startsWith(etcdKeys.changeGroupsDir)) {
       const name = key.slice(etcdKeys.changeGroupsDir.length);
       if (event.type === 'delete') this.changes.changeGroups.delete(name);
-      else this.changes.changeGroups.set(name, event.kv.modRevision);
+      else this.changes.updateChangeGroup(name, event.kv.modRevision);
     } else if (key === etcdKeys.walsData && event.type === 'delete') {
       // the datamanager state was reset (import, re-init): reload everything
       throw newError('datamanager etcd state was reset: reloading', {

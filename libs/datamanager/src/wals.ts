@@ -26,6 +26,17 @@ export async function listEtcdWals(
   return { wals, revision: next.value };
 }
 
+/** The actions of a wal: inline from etcd when it has them, else from its data file. */
+export async function walActions(
+  ctx: DataManagerContext,
+  wal: WalData,
+  signal?: AbortSignal,
+): Promise<Array<Action & { data: Buffer }>> {
+  if (wal.inlineData)
+    return decodeWalDataFile(wal.inlineData, `inline data of wal ${wal.walSequence}`);
+  return readWalActions(ctx, wal.walDataFileId, signal);
+}
+
 /** The actions of a wal, from its data file. */
 export async function readWalActions(
   ctx: DataManagerContext,

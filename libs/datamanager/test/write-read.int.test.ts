@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { is } from '@agola-ts/errors';
 import { DataManagerErrorCodes, ostPaths } from '../src/index.js';
+import { readObject } from '../src/ost-io.js';
 import { allKeys, del, fixture, put, type Fixture, type OstKind } from './helpers.js';
 
 let fx: Fixture | undefined;
@@ -9,10 +10,15 @@ afterEach(async () => {
   fx = undefined;
 });
 
-describe.each<OstKind>(['posix', 's3'])('write and read (%s)', (kind) => {
+describe.each<[OstKind, number]>([
+  ['posix', 65_536],
+  ['posix', 0],
+  ['s3', 65_536],
+  ['s3', 0],
+])('write and read (%s, inline wals up to %d bytes)', (kind, inlineWalMaxBytes) => {
   test('round trips across checkpoints, many data types, deletes before and after', async () => {
     fx = await fixture(kind);
-    const dm = fx.dm();
+    const dm = fx.dm({ inlineWalMaxBytes });
     await dm.start();
     await dm.write([
       put('user', 'u1', 'alice'),
@@ -45,7 +51,7 @@ describe.each<OstKind>(['posix', 's3'])('write and read (%s)', (kind) => {
 
     // a restarted instance (new process) reads the same
     await dm.stop();
-    const dm2 = fx.dm();
+    const dm2 = fx.dm({ inlineWalMaxBytes });
     await dm2.start();
     expect((await dm2.read('user', 'u1')).toString()).toBe('alice2');
     expect((await dm2.read('project', 'p1')).toString()).toBe('P');
@@ -53,7 +59,7 @@ describe.each<OstKind>(['posix', 's3'])('write and read (%s)', (kind) => {
 
   test('everything is stored under the base path, in Agola layout', async () => {
     fx = await fixture(kind);
-    const dm = fx.dm();
+    const dm = fx.dm({ inlineWalMaxBytes });
     await dm.start();
     const { walSequence } = await dm.write([put('user', 'u1', 'x')]);
     await dm.checkpoint({ force: true });
@@ -61,6 +67,13 @@ describe.each<OstKind>(['posix', 's3'])('write and read (%s)', (kind) => {
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) expect(k.startsWith('configdata/')).toBe(true);
     expect(keys).toContain(`configdata/${ostPaths.walHeader(walSequence)}`);
+    // the small wal was committed inline in etcd; the sync wrote its data file and dropped the copy
+    const header = JSON.parse(
+      (await readObject(fx.ost, `configdata/${ostPaths.walHeader(walSequence)}`)).toString(),
+    ) as { WalDataFileID: string };
+    expect(keys).toContain(`configdata/${ostPaths.walData(header.WalDataFileID)}`);
+    const { kv } = await fx.etcd.get(`datamanager/wals/${walSequence}`);
+    expect(JSON.parse(kv!.value.toString())).not.toHaveProperty('InlineData');
     expect(keys.some((k) => /^configdata\/data\/[0-9a-v]{13}-[0-9a-v]{13}\.status$/.test(k))).toBe(
       true,
     );
