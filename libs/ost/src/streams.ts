@@ -58,7 +58,16 @@ export async function readAll(stream: AsyncIterable<Uint8Array | string>): Promi
   return Buffer.concat(chunks);
 }
 
+/** A readable stream of one buffer (cheaper than `Readable.from`, which iterates). */
+export function bufferReadable(buffer: Buffer): Readable {
+  // Everything is pushed up front, so `read` has nothing to do.
+  const stream = new Readable({ read: () => undefined });
+  if (buffer.length > 0) stream.push(buffer);
+  stream.push(null);
+  return stream;
+}
+
 /** An empty readable stream. */
 export function emptyReadable(): Readable {
-  return Readable.from([], { objectMode: false });
+  return bufferReadable(Buffer.alloc(0));
 }

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { wrap } from '@agola-ts/errors';
 import { OstErrorCodes } from '../codes.js';
 import { backendError, notExistError, throwIfAborted } from '../errors.js';
 import type { OstLogger } from '../logger.js';
 import type { DriverWriteData } from '../storage.js';
-import { emptyReadable } from '../streams.js';
+import { bufferReadable, emptyReadable } from '../streams.js';
 import type { ObjectInfo } from '../types.js';
 
 const DIR_MODE = 0o770;
@@ -105,7 +105,7 @@ export class FsStore {
           done += bytesRead;
         }
         await fh.close();
-        return Readable.from([buffer.subarray(0, done)], { objectMode: false });
+        return bufferReadable(buffer.subarray(0, done));
       }
       // createReadStream's `end` is inclusive.
       return fh.createReadStream({

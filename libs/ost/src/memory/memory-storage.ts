@@ -1,6 +1,6 @@
-import { Readable } from 'node:stream';
 import { throwIfAborted, notExistError } from '../errors.js';
 import { compareKeys } from '../keys.js';
+import { bufferReadable } from '../streams.js';
 import {
   createObjectStorageFromDriver,
   withBasePath,
@@ -46,7 +46,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): ObjectS
       if (!o) throw notExistError(key);
       // Buffers are never mutated once stored, so a view is safe.
       const part = o.data.subarray(range.start, range.end ?? o.data.length);
-      return Readable.from(part.length > 0 ? [part] : [], { objectMode: false });
+      return bufferReadable(part);
     },
     async write(key, data, { signal }) {
       let buffer: Buffer;
