@@ -123,6 +123,36 @@ describe('posix layout', () => {
     expect(after).toEqual(expected.filter((k) => k > 'd17/5'));
   });
 
+  it('a read cancelled midway fails the stream with ERR_OST_ABORTED', async () => {
+    const s = createPosixStorage({ path: root });
+    await s.write('big', Buffer.alloc(4 * 1024 * 1024, 1));
+    const controller = new AbortController();
+    const stream = await s.read('big', { signal: controller.signal });
+    let got = 0;
+    const err = await (async () => {
+      for await (const chunk of stream) {
+        got += (chunk as Buffer).length;
+        controller.abort();
+      }
+    })().catch((e: unknown) => e);
+    expect(is(err, OstErrorCodes.Aborted)).toBe(true);
+    expect(got).toBeLessThan(4 * 1024 * 1024);
+  });
+
+  it('maps a backend error while streaming to an AgolaError', async () => {
+    const s = createPosixStorage({ path: root });
+    await s.write('big', Buffer.alloc(4 * 1024 * 1024, 1));
+    const stream = await s.read('big');
+    stream.destroy(Object.assign(new Error('disk gone'), { code: 'EIO' }));
+    const err = await (async () => {
+      for await (const _ of stream) {
+        /* drain */
+      }
+    })().catch((e: unknown) => e);
+    expect(is(err, OstErrorCodes.Backend)).toBe(true);
+    expect(is(err, 'EIO')).toBe(true);
+  });
+
   it('sets the modification time of the file as lastModified', async () => {
     const s = createPosixStorage({ path: root });
     await s.write('m', 'v');
