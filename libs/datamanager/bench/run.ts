@@ -211,21 +211,31 @@ async function main() {
   const dir = await mkdtemp(join(tmpdir(), 'dm-bench-'));
   const etcd = createEtcdClient({ endpoints: etcdServer.endpoint, prefix: 'bench/' });
   const ost = createPosixStorage({ path: dir });
-  const dm = createDataManager({
-    etcd,
-    ost,
-    basePath: 'bench',
-    dataTypes: ['user', 'project'],
-    intervals: quiet,
-  });
+  // one datamanager per part, so each measures only its own data
+  const make = (basePath: string, prefix: string) =>
+    createDataManager({
+      etcd: etcd.withPrefix(prefix),
+      ost,
+      basePath,
+      dataTypes: ['user', 'project'],
+      etcdWalsKeepNum: 1,
+      intervals: quiet,
+    });
+  const commits = make('commits', 'commits/');
+  const data = make('bench', 'data/');
   try {
-    await dm.start();
     console.log('# @agola-ts/datamanager benchmark (etcd 3.4 + posix storage on this machine)');
-    await benchCommits(etcd, dm);
-    const info = await benchCheckpoint(dm, ost);
-    await benchReads(dm, ost, info);
+    await commits.start();
+    await benchCommits(etcd, commits);
+    await commits.stop();
+    await data.start();
+    const info = await benchCheckpoint(data, ost);
+    // clean the checkpointed wals from etcd so reads go to the data files, not to memory
+    await data.clean();
+    await benchReads(data, ost, info);
   } finally {
-    await dm.stop();
+    await commits.stop();
+    await data.stop();
     etcd.close();
     await etcdServer.stop();
     await rm(dir, { recursive: true, force: true });

@@ -47,16 +47,50 @@ export async function latestDataStatus(
   return last === undefined ? undefined : readDataStatus(ost, last, signal);
 }
 
-/** Reads every entry of a data file, in id order. */
-export async function readDataFile(
+/** An entry of a data file as stored: its id and its encoded bytes (one JSON object). */
+export interface RawEntry {
+  id: string;
+  bytes: Buffer;
+}
+
+const ID_PREFIX = Buffer.from('{"id":"');
+const NEWLINE = Buffer.from('\n');
+
+/**
+ * The id of an encoded entry without decoding its (large) data: entries start with
+ * `{"id":"...` in ours and in Agola's files; anything else is fully decoded.
+ */
+function rawEntryId(bytes: Buffer, what: string): string {
+  if (bytes.subarray(0, ID_PREFIX.length).equals(ID_PREFIX)) {
+    for (let i = ID_PREFIX.length; i < bytes.length; i++) {
+      const c = bytes[i]!;
+      if (c === 0x5c) {
+        i++;
+        continue;
+      }
+      if (c === 0x22)
+        return JSON.parse(bytes.subarray(ID_PREFIX.length - 1, i + 1).toString()) as string;
+    }
+  }
+  return decodeDataEntry(bytes, what).id;
+}
+
+/**
+ * Reads the entries of a data file as stored, decoding only their ids: a checkpoint copies
+ * the entries it does not change byte for byte.
+ */
+export async function readRawDataFile(
   ost: ObjectStorage,
   dataType: string,
   fileId: string,
   signal?: AbortSignal,
-): Promise<DataEntry[]> {
+): Promise<RawEntry[]> {
   const key = ostPaths.dataFile(dataType, fileId);
   const buf = await readObject(ost, key, { signal });
-  return splitJsonObjects(buf, key).map(([s, e]) => decodeDataEntry(buf.subarray(s, e), key));
+  return splitJsonObjects(buf, key).map(([s, e]) => {
+    const bytes = buf.subarray(s, e);
+    return { id: rawEntryId(bytes, key), bytes };
+  });
 }
 
 /** The file of a type's file list that holds (or would hold) `id`. */
@@ -180,18 +214,26 @@ export class DataFileWriter {
 
   /** Adds the next entry (ids must be strictly increasing). */
   async add(entry: DataEntry): Promise<void> {
-    if (this.lastId !== undefined && entry.id <= this.lastId) {
+    await this.addEncoded(entry.id, Buffer.from(encodeDataEntry(entry)));
+  }
+
+  /** Adds the next entry already encoded (one JSON object, as read from a data file). */
+  async addRaw(entry: RawEntry): Promise<void> {
+    await this.addEncoded(entry.id, Buffer.concat([entry.bytes, NEWLINE]));
+  }
+
+  private async addEncoded(id: string, line: Buffer): Promise<void> {
+    if (this.lastId !== undefined && id <= this.lastId) {
       throw newError(
-        `data type ${this.options.dataType}: entry ${JSON.stringify(entry.id)} is not after ${JSON.stringify(this.lastId)}`,
+        `data type ${this.options.dataType}: entry ${JSON.stringify(id)} is not after ${JSON.stringify(this.lastId)}`,
         { code: DataManagerErrorCodes.Corrupt },
       );
     }
-    const line = Buffer.from(encodeDataEntry(entry));
     if (this.size > 0 && this.size + line.length > this.options.maxDataFileSize) await this.flush();
-    this.offsets.set(entry.id, this.size);
+    this.offsets.set(id, this.size);
     this.chunks.push(line);
     this.size += line.length;
-    this.lastId = entry.id;
+    this.lastId = id;
     if (this.size >= this.options.maxDataFileSize) await this.flush();
   }
 

@@ -1,5 +1,5 @@
 import type { ObjectStorage } from '@agola-ts/ost';
-import { DataFileWriter, readDataFile } from './data-files.js';
+import { DataFileWriter, readRawDataFile, type RawEntry } from './data-files.js';
 import { encodeDataStatus } from './encoding.js';
 import { ostPaths } from './paths.js';
 import type { Action, DataEntry, DataFileRef, DataStatus } from './types.js';
@@ -86,9 +86,13 @@ export async function writeDataSnapshot(options: WriteSnapshotOptions): Promise<
     for (const idx of affected) {
       // untouched files before this one are reused as they are
       for (; next < idx; next++) newFiles.push(oldFiles[next]!);
-      const existing = idx >= 0 ? await readDataFile(ost, dataType, oldFiles[idx]!.id, signal) : [];
+      const existing =
+        idx >= 0 ? await readRawDataFile(ost, dataType, oldFiles[idx]!.id, signal) : [];
       const writer = new DataFileWriter({ ost, dataType, dataSequence, maxDataFileSize, signal });
-      for (const entry of mergeEntries(existing, groups.get(idx)!)) await writer.add(entry);
+      for (const entry of mergeEntries(existing, groups.get(idx)!)) {
+        if ('bytes' in entry) await writer.addRaw(entry);
+        else await writer.add(entry);
+      }
       await writer.flush();
       newFiles.push(...writer.files);
       bytesWritten += writer.bytesWritten;
@@ -107,11 +111,14 @@ export async function writeDataSnapshot(options: WriteSnapshotOptions): Promise<
   return { status, bytesWritten, filesWritten };
 }
 
-/** Merge-joins sorted entries with sorted actions: puts replace or insert, deletes remove. */
+/**
+ * Merge-joins a file's sorted entries with sorted actions: puts replace or insert, deletes
+ * remove; untouched entries pass through as stored.
+ */
 function* mergeEntries(
-  entries: DataEntry[],
+  entries: RawEntry[],
   actions: Array<Action & { data: Buffer }>,
-): Generator<DataEntry> {
+): Generator<RawEntry | DataEntry> {
   let i = 0;
   let j = 0;
   while (i < entries.length || j < actions.length) {

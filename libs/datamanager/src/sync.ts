@@ -14,7 +14,9 @@ export async function syncWalHeaders(
   ctx: DataManagerContext,
   signal?: AbortSignal,
 ): Promise<number> {
-  const { wals } = await listEtcdWals(ctx);
+  // only the wals after the last synced one: a backlog of wals in etcd costs nothing here
+  const last = (await ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value.toString();
+  const { wals } = await listEtcdWals(ctx, { startAfter: last ? etcdKeys.wal(last) : undefined });
   const toSync = wals.filter((w) => w.wal.walStatus === 'committed');
   if (toSync.length === 0) return 0;
   for (const { wal } of toSync) {

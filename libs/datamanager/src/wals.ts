@@ -14,10 +14,10 @@ export interface EtcdWal {
 /** Every wal in etcd, in sequence order, read at one revision. */
 export async function listEtcdWals(
   ctx: DataManagerContext,
-  revision?: bigint,
+  options: { revision?: bigint; startAfter?: string } = {},
 ): Promise<{ wals: EtcdWal[]; revision: bigint }> {
   const wals: EtcdWal[] = [];
-  const pages = ctx.etcd.listPaged(etcdKeys.walsDir, { pageSize: 100, revision });
+  const pages = ctx.etcd.listPaged(etcdKeys.walsDir, { pageSize: 100, ...options });
   let next = await pages.next();
   while (!next.done) {
     for (const kv of next.value) wals.push({ kv, wal: decodeWalData(kv.value, kv.key) });

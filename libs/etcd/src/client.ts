@@ -182,11 +182,11 @@ export class EtcdClient {
    */
   async *listPaged(
     prefix: string,
-    options: { pageSize?: number; revision?: bigint } = {},
+    options: { pageSize?: number; revision?: bigint; startAfter?: string } = {},
   ): AsyncGenerator<KeyValue[], bigint> {
     const pageSize = options.pageSize ?? 100;
     let revision = options.revision;
-    let startAfter: string | undefined;
+    let startAfter = options.startAfter;
     for (;;) {
       const page = await this.list(prefix, { limit: pageSize, revision, startAfter });
       revision ??= page.revision;
