@@ -58,6 +58,12 @@ export default [
     rules: {
       ...boundaries(productionConstraints),
       'no-console': 'error',
+    },
+  },
+  {
+    // the typescript-eslint plugin is registered for TypeScript files only
+    files: ['**/*.ts', '**/*.mts'],
+    rules: {
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },

@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createDataManager, ostPaths, type DataManager } from '@agola-ts/datamanager';
+import { createDataManager, ostPaths, type DataManager } from '../src/index.js';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { createPosixStorage, type ObjectStorage } from '@agola-ts/ost';
 import { startEtcd } from '@agola-ts/testkit';

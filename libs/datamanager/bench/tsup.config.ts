@@ -1,6 +1,6 @@
 import { defineConfig } from 'tsup';
 
-// Bundles the benchmark script only; the libraries it measures come from their built dist.
+// Bundles the benchmark with the datamanager's source; the other libraries come from their dist.
 export default defineConfig({
   entry: { run: 'bench/run.ts' },
   outDir: 'bench/dist',

@@ -199,13 +199,7 @@ export class DataManager {
         return { walSequence: res.walSequence, changeGroupsToken: res.changeGroupsToken };
       } catch (err) {
         // etcd was reset under us: wait (bounded) for the instance to re-initialize it
-        if (
-          !(err instanceof Error) ||
-          !('code' in err) ||
-          err.code !== DataManagerErrorCodes.NotInitialized
-        ) {
-          throw withStack(err);
-        }
+        if (!is(err, DataManagerErrorCodes.NotInitialized)) throw withStack(err);
         deadline ||= Date.now() + 30_000;
         if (Date.now() > deadline || !this.controller) throw withStack(err);
         await sleep(this.options.intervals.retry, this.controller.signal);
