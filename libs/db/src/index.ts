@@ -1,0 +1,12 @@
+export { openDb } from './db.js';
+export type { Db, DoOptions, OpenDbOptions } from './db.js';
+export type { Tx, QueryOptions } from './tx.js';
+export type { RunResult } from './connection.js';
+export type { SqlParams, SqlValue } from './params.js';
+export { migrate } from './migrate.js';
+export type { Migration, MigrateOptions, MigrateResult } from './migrate.js';
+export { DbErrorCodes } from './codes.js';
+export type { DbErrorCode } from './codes.js';
+export { isConstraintError, isBusyError, isAbortedError, isClosedError } from './errors.js';
+export { statementName } from './statement-name.js';
+export type { Logger } from './logger.js';
