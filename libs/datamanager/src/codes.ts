@@ -19,6 +19,17 @@ export const DataManagerErrorCodes = {
   WalsGap: 'ERR_DATAMANAGER_WALS_GAP',
   /** A stored file (wal, data file, index, data status) cannot be parsed. */
   Corrupt: 'ERR_DATAMANAGER_CORRUPT',
+  /**
+   * A follower found that its sink cannot be brought up to date incrementally (etcd was reset,
+   * the watch revision was compacted, a wal is missing from the chain): it resyncs fully.
+   */
+  ResyncNeeded: 'ERR_DATAMANAGER_RESYNC_NEEDED',
+  /** Import is only allowed on a datamanager started in maintenance mode. */
+  NotInMaintenance: 'ERR_DATAMANAGER_NOT_IN_MAINTENANCE',
+  /** An import stream is invalid (not grouped by data type, unsorted, duplicate ids, bad JSON). */
+  InvalidImport: 'ERR_DATAMANAGER_INVALID_IMPORT',
+  /** Maintenance mode was asked to be enabled while enabled, or disabled while disabled. */
+  MaintenanceState: 'ERR_DATAMANAGER_MAINTENANCE_STATE',
   /** etcd holds no datamanager state yet (it is being initialized). */
   NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
 } as const;

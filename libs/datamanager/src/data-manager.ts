@@ -23,6 +23,10 @@ import type { SnapshotResult } from './snapshot.js';
 import { syncWalHeaders } from './sync.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
+import { follow, type FollowOptions } from './follow.js';
+import type { FollowSink } from './sink.js';
+import { exportStream, importStream, type ImportResult } from './export-import.js';
+import type { Readable } from 'node:stream';
 
 /** What {@link DataManager.write} returns. */
 export interface WriteResult {
@@ -118,6 +122,8 @@ export class DataManager {
     setMaxListeners(0, controller.signal);
     this.controller = controller;
     const { signal } = controller;
+    // in maintenance mode nothing runs: only export and import are served
+    if (this.options.maintenanceMode) return;
     await this.ensureInitialized(signal, true);
     if (signal.aborted) return;
     this.tasks.push(this.watcher.run(signal));
@@ -174,6 +180,7 @@ export class DataManager {
    */
   async write(actions: Action[], token?: ChangeGroupsToken): Promise<WriteResult> {
     this.requireStarted();
+    this.requireNormalMode('write');
     const normalized = this.validateActions(actions);
     for (const name of Object.keys(token?.changeGroupsRevisions ?? {}))
       validateChangeGroupName(name);
@@ -215,6 +222,7 @@ export class DataManager {
    */
   async read(dataType: string, id: string): Promise<Buffer> {
     this.requireStarted();
+    this.requireNormalMode('read');
     await this.watcher.ready;
     const pending = this.watcher.changes.get(dataType, id);
     if (pending) {
@@ -264,6 +272,58 @@ export class DataManager {
       () => this.checkpointLocked(options.force ?? false, signal),
       signal,
     );
+  }
+
+  /**
+   * Keeps `sink` in sync with this datamanager until `options.signal` aborts (see the README:
+   * full sync, then object storage wals, then etcd wals, then the watch; a reset, a compacted
+   * watch or a wals gap leads to a clean full resync).
+   */
+  async follow(sink: FollowSink, options: FollowOptions = {}): Promise<void> {
+    this.requireStarted();
+    this.requireNormalMode('follow');
+    await follow(this.ctx, sink, options);
+  }
+
+  /**
+   * A stream of the latest data in Agola's export format (concatenated `{id, data_type,
+   * data}` entries, data types in the configured order, ids sorted), after a forced
+   * checkpoint. Works in both modes.
+   */
+  async export(options: { signal?: AbortSignal } = {}): Promise<Readable> {
+    this.requireStarted();
+    await this.checkpoint({ force: true });
+    const status = await latestDataStatus(this.ctx.ost, options.signal);
+    return exportStream(this.ctx, status, options.signal);
+  }
+
+  /**
+   * Replaces the data with an export stream (maintenance mode only). The stream is validated
+   * (grouped by data type, sorted, no duplicates) while it is written; a bad stream changes
+   * nothing. etcd's state is then reset to the imported snapshot in a new epoch, so every
+   * follower resyncs fully.
+   *
+   * @throws `ERR_DATAMANAGER_NOT_IN_MAINTENANCE`; `ERR_DATAMANAGER_INVALID_IMPORT`
+   */
+  async import(
+    input: AsyncIterable<Uint8Array | string>,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<ImportResult> {
+    this.requireStarted();
+    if (!this.options.maintenanceMode) {
+      throw newError('import is only allowed in maintenance mode', {
+        code: DataManagerErrorCodes.NotInMaintenance,
+      });
+    }
+    const signal = options.signal ?? this.controller!.signal;
+    const result = await this.withLockWait(
+      etcdKeys.locks.initEtcd,
+      () => importStream(this.ctx, input, signal),
+      signal,
+    );
+    this.committer.invalidate();
+    this.status.stale = true;
+    return result;
   }
 
   /** Runs every cleaner once now (under their locks); for tests and maintenance. */
@@ -523,6 +583,14 @@ export class DataManager {
         if (!signal.aborted) this.ctx.logger.warn({ err }, 'datamanager loop failed');
       }
       await sleep(intervalMs, signal);
+    }
+  }
+
+  private requireNormalMode(what: string): void {
+    if (this.options.maintenanceMode) {
+      throw newError(`datamanager is in maintenance mode: ${what} is not available`, {
+        code: DataManagerErrorCodes.NotStarted,
+      });
     }
   }
 

@@ -54,3 +54,33 @@ describe('wal data files', () => {
     ).toThrow('w: unknown ActionType "upsert"');
   });
 });
+
+describe('JsonObjectSplitter', () => {
+  test('objects split across chunks at every byte position come out whole', async () => {
+    const { JsonObjectSplitter } = await import('./encoding.js');
+    const text = '{"id":"a","data":"x{\\"}"}\n{"id":"b","n":[1,{"y":2}]}{"id":"c"}\n';
+    for (let cut = 1; cut < text.length; cut++) {
+      for (const size of [1, 3, cut]) {
+        const splitter = new JsonObjectSplitter('t');
+        const out: string[] = [];
+        const buf = Buffer.from(text);
+        for (let i = 0; i < buf.length; i += size) {
+          out.push(...splitter.push(buf.subarray(i, i + size)).map((b) => b.toString()));
+        }
+        splitter.end();
+        expect(out).toEqual([
+          '{"id":"a","data":"x{\\"}"}',
+          '{"id":"b","n":[1,{"y":2}]}',
+          '{"id":"c"}',
+        ]);
+      }
+    }
+  });
+
+  test('a truncated stream fails at the end', async () => {
+    const { JsonObjectSplitter } = await import('./encoding.js');
+    const splitter = new JsonObjectSplitter('import stream');
+    splitter.push(Buffer.from('{"id":"a"}{"id":'));
+    expect(() => splitter.end()).toThrow('import stream: truncated JSON object');
+  });
+});

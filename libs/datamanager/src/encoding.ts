@@ -67,44 +67,83 @@ export function decodeAction(value: unknown, what: string): Action & { data: Buf
 }
 
 /**
- * Splits a buffer of concatenated JSON objects (Agola writes them back to back, Go's
- * encoder adds a newline after each) into the byte ranges of each object.
+ * Splits a stream of concatenated JSON objects (Agola writes them back to back, Go's encoder
+ * adds a newline after each) into the bytes of each object, chunk by chunk: the state of the
+ * scan is kept between chunks, so an object may span any number of them.
+ */
+export class JsonObjectSplitter {
+  private pending: Buffer = Buffer.alloc(0);
+  private scanned = 0;
+  private depth = 0;
+  private inString = false;
+  private escaped = false;
+  private start = -1;
+  private consumed = 0;
+
+  constructor(private readonly what: string) {}
+
+  /**
+   * Feeds the next chunk; returns the objects it completed.
+   * @throws `ERR_DATAMANAGER_CORRUPT` on anything but whitespace between objects.
+   */
+  push(chunk: Buffer): Buffer[] {
+    this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
+    const out: Buffer[] = [];
+    const buf = this.pending;
+    for (let i = this.scanned; i < buf.length; i++) {
+      const c = buf[i]!;
+      if (this.inString) {
+        if (this.escaped) this.escaped = false;
+        else if (c === 0x5c) this.escaped = true;
+        else if (c === 0x22) this.inString = false;
+        continue;
+      }
+      if (this.depth === 0) {
+        if (c === 0x7b) {
+          this.start = i;
+          this.depth = 1;
+        } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
+          throw corrupt(this.what, `unexpected byte at offset ${this.consumed + i}`);
+        }
+        continue;
+      }
+      if (c === 0x22) this.inString = true;
+      else if (c === 0x7b || c === 0x5b) this.depth++;
+      else if (c === 0x7d || c === 0x5d) {
+        this.depth--;
+        if (this.depth === 0) out.push(buf.subarray(this.start, i + 1));
+      }
+    }
+    // keep only the unfinished object (if any) for the next chunk
+    const keepFrom = this.depth > 0 ? this.start : buf.length;
+    this.consumed += keepFrom;
+    this.pending = buf.subarray(keepFrom);
+    this.scanned = buf.length - keepFrom;
+    if (this.depth > 0) this.start = 0;
+    return out;
+  }
+
+  /** Ends the stream. @throws `ERR_DATAMANAGER_CORRUPT` when an object is unfinished. */
+  end(): void {
+    if (this.depth !== 0 || this.inString) throw corrupt(this.what, 'truncated JSON object');
+  }
+}
+
+/**
+ * The byte ranges of the concatenated JSON objects in a buffer.
  *
  * @throws `ERR_DATAMANAGER_CORRUPT` on anything but whitespace between objects, or a
  *   truncated object.
  */
 export function splitJsonObjects(buf: Buffer, what: string): Array<[number, number]> {
-  const ranges: Array<[number, number]> = [];
-  let depth = 0;
-  let inString = false;
-  let escaped = false;
-  let start = -1;
-  for (let i = 0; i < buf.length; i++) {
-    const c = buf[i]!;
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c === 0x5c) escaped = true;
-      else if (c === 0x22) inString = false;
-      continue;
-    }
-    if (depth === 0) {
-      if (c === 0x7b) {
-        start = i;
-        depth = 1;
-      } else if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) {
-        throw corrupt(what, `unexpected byte at offset ${i}`);
-      }
-      continue;
-    }
-    if (c === 0x22) inString = true;
-    else if (c === 0x7b || c === 0x5b) depth++;
-    else if (c === 0x7d || c === 0x5d) {
-      depth--;
-      if (depth === 0) ranges.push([start, i + 1]);
-    }
-  }
-  if (depth !== 0 || inString) throw corrupt(what, 'truncated JSON object');
-  return ranges;
+  const splitter = new JsonObjectSplitter(what);
+  const objects = splitter.push(buf);
+  splitter.end();
+  // the objects are views into `buf`: turn them into ranges
+  return objects.map((o) => {
+    const start = o.byteOffset - buf.byteOffset;
+    return [start, start + o.length];
+  });
 }
 
 /** Decodes a whole wal data file into its actions. */

@@ -21,3 +21,16 @@ export {
 } from './change-groups.js';
 export { ostPaths, etcdKeys } from './paths.js';
 export { DataManagerErrorCodes } from './codes.js';
+export type { FollowSink, SinkTransaction, SinkPosition } from './sink.js';
+export type { FollowOptions } from './follow.js';
+export { createMemorySink } from './memory-sink.js';
+export type { MemorySink } from './memory-sink.js';
+export type { ImportResult } from './export-import.js';
+export {
+  MAINTENANCE_KEY,
+  isMaintenanceEnabled,
+  setMaintenanceMode,
+  runMaintenanceAware,
+} from './maintenance.js';
+export type { ServiceMode, RunMaintenanceAwareOptions } from './maintenance.js';
+export { runGroup } from './run-group.js';

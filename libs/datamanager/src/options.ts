@@ -40,6 +40,11 @@ export interface DataManagerOptions {
   lockTtlSeconds?: number;
   /** Loop intervals in milliseconds. */
   intervals?: Partial<DataManagerIntervals>;
+  /**
+   * Start in maintenance mode: no loop, no watcher, no etcd initialization; only `export`
+   * and `import` are available (see `runMaintenanceAware`). @default false
+   */
+  maintenanceMode?: boolean;
 }
 
 /** Loop intervals in milliseconds. */
@@ -112,6 +117,7 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
       1000,
     ),
     orphanWalDataGraceMs: positive('orphanWalDataGraceMs', options.orphanWalDataGraceMs, 3_600_000),
+    maintenanceMode: options.maintenanceMode ?? false,
     inlineWalMaxBytes: nonNegative('inlineWalMaxBytes', options.inlineWalMaxBytes, 65_536),
     maxWalsPerCommit: positive('maxWalsPerCommit', options.maxWalsPerCommit, 64),
     lockTtlSeconds: positive('lockTtlSeconds', options.lockTtlSeconds, 5),

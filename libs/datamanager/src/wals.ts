@@ -77,7 +77,10 @@ export async function readWalHeader(
   return decodeWalHeader(await readObject(ctx.ost, key, { signal }), key);
 }
 
-/** Runs `fn` over `items` with at most `limit` at a time, keeping results in order. */
+/**
+ * Runs `fn` over `items` with at most `limit` at a time, keeping results in order. The first
+ * failure stops the workers from taking more items and is what the call rejects with.
+ */
 export async function mapLimit<T, R>(
   items: T[],
   limit: number,
@@ -85,12 +88,22 @@ export async function mapLimit<T, R>(
 ): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
+  let failed = false;
   const worker = async () => {
-    while (next < items.length) {
+    while (!failed && next < items.length) {
       const i = next++;
-      out[i] = await fn(items[i]!);
+      try {
+        out[i] = await fn(items[i]!);
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  const results = await Promise.allSettled(
+    Array.from({ length: Math.min(limit, items.length) }, worker),
+  );
+  const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (rejected) throw rejected.reason;
   return out;
 }

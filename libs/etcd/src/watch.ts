@@ -79,7 +79,13 @@ export async function* watchPrefix(
       }),
     }),
   );
-  watcher.on('error', (err: Error) => push({ error: err }));
+  // etcd canceled the watch itself (compaction): etcd3 has already dropped the watcher, and
+  // cancelling it again would wait forever for an answer that never comes
+  let canceledByServer = false;
+  watcher.on('error', (err: Error) => {
+    canceledByServer = true;
+    push({ error: err });
+  });
 
   try {
     for (;;) {
@@ -96,7 +102,7 @@ export async function* watchPrefix(
     signal?.removeEventListener('abort', onAbort);
     watcher.removeAllListeners();
     // cancel() can fail when the connection is already gone: nothing left to cancel then.
-    await watcher.cancel().catch(() => undefined);
+    if (!canceledByServer) await watcher.cancel().catch(() => undefined);
   }
 }
 

@@ -105,3 +105,35 @@ describe('watch cancellation', () => {
     }
   });
 });
+
+describe('watch after compaction', () => {
+  test('a second watch on the same client works after a compacted one ended', async () => {
+    const etcd = await startEtcd();
+    const c = createEtcdClient({ endpoints: etcd.endpoint, prefix: 'y/' });
+    try {
+      const first = await c.put('k', '1');
+      const last = await c.put('k', '2');
+      await c.compact(last);
+      const err = await (async () => {
+        for await (const _ of c.watch('', { startRevision: first })) {
+          // nothing
+        }
+      })().catch((e: unknown) => e);
+      expect(is(err, EtcdErrorCodes.Compacted)).toBe(true);
+      const ac = new AbortController();
+      const seen: string[] = [];
+      const done = (async () => {
+        for await (const res of c.watch('', { startRevision: last + 1n, signal: ac.signal })) {
+          seen.push(...res.events.map((e) => e.kv.value.toString()));
+          ac.abort();
+        }
+      })();
+      await c.put('k', '3');
+      await done;
+      expect(seen).toEqual(['3']);
+    } finally {
+      c.close();
+      await etcd.stop();
+    }
+  });
+});
