@@ -224,9 +224,9 @@ class SqliteDb implements Db {
         try {
           return await this.attempt(conn, fn, readonly, signal);
         } catch (err) {
-          if (!(err instanceof RetryableError) || signal?.aborted) {
-            throw withStack(err instanceof RetryableError ? err.err : err);
-          }
+          if (!(err instanceof RetryableError)) throw withStack(err);
+          // Cancelled while waiting for another process's lock: report the cancellation.
+          if (signal?.aborted) throw abortedError(signal);
           if (attempt >= this.settings.maxAttempts) {
             throw wrap(err.err, `database is locked: gave up after ${attempt} attempts`, {
               code: DbErrorCodes.Busy,
