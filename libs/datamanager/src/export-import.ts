@@ -96,9 +96,15 @@ export async function importStream(
     for await (const chunk of input) {
       if (signal?.aborted)
         throw newError('import aborted', { code: DataManagerErrorCodes.InvalidImport });
-      for (const bytes of splitter.push(
-        typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk),
-      )) {
+      let objects: Buffer[];
+      try {
+        objects = splitter.push(
+          typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk),
+        );
+      } catch (err) {
+        throw wrap(err, 'invalid import', { code: DataManagerErrorCodes.InvalidImport });
+      }
+      for (const bytes of objects) {
         let entry;
         try {
           entry = decodeDataEntry(bytes, 'import stream');
