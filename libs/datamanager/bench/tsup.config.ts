@@ -8,5 +8,5 @@ export default defineConfig({
   platform: 'node',
   target: 'node20',
   clean: true,
-  external: [/^@agola-ts\//],
+  external: [/^@agola-ts\//, 'sqlite3'],
 });

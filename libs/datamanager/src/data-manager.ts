@@ -23,6 +23,7 @@ import type { SnapshotResult } from './snapshot.js';
 import { syncWalHeaders } from './sync.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
+import { SnapshotCache } from './snapshot-cache.js';
 import { follow, type FollowOptions } from './follow.js';
 import type { FollowSink } from './sink.js';
 import { exportStream, importStream, type ImportResult } from './export-import.js';
@@ -78,14 +79,7 @@ export class DataManager {
   private controller: AbortController | undefined;
   private tasks: Promise<void>[] = [];
   private session: EtcdSession | undefined;
-  private status: {
-    value: DataStatus | undefined;
-    stale: boolean;
-    loading?: Promise<DataStatus | undefined>;
-  } = {
-    value: undefined,
-    stale: true,
-  };
+  private readonly snapshot: SnapshotCache;
   private syncRunning: Promise<void> | undefined;
   private syncAgain = false;
   private readonly lockHolders = new Map<string, number>();
@@ -102,7 +96,11 @@ export class DataManager {
       logger: this.options.logger ?? silentLogger,
     };
     this.reader = new DataFileReader(this.ctx.ost);
-    this.watcher = new WalWatcher(this.ctx, () => (this.status.stale = true));
+    this.snapshot = new SnapshotCache(() => latestDataStatus(this.ctx.ost));
+    this.watcher = new WalWatcher(this.ctx, {
+      snapshotChanged: () => this.snapshot.invalidate(),
+      walsDropped: (upTo) => this.snapshot.require(upTo),
+    });
     this.committer = new Committer(this.ctx, (wals, revision) => this.committed(wals, revision));
   }
 
@@ -322,7 +320,7 @@ export class DataManager {
       signal,
     );
     this.committer.invalidate();
-    this.status.stale = true;
+    this.snapshot.invalidate();
     return result;
   }
 
@@ -345,26 +343,7 @@ export class DataManager {
 
   /** The latest data snapshot (cached until a checkpoint or a cleaned wal makes it stale). */
   async currentDataStatus(): Promise<DataStatus | undefined> {
-    if (!this.status.stale && !this.status.loading) return this.status.value;
-    if (!this.status.loading) {
-      this.status.stale = false;
-      const loading = latestDataStatus(this.ctx.ost).then(
-        (value) => {
-          if (this.status.loading === loading) {
-            this.status.value = value;
-            this.status.loading = undefined;
-          }
-          return value;
-        },
-        (err: unknown) => {
-          this.status.stale = true;
-          this.status.loading = undefined;
-          throw err;
-        },
-      );
-      this.status.loading = loading;
-    }
-    return this.status.loading;
+    return this.snapshot.get();
   }
 
   /** How many times each locked loop ran its work on this instance (observability, tests). */
@@ -383,7 +362,7 @@ export class DataManager {
       } catch (err) {
         // the cached snapshot was cleaned away meanwhile: reload it once
         if (attempt === 0 && isNotExist(err)) {
-          this.status.stale = true;
+          this.snapshot.invalidate();
           continue;
         }
         throw wrap(err, `reading ${dataType}/${id}`);
@@ -467,7 +446,7 @@ export class DataManager {
     signal: AbortSignal,
   ): Promise<SnapshotResult | undefined> {
     const result = await checkpoint(this.ctx, { force, signal });
-    if (result) this.status.stale = true;
+    if (result) this.snapshot.invalidate();
     return result;
   }
 

@@ -88,7 +88,12 @@ async function followOnce(
   let walSequence = (await sink.position())?.walSequence ?? pos.walSequence;
   await options.onCaughtUp?.({ walSequence, revision });
 
-  for await (const res of ctx.etcd.watch('', { startRevision: revision + 1n, signal })) {
+  // coalesced: when the sink falls behind, the waiting responses go into one transaction
+  for await (const res of ctx.etcd.watch('', {
+    startRevision: revision + 1n,
+    signal,
+    coalesce: true,
+  })) {
     // fetch what the events need before opening the sink transaction
     const wals: Array<{ wal: WalData; actions: Actions }> = [];
     const groups: Array<[string, bigint | undefined]> = [];

@@ -21,8 +21,15 @@ export class WalWatcher {
 
   constructor(
     private readonly ctx: DataManagerContext,
-    /** Called when snapshots may have changed (a wal was checkpointed or cleaned, or a reload). */
-    private readonly onSnapshotChange: () => void,
+    private readonly events: {
+      /** Snapshots may have changed (a wal was checkpointed, or a reload). */
+      snapshotChanged: () => void;
+      /**
+       * Wals up to this one left the pending changes (cleaned from etcd): readers must use a
+       * snapshot that includes them.
+       */
+      walsDropped: (upTo: string) => void;
+    },
   ) {}
 
   /** Runs until `signal` aborts. */
@@ -57,7 +64,10 @@ export class WalWatcher {
     }
     fresh.revision = revision;
     this.changes = fresh;
-    this.onSnapshotChange();
+    this.events.snapshotChanged();
+    // the wals before the first one listed are gone from etcd: snapshots must hold them
+    const first = wals[0]?.wal.previousWalSequence;
+    if (first) this.events.walsDropped(first);
     this.readyResolve();
     return revision;
   }
@@ -68,12 +78,12 @@ export class WalWatcher {
       const seq = key.slice(etcdKeys.walsDir.length);
       if (event.type === 'delete') {
         // cleaned from etcd: its changes are in a snapshot by now
-        this.onSnapshotChange();
+        this.events.walsDropped(seq);
         this.changes.removeWal(seq);
         return;
       }
       const wal = decodeWalData(event.kv.value, key);
-      if (wal.walStatus === 'checkpointed') this.onSnapshotChange();
+      if (wal.walStatus === 'checkpointed') this.events.snapshotChanged();
       if (!this.changes.hasWal(seq)) {
         this.changes.applyWal(seq, await walActions(this.ctx, wal, signal));
       }

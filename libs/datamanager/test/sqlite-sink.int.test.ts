@@ -67,11 +67,19 @@ describe('sqlite sink', () => {
         }
       }),
     );
-    const want = await expected(a, keys);
+    // instance a sees b's last writes through its watch a moment later: compare until both agree
     await eventually(async () => {
+      const want = await expected(a, keys);
       const got = await readdb.all();
       return got.size === want.size && [...want].every(([k, v]) => got.get(k) === v);
     }, 45_000);
+    // and it is at the last committed wal
+    const walsData = JSON.parse(
+      (await fx.etcd.get('datamanager/walsdata')).kv!.value.toString(),
+    ) as {
+      LastCommittedWalSequence: string;
+    };
+    expect((await readdb.sink.position())?.walSequence).toBe(walsData.LastCommittedWalSequence);
     // the read model also serves change-group tokens for writers, in the reading transaction
     const res = await a.write([put('user', 'z', '')], a.changeGroupsToken(['username-z']));
     await eventually(async () => {

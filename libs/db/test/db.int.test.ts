@@ -381,3 +381,26 @@ describe('large results', () => {
     });
   });
 });
+
+describe('synchronous', () => {
+  test('is FULL by default and NORMAL on request; anything else is refused', async () => {
+    const { mkdtemp, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'db-sync-'));
+    try {
+      const full = await openDb(join(dir, 'a.sqlite'));
+      const normal = await openDb(join(dir, 'b.sqlite'), { synchronous: 'normal' });
+      // sqlite reports 2 for FULL, 1 for NORMAL
+      expect(await full.do((tx) => tx.get('PRAGMA synchronous'))).toEqual({ synchronous: 2 });
+      expect(await normal.do((tx) => tx.get('PRAGMA synchronous'))).toEqual({ synchronous: 1 });
+      await full.close();
+      await normal.close();
+      await expect(openDb(join(dir, 'c.sqlite'), { synchronous: 'off' as never })).rejects.toThrow(
+        `synchronous must be 'full' or 'normal', not "off"`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -12,6 +12,12 @@ export interface WatchOptions {
   startRevision: bigint;
   /** Cancels the watch; the loop then ends without an error. */
   signal?: AbortSignal;
+  /**
+   * Deliver every response that is already waiting as one (events in order, the last
+   * revision): a consumer that falls behind catches up in fewer, larger steps.
+   * @default false
+   */
+  coalesce?: boolean;
 }
 
 /** One event of a watch. */
@@ -96,7 +102,12 @@ export async function* watchPrefix(
       const item = queue.shift()!;
       if ('end' in item) return;
       if ('error' in item) throw await classifyWatchError(client, prefix, item.error, nextRevision);
-      yield item.response;
+      let response = item.response;
+      while (options.coalesce && queue[0] && 'response' in queue[0]) {
+        const more = (queue.shift() as { response: WatchResponse }).response;
+        response = { revision: more.revision, events: [...response.events, ...more.events] };
+      }
+      yield response;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);

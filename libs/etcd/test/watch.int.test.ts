@@ -137,3 +137,30 @@ describe('watch after compaction', () => {
     }
   });
 });
+
+describe('watch coalescing', () => {
+  test('responses waiting for a slow consumer arrive as one, in order', async () => {
+    const c = await testClient('watch');
+    try {
+      const start = (await c.put('k', '0')) + 1n;
+      const ac = new AbortController();
+      const batches: string[][] = [];
+      const it = c.watch('', { startRevision: start, signal: ac.signal, coalesce: true });
+      const first = it.next();
+      for (let i = 1; i <= 5; i++) await c.put('k', String(i)); // separate responses
+      const r1 = await first;
+      batches.push((r1.value as WatchResponse).events.map((e) => e.kv.value.toString()));
+      await new Promise((r) => setTimeout(r, 300)); // a slow consumer: the rest queue up
+      while (batches.flat().length < 5) {
+        const r = await it.next();
+        batches.push((r.value as WatchResponse).events.map((e) => e.kv.value.toString()));
+      }
+      expect(batches.flat()).toEqual(['1', '2', '3', '4', '5']);
+      expect(batches.length).toBeLessThan(5);
+      ac.abort();
+      await it.return(undefined);
+    } finally {
+      c.close();
+    }
+  });
+});
