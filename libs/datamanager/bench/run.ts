@@ -4,8 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataManager, ostPaths, type DataManager } from '../src/index.js';
-import { createSqliteSink } from '../src/sqlite-sink.js';
-import { openDb } from '@agola-ts/db';
+import { openTestReadDb } from '../test/sqlite-readdb.js';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { createPosixStorage, type ObjectStorage } from '@agola-ts/ost';
 import { startEtcd } from '@agola-ts/testkit';
@@ -208,32 +207,8 @@ async function benchReads(
   );
 }
 
-/** A sqlite read model with one table of entries, as a service's readdb. */
-async function openReadDb(path: string) {
-  // a read model can always be rebuilt: no fsync per commit
-  const db = await openDb(path, { synchronous: 'normal' });
-  await db.do((tx) =>
-    tx.execScript(
-      'create table if not exists entries (datatype text not null, id text not null, data blob not null, primary key (datatype, id));',
-    ),
-  );
-  const sink = createSqliteSink({
-    db,
-    reset: async (tx) => void (await tx.exec('delete from entries')),
-    apply: async (tx, a) => {
-      if (a.actionType === 'delete')
-        await tx.exec('delete from entries where datatype = ? and id = ?', [a.dataType, a.id]);
-      else
-        await tx.exec('insert or replace into entries (datatype, id, data) values (?, ?, ?)', [
-          a.dataType,
-          a.id,
-          a.data,
-        ]);
-    },
-  });
-  await sink.init();
-  return { db, sink };
-}
+/** A sqlite read model with one table of entries (the tests' one); no fsync per commit. */
+const openReadDb = (path: string) => openTestReadDb(path, { synchronous: 'normal' });
 
 async function benchFollow(
   dm: DataManager,

@@ -4,8 +4,7 @@ import { latestDataStatus } from './data-files.js';
 import { encodeWalData } from './encoding.js';
 import { etcdKeys } from './paths.js';
 import { writeDataSnapshot, type SnapshotResult } from './snapshot.js';
-import { TXN_CHUNK } from './sync.js';
-import { listEtcdWals, mapLimit, walActions } from './wals.js';
+import { listEtcdWals, mapLimit, updateWalsGuarded, walActions } from './wals.js';
 
 /**
  * One checkpoint: the etcd wals whose headers are in the object storage (up to the first
@@ -43,22 +42,13 @@ export async function checkpoint(
     signal,
   });
 
-  for (let i = 0; i < ready.length; i += TXN_CHUNK) {
-    const chunk = ready.slice(i, i + TXN_CHUNK);
-    await ctx.etcd.txn({
-      compare: chunk.map(({ kv }) => ({
-        key: kv.key,
-        target: 'mod' as const,
-        operator: '==' as const,
-        value: kv.modRevision,
-      })),
-      success: chunk.map(({ wal }): Op => ({
-        type: 'put',
-        key: etcdKeys.wal(wal.walSequence),
-        value: encodeWalData({ ...wal, walStatus: 'checkpointed' }),
-      })),
-    });
-  }
+  await updateWalsGuarded(ctx, ready, (chunk) =>
+    chunk.map(({ wal }): Op => ({
+      type: 'put',
+      key: etcdKeys.wal(wal.walSequence),
+      value: encodeWalData({ ...wal, walStatus: 'checkpointed' }),
+    })),
+  );
   ctx.logger.debug(
     {
       dataSequence,

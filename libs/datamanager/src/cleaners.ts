@@ -3,8 +3,7 @@ import type { DataManagerContext } from './context.js';
 import { listDataStatusSequences, readDataStatus } from './data-files.js';
 import { deleteIfExists } from './ost-io.js';
 import { DATA_FILE_RE, etcdKeys, LEGACY_WAL_HEADER_RE, ostPaths, WAL_HEADER_RE } from './paths.js';
-import { TXN_CHUNK } from './sync.js';
-import { listEtcdWals, readWalHeader } from './wals.js';
+import { listEtcdWals, readWalHeader, updateWalsGuarded } from './wals.js';
 
 /**
  * Deletes the oldest wals from etcd when more than `etcdWalsKeepNum` are there, but only
@@ -19,22 +18,9 @@ export async function cleanEtcdWals(ctx: DataManagerContext): Promise<number> {
     if (w.wal.walStatus !== 'checkpointed') break;
     victims.push(w);
   }
-  let deleted = 0;
-  for (let i = 0; i < victims.length; i += TXN_CHUNK) {
-    const chunk = victims.slice(i, i + TXN_CHUNK);
-    const res = await ctx.etcd.txn({
-      compare: chunk.map(({ kv }) => ({
-        key: kv.key,
-        target: 'mod' as const,
-        operator: '==' as const,
-        value: kv.modRevision,
-      })),
-      success: chunk.map(({ kv }): Op => ({ type: 'delete', key: kv.key })),
-    });
-    if (!res.succeeded) break;
-    deleted += chunk.length;
-  }
-  return deleted;
+  return updateWalsGuarded(ctx, victims, (chunk) =>
+    chunk.map(({ kv }): Op => ({ type: 'delete', key: kv.key })),
+  );
 }
 
 /**

@@ -6,9 +6,8 @@ import type { DataManagerContext } from './context.js';
 import { latestDataStatus } from './data-files.js';
 import { encodeWalData, encodeWalHeader, encodeWalsData } from './encoding.js';
 import { etcdKeys, LOCK_PREFIXES, ostPaths } from './paths.js';
-import { TXN_CHUNK } from './sync.js';
 import type { DataStatus } from './types.js';
-import { listStorageWals, readWalHeader } from './wals.js';
+import { listStorageWals, readWalHeader, TXN_CHUNK } from './wals.js';
 
 /** What {@link initEtcd} did. */
 export interface InitEtcdResult {

@@ -2,7 +2,7 @@ import type { Op } from '@agola-ts/etcd';
 import type { DataManagerContext } from './context.js';
 import { encodeWalData, encodeWalHeader } from './encoding.js';
 import { etcdKeys, ostPaths } from './paths.js';
-import { listEtcdWals, mapLimit } from './wals.js';
+import { listEtcdWals, mapLimit, updateWalsGuarded } from './wals.js';
 
 /**
  * Writes the headers of the wals that are only `committed` in etcd to the object storage, in
@@ -41,36 +41,18 @@ export async function syncWalHeaders(
       { persist: true, signal },
     );
   }
-  // etcd allows 128 ops per transaction: mark them in chunks, in order.
-  let synced = 0;
-  for (let i = 0; i < toSync.length; i += TXN_CHUNK) {
-    const chunk = toSync.slice(i, i + TXN_CHUNK);
-    const success: Op[] = chunk.map(({ wal }) => ({
+  // marked in order, so lastcommittedstoragewalseq always names a wal whose predecessors are synced
+  return updateWalsGuarded(ctx, toSync, (chunk) => [
+    ...chunk.map(({ wal }): Op => ({
       type: 'put',
       key: etcdKeys.wal(wal.walSequence),
       // the inline copy goes: the data file is in the object storage now
       value: encodeWalData({ ...wal, walStatus: 'committed_storage', inlineData: undefined }),
-    }));
-    success.push({
+    })),
+    {
       type: 'put',
       key: etcdKeys.lastCommittedStorageWalSeq,
       value: chunk[chunk.length - 1]!.wal.walSequence,
-    });
-    const res = await ctx.etcd.txn({
-      compare: chunk.map(({ kv }) => ({
-        key: kv.key,
-        target: 'mod' as const,
-        operator: '==' as const,
-        value: kv.modRevision,
-      })),
-      success,
-    });
-    // A failed guard means the wals changed meanwhile (etcd reset): the next run starts over.
-    if (!res.succeeded) break;
-    synced += chunk.length;
-  }
-  return synced;
+    },
+  ]);
 }
-
-/** Wals per etcd transaction when updating their status. */
-export const TXN_CHUNK = 100;

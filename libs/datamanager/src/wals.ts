@@ -1,4 +1,4 @@
-import type { KeyValue } from '@agola-ts/etcd';
+import type { KeyValue, Op } from '@agola-ts/etcd';
 import type { DataManagerContext } from './context.js';
 import { decodeWalData, decodeWalDataFile, decodeWalHeader } from './encoding.js';
 import { readObject } from './ost-io.js';
@@ -24,6 +24,38 @@ export async function listEtcdWals(
     next = await pages.next();
   }
   return { wals, revision: next.value };
+}
+
+/** Wals per etcd transaction when updating them (etcd allows 128 ops per transaction). */
+export const TXN_CHUNK = 100;
+
+/**
+ * Applies `ops` to wals in order, a chunk per etcd transaction, each guarded by the wals' mod
+ * revisions so nothing that changed them meanwhile is overwritten. Stops at the first chunk
+ * whose guard fails (the wals changed: an etcd reset, another instance) and returns how many
+ * wals were done.
+ */
+export async function updateWalsGuarded(
+  ctx: DataManagerContext,
+  wals: EtcdWal[],
+  ops: (chunk: EtcdWal[]) => Op[],
+): Promise<number> {
+  let done = 0;
+  for (let i = 0; i < wals.length; i += TXN_CHUNK) {
+    const chunk = wals.slice(i, i + TXN_CHUNK);
+    const res = await ctx.etcd.txn({
+      compare: chunk.map(({ kv }) => ({
+        key: kv.key,
+        target: 'mod' as const,
+        operator: '==' as const,
+        value: kv.modRevision,
+      })),
+      success: ops(chunk),
+    });
+    if (!res.succeeded) break;
+    done += chunk.length;
+  }
+  return done;
 }
 
 /** The actions of a wal: inline from etcd when it has them, else from its data file. */

@@ -1,4 +1,4 @@
-import { openDb, type Db } from '@agola-ts/db';
+import { openDb, type Db, type OpenDbOptions } from '@agola-ts/db';
 import { createSqliteSink, type SqliteSink } from '../src/sqlite-sink.js';
 
 /** A test read model on sqlite: one table of every entry, as a service would have per type. */
@@ -13,8 +13,11 @@ export interface TestReadDb {
 export const READDB_SCHEMA =
   'create table if not exists entries (datatype text not null, id text not null, data blob not null, primary key (datatype, id));';
 
-export async function openTestReadDb(path: string): Promise<TestReadDb> {
-  const db = await openDb(path);
+export async function openTestReadDb(
+  path: string,
+  options: OpenDbOptions = {},
+): Promise<TestReadDb> {
+  const db = await openDb(path, options);
   await db.do((tx) => tx.execScript(READDB_SCHEMA));
   const sink = createSqliteSink({
     db,
