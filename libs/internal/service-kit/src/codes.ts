@@ -1,0 +1,22 @@
+/** Error codes of `@agola-ts/service-kit` (each is documented in docs/errors.md). */
+export const ServiceKitErrorCodes = {
+  /** No route for this path (HTTP 404). */
+  NoRoute: 'ERR_SERVICE_NO_ROUTE',
+  /** The path exists but not with this method (HTTP 405). */
+  MethodNotAllowed: 'ERR_SERVICE_METHOD_NOT_ALLOWED',
+  /** The request body is larger than the server's body limit (HTTP 413). */
+  BodyTooLarge: 'ERR_SERVICE_BODY_TOO_LARGE',
+  /** The request body cannot be parsed, or does not match the route's schema (HTTP 400). */
+  InvalidBody: 'ERR_SERVICE_INVALID_BODY',
+  /** The request's content type is not accepted by the route (HTTP 400). */
+  UnsupportedContentType: 'ERR_SERVICE_UNSUPPORTED_CONTENT_TYPE',
+  /** The config file cannot be read or is not valid YAML. */
+  ConfigRead: 'ERR_SERVICE_CONFIG_READ',
+  /** The config file has a bad, missing or unknown key. */
+  InvalidConfig: 'ERR_SERVICE_INVALID_CONFIG',
+  /** The service could not listen on its address (the port stayed busy, or a bad address). */
+  Listen: 'ERR_SERVICE_LISTEN',
+} as const;
+
+/** One of {@link ServiceKitErrorCodes}. */
+export type ServiceKitErrorCode = (typeof ServiceKitErrorCodes)[keyof typeof ServiceKitErrorCodes];

@@ -1,0 +1,173 @@
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  badRequest,
+  forbidden,
+  internalError,
+  newError,
+  notExist,
+  unauthorized,
+  wrap,
+} from '@agola-ts/errors';
+import { API_PREFIX, created, createServiceServer, noContent } from '../src/index.js';
+import { createCapturingLogger } from './capture-logger.js';
+
+const { logger, lines } = createCapturingLogger();
+let app: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  app = createServiceServer({ logger, name: 'testsvc' });
+  await app.register(
+    async (api) => {
+      api.get<{ Params: { kind: string } }>('/fail/:kind', async (req) => {
+        switch (req.params.kind) {
+          case 'badrequest':
+            throw badRequest('user name "1x" is invalid', { code: 'ERR_TEST_INVALID_NAME' });
+          case 'unauthorized':
+            throw unauthorized('no token');
+          case 'forbidden':
+            throw forbidden('not an admin');
+          case 'notexist':
+            throw notExist('user "bob" does not exist');
+          case 'internal':
+            throw internalError('the readdb is locked', {
+              cause: wrap(newError('disk exploded'), 'reading data file'),
+            });
+          default:
+            throw wrap(newError('secret detail 42'), 'plain failure');
+        }
+      });
+      api.get('/things/:id', async (req) => ({ id: (req.params as { id: string }).id }));
+      api.post('/things', async (req, reply) => created(reply, { created: req.body }));
+      api.delete('/things/:id', async (_req, reply) => noContent(reply));
+    },
+    { prefix: API_PREFIX },
+  );
+  await app.listen({ host: '127.0.0.1', port: 0 });
+  base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}${API_PREFIX}`;
+});
+
+afterAll(async () => {
+  await app.close();
+});
+
+async function json(res: Response): Promise<unknown> {
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  return res.json();
+}
+
+describe('createServiceServer', () => {
+  it('answers an unknown path with a JSON 404', async () => {
+    const res = await fetch(`${base}/nope?x=1`);
+    expect(res.status).toBe(404);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_NO_ROUTE',
+      message: 'no route for GET /api/v1alpha/nope',
+    });
+  });
+
+  it('answers a known path with a wrong method with a JSON 405 and Allow', async () => {
+    const res = await fetch(`${base}/things/7`, { method: 'PUT' });
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('DELETE, GET, HEAD');
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_METHOD_NOT_ALLOWED',
+      message: 'method PUT not allowed on /api/v1alpha/things/7 (allowed: DELETE, GET, HEAD)',
+    });
+  });
+
+  it('answers a body over the limit with a JSON 413', async () => {
+    const res = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ blob: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_BODY_TOO_LARGE',
+      message: 'request body is larger than the limit of 1048576 bytes',
+    });
+  });
+
+  it('answers bad JSON, an empty JSON body and a wrong content type with a JSON 400', async () => {
+    const post = (body: string, type: string) =>
+      fetch(`${base}/things`, { method: 'POST', headers: { 'content-type': type }, body });
+    let res = await post('{"name": ', 'application/json');
+    expect(res.status).toBe(400);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_INVALID_BODY',
+      message: 'request body is not valid JSON',
+    });
+    res = await post('', 'application/json');
+    expect(res.status).toBe(400);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_INVALID_BODY',
+      message: 'request body is empty: expected JSON',
+    });
+    res = await post('name=x', 'application/x-www-form-urlencoded');
+    expect(res.status).toBe(400);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_UNSUPPORTED_CONTENT_TYPE',
+      message:
+        'unsupported content type "application/x-www-form-urlencoded": send application/json',
+    });
+  });
+
+  it.each([
+    ['badrequest', 400, 'ERR_TEST_INVALID_NAME', 'user name "1x" is invalid'],
+    ['unauthorized', 401, 'ERR_UNAUTHORIZED', 'no token'],
+    ['forbidden', 403, 'ERR_FORBIDDEN', 'not an admin'],
+    ['notexist', 404, 'ERR_NOT_EXIST', 'user "bob" does not exist'],
+  ])('maps a %s error to %i with its code and message', async (kind, status, code, message) => {
+    const res = await fetch(`${base}/fail/${kind}`);
+    expect(res.status).toBe(status);
+    expect(await json(res)).toEqual({ code, message });
+  });
+
+  it.each(['internal', 'plain'])(
+    'answers a %s error with only "internal server error" and logs the chain',
+    async (kind) => {
+      const res = await fetch(`${base}/fail/${kind}`, {
+        headers: { 'x-request-id': `req-${kind}` },
+      });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toBe('{"code":"ERR_INTERNAL","message":"internal server error"}');
+      const line = lines.find((l) => l['reqId'] === `req-${kind}` && l['level'] === 50);
+      expect(line?.['service']).toBe('testsvc');
+      const err = line?.['err'] as { message: string; details: string[] };
+      expect(err.message).toBe(
+        kind === 'internal'
+          ? 'the readdb is locked: reading data file: disk exploded'
+          : 'plain failure: secret detail 42',
+      );
+      expect(err.details.length).toBeGreaterThanOrEqual(2);
+    },
+  );
+
+  it('echoes a valid x-request-id and generates one otherwise', async () => {
+    let res = await fetch(`${base}/things/1`, { headers: { 'x-request-id': 'abc-123' } });
+    expect(res.headers.get('x-request-id')).toBe('abc-123');
+    expect(lines.some((l) => l['reqId'] === 'abc-123')).toBe(true);
+    res = await fetch(`${base}/things/1`);
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    res = await fetch(`${base}/things/1`, { headers: { 'x-request-id': 'bad id with spaces' } });
+    expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    res = await fetch(`${base}/nope`, { headers: { 'x-request-id': 'on-404' } });
+    expect(res.headers.get('x-request-id')).toBe('on-404');
+  });
+
+  it('answers 201 with a body on create and 204 without one on delete', async () => {
+    let res = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'a' }),
+    });
+    expect(res.status).toBe(201);
+    expect(await json(res)).toEqual({ created: { name: 'a' } });
+    res = await fetch(`${base}/things/1`, { method: 'DELETE' });
+    expect(res.status).toBe(204);
+    expect(await res.text()).toBe('');
+  });
+});
