@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 source tools/lib/setup.sh
 
 install_system_packages
-[ -d node_modules/nx ] || install_npm_packages
+install_npm_packages
 echo "==> building libraries"
 log=$(mktemp)
 if ! npx nx run-many -t build --outputStyle=static --parallel=2 >"$log" 2>&1; then
