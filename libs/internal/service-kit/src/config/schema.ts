@@ -112,7 +112,7 @@ export function duration(): Schema<number> {
     if (typeof v !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return undefined;
     let ms = 0;
     for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
-      ms += Number(n) * (DURATION_UNITS[unit!] ?? 0);
+      ms += Number(n) * (DURATION_UNITS[unit ?? ''] ?? 0);
     }
     return ms;
   });
@@ -242,7 +242,8 @@ export function tagged<K extends string, V extends Record<string, Schema<unknown
       const before = issues.length;
       const kind = tagSchema.check(value[tag], keyPath(path, tag), issues);
       if (issues.length > before) return undefined as Infer<V[keyof V]>;
-      return variants[kind]!.check(value, path, issues) as Infer<V[keyof V]>;
+      const variant = variants[kind] as Schema<unknown>;
+      return variant.check(value, path, issues) as Infer<V[keyof V]>;
     },
   };
 }
