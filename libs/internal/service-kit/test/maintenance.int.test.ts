@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { DataManager } from '@agola-ts/datamanager';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { getFreePort, sharedEtcdEndpoint, uniquePrefix } from '@agola-ts/testkit';
 import {
@@ -201,3 +202,7 @@ describe('runService and maintenanceRoutes', () => {
     expect(Buffer.concat(data.imported).length).toBe(3 * chunk.length);
   });
 });
+
+// A DataManager is what services pass as `data`: keep the interface compatible with it.
+type DataManagerFits = DataManager extends ExportImportSource ? true : never;
+const _fits: DataManagerFits = true;
