@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
 import { is, newError, withStack, wrap } from '@agola-ts/errors';
-import { EtcdMutex, EtcdSession, sleep } from '@agola-ts/etcd';
+import { sleep } from '@agola-ts/etcd';
 import { isNotExist, withBasePath } from '@agola-ts/ost';
 import { checkpoint } from './checkpoint.js';
 import {
@@ -23,6 +23,7 @@ import type { SnapshotResult } from './snapshot.js';
 import { syncWalHeaders } from './sync.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
+import { Locks } from './locks.js';
 import { SnapshotCache } from './snapshot-cache.js';
 import { follow, type FollowOptions } from './follow.js';
 import type { FollowSink } from './sink.js';
@@ -78,12 +79,10 @@ export class DataManager {
   private readonly watcher: WalWatcher;
   private controller: AbortController | undefined;
   private tasks: Promise<void>[] = [];
-  private session: EtcdSession | undefined;
   private readonly snapshot: SnapshotCache;
   private syncRunning: Promise<void> | undefined;
   private syncAgain = false;
-  private readonly lockHolders = new Map<string, number>();
-  private readonly localLocks = new Set<string>();
+  private readonly locks: Locks;
   /** Test hooks. @internal */
   hooks: DataManagerHooks = {};
 
@@ -95,6 +94,9 @@ export class DataManager {
       options: this.options,
       logger: this.options.logger ?? silentLogger,
     };
+    this.locks = new Locks(this.ctx.etcd, this.options.lockTtlSeconds, (key, phase) =>
+      this.hooks.lockedWork?.(key, phase),
+    );
     this.reader = new DataFileReader(this.ctx.ost);
     this.snapshot = new SnapshotCache(() => latestDataStatus(this.ctx.ost));
     this.watcher = new WalWatcher(this.ctx, {
@@ -162,8 +164,7 @@ export class DataManager {
     await this.syncRunning;
     this.tasks = [];
     this.controller = undefined;
-    await this.session?.close();
-    this.session = undefined;
+    await this.locks.close();
   }
 
   /**
@@ -264,8 +265,8 @@ export class DataManager {
   async checkpoint(options: { force?: boolean } = {}): Promise<SnapshotResult | undefined> {
     this.requireStarted();
     const signal = this.controller!.signal;
-    await this.withLockWait(etcdKeys.locks.sync, () => syncWalHeaders(this.ctx, signal), signal);
-    return this.withLockWait(
+    await this.locks.run(etcdKeys.locks.sync, () => syncWalHeaders(this.ctx, signal), signal);
+    return this.locks.run(
       etcdKeys.locks.checkpoint,
       () => this.checkpointLocked(options.force ?? false, signal),
       signal,
@@ -314,7 +315,7 @@ export class DataManager {
       });
     }
     const signal = options.signal ?? this.controller!.signal;
-    const result = await this.withLockWait(
+    const result = await this.locks.run(
       etcdKeys.locks.initEtcd,
       () => importStream(this.ctx, input, signal),
       signal,
@@ -328,13 +329,13 @@ export class DataManager {
   async clean(): Promise<void> {
     this.requireStarted();
     const signal = this.controller!.signal;
-    await this.withLockWait(
+    await this.locks.run(
       etcdKeys.locks.checkpoint,
       () => cleanCheckpoints(this.ctx, signal),
       signal,
     );
-    await this.withLockWait(etcdKeys.locks.walCleaner, () => cleanEtcdWals(this.ctx), signal);
-    await this.withLockWait(
+    await this.locks.run(etcdKeys.locks.walCleaner, () => cleanEtcdWals(this.ctx), signal);
+    await this.locks.run(
       etcdKeys.locks.storageWalCleaner,
       () => cleanStorageWals(this.ctx, signal),
       signal,
@@ -348,7 +349,7 @@ export class DataManager {
 
   /** How many times each locked loop ran its work on this instance (observability, tests). */
   lockedRuns(): Record<string, number> {
-    return Object.fromEntries(this.lockHolders);
+    return this.locks.runs();
   }
 
   private async readSnapshotEntry(dataType: string, id: string): Promise<Buffer | undefined> {
@@ -427,7 +428,7 @@ export class DataManager {
       do {
         this.syncAgain = false;
         try {
-          const ran = await this.withLock(etcdKeys.locks.sync, () =>
+          const ran = await this.locks.tryRun(etcdKeys.locks.sync, () =>
             syncWalHeaders(this.ctx, signal),
           );
           if (ran === undefined && busy++ < SYNC_BUSY_RETRIES) {
@@ -455,7 +456,7 @@ export class DataManager {
       try {
         const walsData = await this.ctx.etcd.get(etcdKeys.walsData);
         if (walsData.kv) return;
-        const done = await this.withLock(etcdKeys.locks.initEtcd, async () => {
+        const done = await this.locks.tryRun(etcdKeys.locks.initEtcd, async () => {
           const res = await initEtcd(this.ctx, { signal });
           this.committer.invalidate();
           if (res.initialized) await this.checkpointAfterInit(signal);
@@ -474,64 +475,11 @@ export class DataManager {
   }
 
   private async checkpointAfterInit(signal: AbortSignal): Promise<void> {
-    await this.withLockWait(
+    await this.locks.run(
       etcdKeys.locks.checkpoint,
       () => this.checkpointLocked(true, signal),
       signal,
     );
-  }
-
-  private async getSession(): Promise<EtcdSession> {
-    if (!this.session || this.session.lost) {
-      await this.session?.close().catch(() => undefined);
-      this.session = await EtcdSession.create(this.ctx.etcd, {
-        ttlSeconds: this.options.lockTtlSeconds,
-      });
-    }
-    return this.session;
-  }
-
-  /**
-   * Runs `fn` if the lock is free now; returns undefined when it is held (by another
-   * instance, or by other work of this one: the etcd lock key is per session, so work of one
-   * instance is also serialized locally).
-   */
-  private async withLock<T>(lockKey: string, fn: () => Promise<T>): Promise<T | undefined> {
-    if (this.localLocks.has(lockKey)) return undefined;
-    this.localLocks.add(lockKey);
-    try {
-      const mutex = new EtcdMutex(this.ctx.etcd, await this.getSession(), lockKey);
-      if (!(await mutex.tryLock())) return undefined;
-      return await this.runLocked(mutex, lockKey, fn);
-    } finally {
-      this.localLocks.delete(lockKey);
-    }
-  }
-
-  private async runLocked<T>(mutex: EtcdMutex, lockKey: string, fn: () => Promise<T>): Promise<T> {
-    this.lockHolders.set(lockKey, (this.lockHolders.get(lockKey) ?? 0) + 1);
-    this.hooks.lockedWork?.(lockKey, 'start');
-    try {
-      return await fn();
-    } finally {
-      this.hooks.lockedWork?.(lockKey, 'end');
-      await mutex.unlock().catch(() => undefined);
-    }
-  }
-
-  /** Runs `fn` under the lock, waiting for it (polling) until `signal` aborts. */
-  private async withLockWait<T>(
-    lockKey: string,
-    fn: () => Promise<T>,
-    signal: AbortSignal,
-  ): Promise<T> {
-    for (;;) {
-      const res = await this.withLock(lockKey, async () => ({ value: await fn() }));
-      if (res) return res.value;
-      if (signal.aborted)
-        throw newError('datamanager stopped', { code: DataManagerErrorCodes.NotStarted });
-      await sleep(20, signal);
-    }
   }
 
   private loop(
@@ -542,7 +490,7 @@ export class DataManager {
   ): Promise<void> {
     return this.every(intervalMs, async (signal) => {
       try {
-        await this.withLock(lockKey, () => fn(signal));
+        await this.locks.tryRun(lockKey, () => fn(signal));
       } catch (err) {
         if (!signal.aborted)
           this.ctx.logger.warn({ err, loop: name }, `datamanager ${name} failed`);
