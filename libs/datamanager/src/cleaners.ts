@@ -110,14 +110,20 @@ export async function cleanStorageWals(
     }
   }
   const cutoff = Date.now() - ctx.options.orphanWalDataGraceMs;
+  const orphans: string[] = [];
   for await (const obj of ctx.ost.list(ostPaths.walDataDir, { signal })) {
     const fileId = obj.key.slice(ostPaths.walDataDir.length);
-    if (referenced.has(fileId) || obj.lastModified.getTime() > cutoff) continue;
-    // re-check etcd: a wal may have been committed since the listing above
+    if (!referenced.has(fileId) && obj.lastModified.getTime() <= cutoff) orphans.push(fileId);
+  }
+  if (orphans.length > 0) {
+    // re-check etcd once: a wal may have been committed since the listing above
     const { wals: now } = await listEtcdWals(ctx);
-    if (now.some((w) => w.wal.walDataFileId === fileId)) continue;
-    await deleteIfExists(ctx.ost, obj.key, { signal });
-    deleted++;
+    const committed = new Set(now.map((w) => w.wal.walDataFileId));
+    for (const fileId of orphans) {
+      if (committed.has(fileId)) continue;
+      await deleteIfExists(ctx.ost, ostPaths.walData(fileId), { signal });
+      deleted++;
+    }
   }
   return deleted;
 }
