@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { RemoteError } from '@agola-ts/errors';
+import { createConfigstoreClient } from './client.js';
+
+/** A fetch that records the request and answers with a fixed response. */
+function fixedFetch(status: number, body: string | null, seen: Request[]): typeof fetch {
+  return async (input, init) => {
+    seen.push(new Request(input, init));
+    return new Response(body, { status, headers: { 'content-type': 'application/json' } });
+  };
+}
+
+describe('createConfigstoreClient', () => {
+  it('sends the route, query and JSON body, and parses the answer', async () => {
+    const seen: Request[] = [];
+    const cs = createConfigstoreClient({
+      baseUrl: 'http://cs/api/v1alpha/',
+      fetch: fixedFetch(200, '[{"id":"1","name":"ab"}]', seen),
+    });
+    expect(await cs.getUsers({ limit: 5, start: 'x', asc: true })).toEqual([
+      { id: '1', name: 'ab' },
+    ]);
+    expect(seen[0]?.url).toBe('http://cs/api/v1alpha/users?limit=5&start=x&asc=');
+    await cs.updateUser('a/b', 'cd');
+    expect(seen[1]?.url).toBe('http://cs/api/v1alpha/users/a%2Fb');
+    expect(seen[1]?.method).toBe('PUT');
+    expect(await seen[1]?.json()).toEqual({ user_name: 'cd' });
+  });
+
+  it('turns an error response into a RemoteError', async () => {
+    const cs = createConfigstoreClient({
+      baseUrl: 'http://cs/api/v1alpha',
+      fetch: fixedFetch(
+        404,
+        '{"code":"ERR_NOT_EXIST","message":"user \\"x\\" doesn\'t exist"}',
+        [],
+      ),
+    });
+    const err = await cs.getUser('x').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    const r = err as RemoteError;
+    expect([r.status, r.kind, r.remoteCode, r.remoteMessage]).toEqual([
+      404,
+      'notexist',
+      'ERR_NOT_EXIST',
+      'user "x" doesn\'t exist',
+    ]);
+  });
+
+  it('answers undefined for 204', async () => {
+    const cs = createConfigstoreClient({ baseUrl: 'http://cs', fetch: fixedFetch(204, null, []) });
+    expect(await cs.deleteUser('ab')).toBeUndefined();
+  });
+});

@@ -1,0 +1,2 @@
+export { createConfigstoreClient } from './client.js';
+export type { ConfigstoreClient, ConfigstoreClientOptions, CallOptions } from './client.js';

@@ -1,0 +1,232 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import {
+  createDataManager,
+  type DataManager,
+  type DataManagerOptions,
+} from '@agola-ts/datamanager';
+import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
+import { openDb, type Db } from '@agola-ts/db';
+import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
+import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
+import {
+  API_PREFIX,
+  maintenanceRoutes,
+  runService,
+  type HostPort,
+  type ServiceLogger,
+  type ServiceRoutes,
+} from '@agola-ts/service-kit';
+import { registerOrgRoutes } from './orgs.js';
+import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
+import { registerRemoteSourceRoutes } from './remote-sources.js';
+import { Store } from './store.js';
+import { registerUserRoutes } from './users.js';
+
+/** The etcd prefix of the configstore's keys. */
+export const CONFIGSTORE_ETCD_PREFIX = 'configstore/';
+/** Where in the object storage the configstore's datamanager keeps its data. */
+export const CONFIGSTORE_BASE_PATH = 'configdata';
+/** The readdb file, inside the data dir. */
+export const READDB_FILE = 'readdb.sqlite';
+
+/**
+ * The configstore's config: the `configstore` section of the config file as
+ * `dataServiceSchema` of `@agola-ts/service-kit` checks it (a `DataServiceConfig` fits).
+ */
+export interface ConfigstoreConfig {
+  /** Holds the readdb (a sqlite file that can always be rebuilt). */
+  dataDir: string;
+  /** Where to listen (`listen` is `listenAddress` parsed). */
+  web: { listen: HostPort };
+  /** etcd endpoints (the configstore uses the prefix `configstore/`). */
+  etcd: { endpoints: string[] };
+  /** The object storage (the datamanager uses `configdata/` in it). */
+  objectStorage: ObjectStorageConfig;
+}
+
+/** What the configstore is given besides its config (all optional). */
+export interface ConfigstoreDeps {
+  /** The app's logger. @default silent */
+  logger?: ServiceLogger;
+  /** An etcd client to use instead of one built from the config (its prefix is kept as is). */
+  etcd?: EtcdClient;
+  /** An object storage to use instead of one built from the config. */
+  ost?: ObjectStorage;
+  /** Datamanager tuning (intervals, sizes), mostly for tests. */
+  dataManager?: Partial<
+    Omit<DataManagerOptions, 'etcd' | 'ost' | 'basePath' | 'dataTypes' | 'maintenanceMode'>
+  >;
+  /** Wait before restarting a failed mode. @default 1000 */
+  retryMs?: number;
+}
+
+/** A configstore service, created stopped. */
+export interface Configstore {
+  /** Starts the service; resolves once its API listens (after the readdb caught up). */
+  start(): Promise<void>;
+  /** Stops the service and closes what it opened. */
+  stop(): Promise<void>;
+  /** The port it listens on (once started). */
+  readonly port: number | undefined;
+  /** The API base URL (`http://host:port/api/v1alpha`, once started). */
+  readonly url: string | undefined;
+  /** The fastify instance of the current mode (it changes with the maintenance mode). */
+  readonly app: FastifyInstance | undefined;
+}
+
+/**
+ * Creates a configstore: a datamanager (`configdata/` in the object storage, etcd prefix
+ * `configstore/`), a sqlite readdb in `dataDir` following it, and the HTTP API under
+ * `/api/v1alpha`. It follows the maintenance key: in maintenance mode only `/maintenance`,
+ * `/export` and `/import` answer.
+ *
+ * @example
+ * ```ts
+ * const cs = createConfigstore(serviceSection(config, 'configstore', dataServiceSchema), { logger });
+ * await cs.start();
+ * // ...
+ * await cs.stop();
+ * ```
+ */
+export function createConfigstore(
+  config: ConfigstoreConfig,
+  deps: ConfigstoreDeps = {},
+): Configstore {
+  const logger = deps.logger ?? pino({ level: 'silent' });
+  let etcd: EtcdClient | undefined;
+  let controller: AbortController | undefined;
+  let done: Promise<void> | undefined;
+  let port: number | undefined;
+  let app: FastifyInstance | undefined;
+
+  const newDataManager = (etcdClient: EtcdClient, ost: ObjectStorage, maintenance: boolean) =>
+    createDataManager({
+      ...deps.dataManager,
+      etcd: etcdClient,
+      ost,
+      basePath: CONFIGSTORE_BASE_PATH,
+      dataTypes: DATA_TYPES,
+      logger: logger.child({ component: 'datamanager' }),
+      maintenanceMode: maintenance,
+    });
+
+  const routes = (etcdClient: EtcdClient, ost: ObjectStorage) => {
+    const normal: ServiceRoutes = async (api, ctx) => {
+      const dm = newDataManager(etcdClient, ost, false);
+      const follow = new AbortController();
+      let following: Promise<void> | undefined;
+      let db: Db | undefined;
+      const close = async () => {
+        follow.abort();
+        await following?.catch(() => undefined);
+        await dm.stop();
+        await db?.close();
+      };
+      try {
+        await dm.start();
+        await mkdir(config.dataDir, { recursive: true });
+        db = await openDb(join(config.dataDir, READDB_FILE), { synchronous: 'normal', logger });
+        await migrateReadDb(db);
+        const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
+        await sqliteSink.init();
+        const store = new Store(db, sqliteSink, dm);
+        // serve only once the readdb caught up: answers never come from a stale readdb
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => reject(new Error('stopped before the readdb caught up'));
+          if (ctx.signal.aborted) onAbort();
+          ctx.signal.addEventListener('abort', onAbort, { once: true });
+          following = dm.follow(store.sink, {
+            signal: follow.signal,
+            onCaughtUp: (position) => {
+              store.markApplied(position.walSequence);
+              ctx.signal.removeEventListener('abort', onAbort);
+              resolve();
+            },
+            onResync: (reason) => logger.info({ reason }, 'configstore readdb: full resync'),
+          });
+        });
+        registerUserRoutes(api, store);
+        registerOrgRoutes(api, store);
+        registerRemoteSourceRoutes(api, store);
+        await api.register(maintenanceRoutes, { etcd: etcdClient, data: dm, mode: ctx.mode });
+        api.addHook('onClose', close);
+      } catch (err) {
+        await close();
+        throw err;
+      }
+    };
+    const maintenance: ServiceRoutes = async (api, ctx) => {
+      const dm: DataManager = newDataManager(etcdClient, ost, true);
+      await dm.start();
+      await api.register(maintenanceRoutes, { etcd: etcdClient, data: dm, mode: ctx.mode });
+      api.addHook('onClose', () => dm.stop());
+    };
+    return { normal, maintenance };
+  };
+
+  return {
+    get port() {
+      return port;
+    },
+    get url() {
+      if (port === undefined) return undefined;
+      const host = config.web.listen.host;
+      const h =
+        host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+      return `http://${h}:${port}${API_PREFIX}`;
+    },
+    get app() {
+      return app;
+    },
+    async start() {
+      if (controller) return;
+      const ctl = new AbortController();
+      controller = ctl;
+      const ownEtcd = deps.etcd === undefined;
+      etcd =
+        deps.etcd ??
+        createEtcdClient({ endpoints: config.etcd.endpoints, prefix: CONFIGSTORE_ETCD_PREFIX });
+      const ost =
+        deps.ost ??
+        createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
+      const etcdClient = etcd;
+      await new Promise<void>((resolve, reject) => {
+        done = runService({
+          name: 'configstore',
+          etcd: etcdClient,
+          signal: ctl.signal,
+          logger,
+          listen: config.web.listen,
+          routes: routes(etcdClient, ost),
+          ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
+          onListening: (info) => {
+            port = info.port;
+            app = info.app;
+            resolve();
+          },
+        }).then(
+          () => {
+            if (ownEtcd) etcdClient.close();
+            reject(new Error('configstore stopped before it listened'));
+          },
+          (err: unknown) => {
+            if (ownEtcd) etcdClient.close();
+            logger.error({ err }, 'configstore failed');
+            reject(err instanceof Error ? err : new Error(String(err)));
+          },
+        );
+      });
+    },
+    async stop() {
+      if (!controller) return;
+      controller.abort();
+      await done;
+      controller = undefined;
+      done = undefined;
+      app = undefined;
+    },
+  };
+}

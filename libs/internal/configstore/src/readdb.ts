@@ -1,0 +1,223 @@
+import type { Action } from '@agola-ts/datamanager';
+import { migrate, type Db, type Tx } from '@agola-ts/db';
+import type { Org, OrgMember, ProjectGroup, RemoteSource, User } from '@agola-ts/types';
+
+/** The data types of the configstore, in Agola's export order. */
+export const DATA_TYPES = [
+  'user',
+  'org',
+  'orgmember',
+  'projectgroup',
+  'project',
+  'remotesource',
+  'secret',
+  'variable',
+] as const;
+
+/**
+ * The readdb tables (Agola's, §5.1, for the entities of this service so far): every table keeps
+ * the entity JSON in `data` plus the columns lookups need. Names are not unique here: the
+ * datamanager is the source of truth and the readdb only mirrors it.
+ */
+const SCHEMA_V1 = `
+create table user (id text primary key, name text not null, data text not null);
+create index user_name on user (name);
+create table user_token (tokenvalue text not null, userid text not null, tokenname text not null, primary key (tokenvalue, userid));
+create index user_token_userid on user_token (userid);
+create table linkedaccount_user (id text primary key, remotesourceid text not null, userid text not null, remoteuserid text not null);
+create index linkedaccount_user_userid on linkedaccount_user (userid);
+create index linkedaccount_user_remote on linkedaccount_user (remotesourceid, remoteuserid);
+create table org (id text primary key, name text not null, data text not null);
+create index org_name on org (name);
+create table orgmember (id text primary key, orgid text not null, userid text not null, role text not null, data text not null);
+create index orgmember_orgid_userid on orgmember (orgid, userid);
+create index orgmember_userid on orgmember (userid);
+create table projectgroup (id text primary key, name text not null, parentid text not null, parenttype text not null, data text not null);
+create index projectgroup_parent on projectgroup (parentid, name);
+create table remotesource (id text primary key, name text not null, data text not null);
+create index remotesource_name on remotesource (name);
+`;
+
+const TABLES = [
+  'user',
+  'user_token',
+  'linkedaccount_user',
+  'org',
+  'orgmember',
+  'projectgroup',
+  'remotesource',
+];
+
+/** Creates or upgrades the readdb tables. */
+export async function migrateReadDb(db: Db): Promise<void> {
+  await migrate(db, [{ version: 1, up: SCHEMA_V1, description: 'users, orgs, remote sources' }]);
+}
+
+/** Empties every table (before a full resync). */
+export async function resetReadDb(tx: Tx): Promise<void> {
+  for (const t of TABLES) await tx.exec(`delete from ${t}`, [], { name: `reset ${t}` });
+}
+
+/** Applies one datamanager action to the tables. Types of later slices are ignored. */
+export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise<void> {
+  const put = a.actionType === 'put';
+  const json = put ? a.data.toString('utf8') : '';
+  switch (a.dataType) {
+    case 'user': {
+      await tx.exec('delete from user where id = ?', [a.id]);
+      await tx.exec('delete from user_token where userid = ?', [a.id]);
+      await tx.exec('delete from linkedaccount_user where userid = ?', [a.id]);
+      if (!put) return;
+      const user = JSON.parse(json) as User;
+      await tx.exec('insert into user (id, name, data) values (?, ?, ?)', [a.id, user.name, json]);
+      for (const [name, value] of Object.entries(user.tokens ?? {})) {
+        await tx.exec(
+          'insert or replace into user_token (tokenvalue, userid, tokenname) values (?, ?, ?)',
+          [value, a.id, name],
+        );
+      }
+      for (const la of Object.values(user.linked_accounts ?? {})) {
+        await tx.exec(
+          'insert or replace into linkedaccount_user (id, remotesourceid, userid, remoteuserid) values (?, ?, ?, ?)',
+          [la.id, la.remote_source_id ?? '', a.id, la.remote_user_id ?? ''],
+        );
+      }
+      return;
+    }
+    case 'org': {
+      await tx.exec('delete from org where id = ?', [a.id]);
+      if (!put) return;
+      const org = JSON.parse(json) as Org;
+      await tx.exec('insert into org (id, name, data) values (?, ?, ?)', [a.id, org.name, json]);
+      return;
+    }
+    case 'orgmember': {
+      await tx.exec('delete from orgmember where id = ?', [a.id]);
+      if (!put) return;
+      const m = JSON.parse(json) as OrgMember;
+      await tx.exec(
+        'insert into orgmember (id, orgid, userid, role, data) values (?, ?, ?, ?, ?)',
+        [a.id, m.organization_id, m.user_id, m.member_role, json],
+      );
+      return;
+    }
+    case 'projectgroup': {
+      await tx.exec('delete from projectgroup where id = ?', [a.id]);
+      if (!put) return;
+      const pg = JSON.parse(json) as ProjectGroup;
+      await tx.exec(
+        'insert into projectgroup (id, name, parentid, parenttype, data) values (?, ?, ?, ?, ?)',
+        [a.id, pg.name, pg.parent.id, pg.parent.type, json],
+      );
+      return;
+    }
+    case 'remotesource': {
+      await tx.exec('delete from remotesource where id = ?', [a.id]);
+      if (!put) return;
+      const rs = JSON.parse(json) as RemoteSource;
+      await tx.exec('insert into remotesource (id, name, data) values (?, ?, ?)', [
+        a.id,
+        rs.name,
+        json,
+      ]);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+type Row = { data: string };
+
+async function one<T>(tx: Tx, sql: string, params: (string | number)[]): Promise<T | undefined> {
+  const row = await tx.get<Row>(sql, params);
+  return row ? (JSON.parse(row.data) as T) : undefined;
+}
+
+async function many<T>(tx: Tx, sql: string, params: (string | number)[]): Promise<T[]> {
+  const rows = await tx.all<Row>(sql, params);
+  return rows.map((r) => JSON.parse(r.data) as T);
+}
+
+/** A page of a table ordered by name. */
+export interface PageQuery {
+  limit: number;
+  start?: string | undefined;
+  asc: boolean;
+}
+
+function paged(table: string, q: PageQuery): { sql: string; params: (string | number)[] } {
+  const dir = q.asc ? 'asc' : 'desc';
+  const params: (string | number)[] = [];
+  let where = '';
+  if (q.start !== undefined && q.start !== '') {
+    where = `where name ${q.asc ? '>' : '<'} ?`;
+    params.push(q.start);
+  }
+  params.push(q.limit);
+  return {
+    sql: `select data from ${table} ${where} order by name ${dir}, id ${dir} limit ?`,
+    params,
+  };
+}
+
+/** The readdb queries of the configstore. */
+export const queries = {
+  userById: (tx: Tx, id: string) => one<User>(tx, 'select data from user where id = ?', [id]),
+  userByName: (tx: Tx, name: string) =>
+    one<User>(tx, 'select data from user where name = ? order by id limit 1', [name]),
+  userByToken: (tx: Tx, token: string) =>
+    one<User>(
+      tx,
+      'select user.data from user join user_token on user_token.userid = user.id where user_token.tokenvalue = ? limit 1',
+      [token],
+    ),
+  userByLinkedAccount: (tx: Tx, laId: string) =>
+    one<User>(
+      tx,
+      'select user.data from user join linkedaccount_user la on la.userid = user.id where la.id = ? limit 1',
+      [laId],
+    ),
+  userByRemoteUser: (tx: Tx, remoteSourceId: string, remoteUserId: string) =>
+    one<User>(
+      tx,
+      'select user.data from user join linkedaccount_user la on la.userid = user.id where la.remotesourceid = ? and la.remoteuserid = ? limit 1',
+      [remoteSourceId, remoteUserId],
+    ),
+  users: (tx: Tx, q: PageQuery) => {
+    const { sql, params } = paged('user', q);
+    return many<User>(tx, sql, params);
+  },
+  orgById: (tx: Tx, id: string) => one<Org>(tx, 'select data from org where id = ?', [id]),
+  orgByName: (tx: Tx, name: string) =>
+    one<Org>(tx, 'select data from org where name = ? order by id limit 1', [name]),
+  orgs: (tx: Tx, q: PageQuery) => {
+    const { sql, params } = paged('org', q);
+    return many<Org>(tx, sql, params);
+  },
+  orgMember: (tx: Tx, orgId: string, userId: string) =>
+    one<OrgMember>(tx, 'select data from orgmember where orgid = ? and userid = ? limit 1', [
+      orgId,
+      userId,
+    ]),
+  orgMembersOfOrg: (tx: Tx, orgId: string) =>
+    many<OrgMember>(tx, 'select data from orgmember where orgid = ? order by id', [orgId]),
+  orgMembersOfUser: (tx: Tx, userId: string) =>
+    many<OrgMember>(tx, 'select data from orgmember where userid = ? order by id', [userId]),
+  projectGroupsOfParent: (tx: Tx, parentType: string, parentId: string) =>
+    many<ProjectGroup>(
+      tx,
+      'select data from projectgroup where parenttype = ? and parentid = ? order by id',
+      [parentType, parentId],
+    ),
+  remoteSourceById: (tx: Tx, id: string) =>
+    one<RemoteSource>(tx, 'select data from remotesource where id = ?', [id]),
+  remoteSourceByName: (tx: Tx, name: string) =>
+    one<RemoteSource>(tx, 'select data from remotesource where name = ? order by id limit 1', [
+      name,
+    ]),
+  remoteSources: (tx: Tx, q: PageQuery) => {
+    const { sql, params } = paged('remotesource', q);
+    return many<RemoteSource>(tx, sql, params);
+  },
+};
