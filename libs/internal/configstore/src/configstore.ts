@@ -9,12 +9,14 @@ import {
 } from '@agola-ts/datamanager';
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
+import { newError } from '@agola-ts/errors';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
   maintenanceRoutes,
   runService,
+  type DataServiceConfig,
   type HostPort,
   type ServiceLogger,
   type ServiceRoutes,
@@ -39,7 +41,7 @@ export const READDB_FILE = 'readdb.sqlite';
 export interface ConfigstoreConfig {
   /** Holds the readdb (a sqlite file that can always be rebuilt). */
   dataDir: string;
-  /** Where to listen (`listen` is `listenAddress` parsed). */
+  /** Where to listen (`listen` is `listenAddress` as `webSchema` parses it). */
   web: { listen: HostPort };
   /** etcd endpoints (the configstore uses the prefix `configstore/`). */
   etcd: { endpoints: string[] };
@@ -92,9 +94,13 @@ export interface Configstore {
  * ```
  */
 export function createConfigstore(
-  config: ConfigstoreConfig,
+  config: ConfigstoreConfig | DataServiceConfig,
   deps: ConfigstoreDeps = {},
 ): Configstore {
+  // DataServiceConfig's inferred type also admits the schema's issue shape for `web` and
+  // `etcd` (a checked config never holds it): read the fields defensively
+  const web = config.web as { listen?: HostPort };
+  const etcdConfig = config.etcd as { endpoints?: string[] };
   const logger = deps.logger ?? pino({ level: 'silent' });
   let etcd: EtcdClient | undefined;
   let controller: AbortController | undefined;
@@ -173,7 +179,7 @@ export function createConfigstore(
     },
     get url() {
       if (port === undefined) return undefined;
-      const host = config.web.listen.host;
+      const host = web.listen?.host ?? '127.0.0.1';
       const h =
         host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
       return `http://${h}:${port}${API_PREFIX}`;
@@ -183,12 +189,18 @@ export function createConfigstore(
     },
     async start() {
       if (controller) return;
+      const listen = web.listen;
+      if (!listen)
+        throw newError('configstore config: web.listen is missing (set web.listenAddress)');
       const ctl = new AbortController();
       controller = ctl;
       const ownEtcd = deps.etcd === undefined;
       etcd =
         deps.etcd ??
-        createEtcdClient({ endpoints: config.etcd.endpoints, prefix: CONFIGSTORE_ETCD_PREFIX });
+        createEtcdClient({
+          endpoints: etcdConfig.endpoints ?? ['http://127.0.0.1:2379'],
+          prefix: CONFIGSTORE_ETCD_PREFIX,
+        });
       const ost =
         deps.ost ??
         createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
@@ -199,7 +211,7 @@ export function createConfigstore(
           etcd: etcdClient,
           signal: ctl.signal,
           logger,
-          listen: config.web.listen,
+          listen,
           routes: routes(etcdClient, ost),
           ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
           onListening: (info) => {

@@ -8,6 +8,7 @@ import {
   eventually,
   giteaSource,
   newInstallation,
+  newS3Installation,
   remoteError,
   startFresh,
   startInstance,
@@ -137,5 +138,25 @@ describe('configstore instances', () => {
     const second = await startInstance(inst, first.dataDir);
     expect(await snapshot(second.client)).toEqual(before);
     await rm(first.dataDir, { recursive: true, force: true });
+  });
+
+  it('runs two instances on S3 object storage, and rebuilds a readdb from it', async () => {
+    const inst = await newS3Installation();
+    const a = await startInstance(inst);
+    const b = await startInstance(inst);
+    await seed(a.client);
+    const before = await snapshot(a.client);
+    expect(
+      await eventually(async () => {
+        const s = await snapshot(b.client);
+        if (s.members.length < 2) throw new Error('not yet');
+        return s;
+      }),
+    ).toEqual(before);
+    await b.cs.stop();
+    await rm(join(b.dataDir, READDB_FILE), { force: true });
+    const c = await startInstance(inst, b.dataDir);
+    expect(await snapshot(c.client)).toEqual(before);
+    expect(await (await fetch(`${c.url}/export`)).text()).toContain('"data_type":"orgmember"');
   });
 });

@@ -5,8 +5,8 @@ import { afterEach } from 'vitest';
 import { createConfigstoreClient, type ConfigstoreClient } from '@agola-ts/configstore-client';
 import { RemoteError } from '@agola-ts/errors';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
-import { createObjectStorage, type ObjectStorage } from '@agola-ts/ost';
-import { sharedEtcdEndpoint, uniquePrefix } from '@agola-ts/testkit';
+import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
+import { freshBucket, sharedEtcdEndpoint, uniquePrefix } from '@agola-ts/testkit';
 import { createConfigstore, type Configstore } from '../src/index.js';
 
 const cleanups: (() => Promise<void>)[] = [];
@@ -17,8 +17,9 @@ afterEach(async () => {
 /** An installation: one etcd prefix and one object storage directory. */
 export interface Installation {
   etcd: EtcdClient;
-  ost: ObjectStorage;
-  ostDir: string;
+  /** Given to the instances; when undefined they build theirs from `ostConfig`. */
+  ost: ObjectStorage | undefined;
+  ostConfig: ObjectStorageConfig;
 }
 
 export async function newInstallation(): Promise<Installation> {
@@ -31,7 +32,31 @@ export async function newInstallation(): Promise<Installation> {
     etcd.close();
     await rm(ostDir, { recursive: true, force: true });
   });
-  return { etcd, ost: createObjectStorage({ type: 'posix', path: ostDir }), ostDir };
+  const ostConfig: ObjectStorageConfig = { type: 'posix', path: ostDir };
+  return { etcd, ost: createObjectStorage(ostConfig), ostConfig };
+}
+
+/** An installation on a fresh bucket of the test run's S3 server; instances build their storage from the config. */
+export async function newS3Installation(): Promise<Installation> {
+  const etcd = createEtcdClient({
+    endpoints: [await sharedEtcdEndpoint()],
+    prefix: uniquePrefix('cs'),
+  });
+  cleanups.push(async () => etcd.close());
+  const conn = await freshBucket();
+  return {
+    etcd,
+    ost: undefined,
+    ostConfig: {
+      type: 's3',
+      bucket: conn.bucket,
+      endpoint: conn.endpoint,
+      region: conn.region,
+      accessKeyId: conn.accessKeyId,
+      secretAccessKey: conn.secretAccessKey,
+      forcePathStyle: true,
+    },
+  };
 }
 
 export interface Instance {
@@ -49,9 +74,9 @@ export async function startInstance(inst: Installation, dataDir?: string): Promi
       dataDir: dir,
       web: { listen: { host: '127.0.0.1', port: 0 } },
       etcd: { endpoints: [] },
-      objectStorage: { type: 'posix', path: inst.ostDir },
+      objectStorage: inst.ostConfig,
     },
-    { etcd: inst.etcd, ost: inst.ost, retryMs: 100 },
+    { etcd: inst.etcd, ...(inst.ost ? { ost: inst.ost } : {}), retryMs: 100 },
   );
   await cs.start();
   let stopped = false;

@@ -94,4 +94,21 @@ describe('configstore orgs and members', () => {
       (await client.getOrgs({ asc: true, start: 'org-a', limit: 1 })).map((o) => o.name),
     ).toEqual(['org-b']);
   });
+
+  it('deleting an org or user deletes its project groups and memberships (no orphans)', async () => {
+    const { client, url } = await startFresh();
+    const count = async (type: string) => {
+      const exported = await (await fetch(`${url}/export`)).text();
+      return (exported.match(new RegExp(`"data_type":"${type}"`, 'g')) ?? []).length;
+    };
+    await client.createUser({ user_name: 'dave' });
+    await client.createUser({ user_name: 'erin' });
+    await client.createOrg({ Name: 'acme', Visibility: 'public', CreatorUserID: 'dave' });
+    await client.addOrgMember('acme', 'erin', { Role: 'member' });
+    expect([await count('projectgroup'), await count('orgmember')]).toEqual([3, 2]);
+    await client.deleteOrg('acme');
+    expect([await count('projectgroup'), await count('orgmember')]).toEqual([2, 0]);
+    await client.deleteUser('dave');
+    expect([await count('user'), await count('projectgroup')]).toEqual([1, 1]);
+  });
 });
