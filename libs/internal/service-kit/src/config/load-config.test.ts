@@ -85,6 +85,11 @@ describe('loadConfig and serviceSection', () => {
         secretAccessKey: 'minio123',
       },
     });
+    // typed as converted: no error shape in the checked type (this line must typecheck)
+    const checked = serviceSection(config, 'configstore', dataServiceSchema);
+    const port: number = checked.web.listen.port;
+    const endpoints: string[] = checked.etcd.endpoints;
+    expect([port, endpoints.length]).toEqual([4002, 2]);
     expect(serviceSection(config, 'runservice', dataServiceSchema)).toEqual({
       debug: true,
       dataDir: '/var/lib/agola/runservice',

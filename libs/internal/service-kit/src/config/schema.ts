@@ -162,23 +162,26 @@ export interface Issue {
   key?: string;
 }
 
-/** Checks the value, then converts it (or reports a problem by returning `{ issue }`). */
+/**
+ * Checks the value, then converts it (or reports a problem by returning `{ issue }`). The
+ * result type leaves out the `{ issue }` shapes `fn` may return.
+ */
 export function refine<T, U>(
   schema: Schema<T>,
-  fn: (value: T, path: string) => U | Issue,
-): Schema<U> {
+  fn: (value: T, path: string) => U,
+): Schema<Exclude<U, Issue>> {
   return {
     expected: schema.expected,
     check(value, path, issues) {
       const before = issues.length;
       const checked = schema.check(value, path, issues);
-      if (issues.length > before) return undefined as U;
+      if (issues.length > before) return undefined as Exclude<U, Issue>;
       const out = fn(checked, path);
       if (isIssue(out)) {
         issue(issues, out.key === undefined ? path : keyPath(path, out.key), out.issue);
-        return undefined as U;
+        return undefined as Exclude<U, Issue>;
       }
-      return out;
+      return out as Exclude<U, Issue>;
     },
   };
 }
