@@ -14,6 +14,8 @@ import {
   planRunsFromFile,
 } from '@agola-ts/runconfig';
 import { startEtcd } from '@agola-ts/testkit';
+import { createConfigstore } from '@agola-ts/configstore';
+import { createConfigstoreClient } from '@agola-ts/configstore-client';
 
 const section = (title) => console.log(`\n=== ${title} ===`);
 
@@ -130,6 +132,44 @@ async function datamanagerDemo() {
   }
 }
 
+async function configstoreDemo() {
+  section('configstore service: its HTTP API through @agola-ts/configstore-client');
+  const dataDir = join(process.cwd(), '.agola-data', 'quickstart-configstore');
+  await rm(dataDir, { recursive: true, force: true });
+  await mkdir(dataDir, { recursive: true });
+  const etcdServer = await startEtcd();
+  const cs = createConfigstore({
+    dataDir: join(dataDir, 'data'),
+    web: { listen: { host: '127.0.0.1', port: 0 } },
+    etcd: { endpoints: [etcdServer.endpoint] },
+    objectStorage: { type: 'posix', path: join(dataDir, 'ost') },
+  });
+  try {
+    await cs.start();
+    console.log(`configstore listening at ${cs.url}`);
+    const client = createConfigstoreClient({ baseUrl: cs.url });
+    const alice = await client.createUser({ user_name: 'alice' });
+    console.log(`POST /users -> user ${alice.name} (${alice.id})`);
+    const acme = await client.createOrg({
+      Name: 'acme',
+      Visibility: 'public',
+      CreatorUserID: 'alice',
+    });
+    console.log(`POST /orgs -> org ${acme.name}, created by alice`);
+    const orgs = await client.getUserOrgs('alice');
+    console.log(
+      `GET /users/alice/orgs -> ${orgs.map((o) => `${o.Organization.name} (${o.Role})`).join(', ')}`,
+    );
+    const err = await client.createUser({ user_name: 'alice' }).catch((e) => e);
+    console.log(`POST /users again -> ${err.status} ${err.remoteCode}: ${err.remoteMessage}`);
+    const bad = await client.createUser({ user_name: '1-bad-name' }).catch((e) => e);
+    console.log(`POST /users with a bad name -> ${bad.status}: ${bad.remoteMessage}`);
+  } finally {
+    await cs.stop();
+    await etcdServer.stop();
+  }
+}
+
 function errorsDemo() {
   section('@agola-ts/errors: a chain with a frame per layer');
   const readWal = () => wrap(newError('disk full', { code: 'ERR_DEMO_DISK_FULL' }), 'writing wal');
@@ -141,4 +181,5 @@ function errorsDemo() {
 errorsDemo();
 await runconfigDemo();
 await datamanagerDemo();
+await configstoreDemo();
 console.log('\nNext: `npm test` runs lint, typecheck, build, tests and docs.');
