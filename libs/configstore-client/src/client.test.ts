@@ -27,6 +27,24 @@ describe('createConfigstoreClient', () => {
     expect(await seen[1]?.json()).toEqual({ user_name: 'cd' });
   });
 
+  it('sends path refs in one segment and asks secret and variable trees', async () => {
+    const seen: Request[] = [];
+    const cs = createConfigstoreClient({
+      baseUrl: 'http://cs',
+      fetch: fixedFetch(200, '[]', seen),
+    });
+    await cs.getProject('org/acme/p1');
+    await cs.getSecrets('projectgroup', 'org/acme', { tree: true });
+    await cs.getVariables('project', 'p-id');
+    await cs.deleteSecret('project', 'user/al/p', 's1');
+    expect(seen.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'GET http://cs/projects/org%2Facme%2Fp1',
+      'GET http://cs/projectgroups/org%2Facme/secrets?tree=',
+      'GET http://cs/projects/p-id/variables',
+      'DELETE http://cs/projects/user%2Fal%2Fp/secrets/s1',
+    ]);
+  });
+
   it('turns an error response into a RemoteError', async () => {
     const cs = createConfigstoreClient({
       baseUrl: 'http://cs/api/v1alpha',

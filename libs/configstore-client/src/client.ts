@@ -2,7 +2,11 @@ import { errorFromResponse, newError, wrap } from '@agola-ts/errors';
 import type {
   AddOrgMemberRequest,
   CreateOrgRequest,
+  CreateUpdateProjectGroupRequest,
+  CreateUpdateProjectRequest,
   CreateUpdateRemoteSourceRequest,
+  CreateUpdateSecretRequest,
+  CreateUpdateVariableRequest,
   CreateUserLARequest,
   CreateUserRequest,
   CreateUserTokenResponse,
@@ -11,12 +15,25 @@ import type {
   Org,
   OrgMember,
   OrgMemberResponse,
+  ProjectGroupResponse,
+  ProjectResponse,
   RemoteSource,
+  SecretResponse,
   UpdateUserLARequest,
   User,
   UserOrgsResponse,
   UserQuery,
+  VariableResponse,
 } from '@agola-ts/types';
+
+/** What secrets and variables belong to: a project group or a project (by ref). */
+export type ItemParentKind = 'projectgroup' | 'project';
+
+/** Options of the secret and variable lists. */
+export interface TreeOptions {
+  /** Also the ancestors' items, nearest first. @default false */
+  tree?: boolean;
+}
 
 /** Options of {@link createConfigstoreClient}. */
 export interface ConfigstoreClientOptions {
@@ -112,9 +129,107 @@ export interface ConfigstoreClient {
   ): Promise<RemoteSource>;
   /** `DELETE /remotesources/{ref}`. */
   deleteRemoteSource(ref: string, options?: CallOptions): Promise<void>;
+  /**
+   * `GET /projectgroups/{ref}`: a ref with `/` is a path (`org/acme/group`), else an id; it is
+   * sent URL-encoded in one path segment.
+   */
+  getProjectGroup(ref: string, options?: CallOptions): Promise<ProjectGroupResponse>;
+  /** `GET /projectgroups/{ref}/subgroups`. */
+  getProjectGroupSubgroups(ref: string, options?: CallOptions): Promise<ProjectGroupResponse[]>;
+  /** `GET /projectgroups/{ref}/projects`. */
+  getProjectGroupProjects(ref: string, options?: CallOptions): Promise<ProjectResponse[]>;
+  /** `POST /projectgroups`. */
+  createProjectGroup(
+    req: CreateUpdateProjectGroupRequest,
+    options?: CallOptions,
+  ): Promise<ProjectGroupResponse>;
+  /** `PUT /projectgroups/{ref}`: renames, moves or changes the visibility. */
+  updateProjectGroup(
+    ref: string,
+    req: CreateUpdateProjectGroupRequest,
+    options?: CallOptions,
+  ): Promise<ProjectGroupResponse>;
+  /** `DELETE /projectgroups/{ref}` (with its subgroups, projects, secrets and variables). */
+  deleteProjectGroup(ref: string, options?: CallOptions): Promise<void>;
+  /** `GET /projects/{ref}` (ref: an id or a path such as `org/acme/group/project`). */
+  getProject(ref: string, options?: CallOptions): Promise<ProjectResponse>;
+  /** `POST /projects`. */
+  createProject(req: CreateUpdateProjectRequest, options?: CallOptions): Promise<ProjectResponse>;
+  /** `PUT /projects/{ref}` (the secrets stay). */
+  updateProject(
+    ref: string,
+    req: CreateUpdateProjectRequest,
+    options?: CallOptions,
+  ): Promise<ProjectResponse>;
+  /** `DELETE /projects/{ref}` (with its secrets and variables). */
+  deleteProject(ref: string, options?: CallOptions): Promise<void>;
+  /** `GET /{projectgroups|projects}/{ref}/secrets[?tree]`. */
+  getSecrets(
+    kind: ItemParentKind,
+    ref: string,
+    list?: TreeOptions,
+    options?: CallOptions,
+  ): Promise<SecretResponse[]>;
+  /** `POST /{projectgroups|projects}/{ref}/secrets`. */
+  createSecret(
+    kind: ItemParentKind,
+    ref: string,
+    req: CreateUpdateSecretRequest,
+    options?: CallOptions,
+  ): Promise<SecretResponse>;
+  /** `PUT /{projectgroups|projects}/{ref}/secrets/{name}`. */
+  updateSecret(
+    kind: ItemParentKind,
+    ref: string,
+    name: string,
+    req: CreateUpdateSecretRequest,
+    options?: CallOptions,
+  ): Promise<SecretResponse>;
+  /** `DELETE /{projectgroups|projects}/{ref}/secrets/{name}`. */
+  deleteSecret(
+    kind: ItemParentKind,
+    ref: string,
+    name: string,
+    options?: CallOptions,
+  ): Promise<void>;
+  /** `GET /{projectgroups|projects}/{ref}/variables[?tree]`. */
+  getVariables(
+    kind: ItemParentKind,
+    ref: string,
+    list?: TreeOptions,
+    options?: CallOptions,
+  ): Promise<VariableResponse[]>;
+  /** `POST /{projectgroups|projects}/{ref}/variables`. */
+  createVariable(
+    kind: ItemParentKind,
+    ref: string,
+    req: CreateUpdateVariableRequest,
+    options?: CallOptions,
+  ): Promise<VariableResponse>;
+  /** `PUT /{projectgroups|projects}/{ref}/variables/{name}`. */
+  updateVariable(
+    kind: ItemParentKind,
+    ref: string,
+    name: string,
+    req: CreateUpdateVariableRequest,
+    options?: CallOptions,
+  ): Promise<VariableResponse>;
+  /** `DELETE /{projectgroups|projects}/{ref}/variables/{name}`. */
+  deleteVariable(
+    kind: ItemParentKind,
+    ref: string,
+    name: string,
+    options?: CallOptions,
+  ): Promise<void>;
 }
 
 const seg = encodeURIComponent;
+
+const itemBase = (kind: ItemParentKind, ref: string) =>
+  `/${kind === 'projectgroup' ? 'projectgroups' : 'projects'}/${seg(ref)}`;
+
+const treeQuery = (list: TreeOptions = {}): Record<string, string> =>
+  list.tree ? { tree: '' } : {};
 
 function listQuery(list: ListOptions = {}): Record<string, string> {
   const q: Record<string, string> = {};
@@ -223,5 +338,49 @@ export function createConfigstoreClient(options: ConfigstoreClientOptions): Conf
       call('PUT', `/remotesources/${seg(ref)}`, { body: req, signal: o?.signal }),
     deleteRemoteSource: (ref, o) =>
       call('DELETE', `/remotesources/${seg(ref)}`, { signal: o?.signal }),
+    getProjectGroup: (ref, o) => call('GET', `/projectgroups/${seg(ref)}`, { signal: o?.signal }),
+    getProjectGroupSubgroups: (ref, o) =>
+      call('GET', `/projectgroups/${seg(ref)}/subgroups`, { signal: o?.signal }),
+    getProjectGroupProjects: (ref, o) =>
+      call('GET', `/projectgroups/${seg(ref)}/projects`, { signal: o?.signal }),
+    createProjectGroup: (req, o) =>
+      call('POST', '/projectgroups', { body: req, signal: o?.signal }),
+    updateProjectGroup: (ref, req, o) =>
+      call('PUT', `/projectgroups/${seg(ref)}`, { body: req, signal: o?.signal }),
+    deleteProjectGroup: (ref, o) =>
+      call('DELETE', `/projectgroups/${seg(ref)}`, { signal: o?.signal }),
+    getProject: (ref, o) => call('GET', `/projects/${seg(ref)}`, { signal: o?.signal }),
+    createProject: (req, o) => call('POST', '/projects', { body: req, signal: o?.signal }),
+    updateProject: (ref, req, o) =>
+      call('PUT', `/projects/${seg(ref)}`, { body: req, signal: o?.signal }),
+    deleteProject: (ref, o) => call('DELETE', `/projects/${seg(ref)}`, { signal: o?.signal }),
+    getSecrets: (kind, ref, list, o) =>
+      call('GET', `${itemBase(kind, ref)}/secrets`, {
+        query: treeQuery(list),
+        signal: o?.signal,
+      }),
+    createSecret: (kind, ref, req, o) =>
+      call('POST', `${itemBase(kind, ref)}/secrets`, { body: req, signal: o?.signal }),
+    updateSecret: (kind, ref, name, req, o) =>
+      call('PUT', `${itemBase(kind, ref)}/secrets/${seg(name)}`, {
+        body: req,
+        signal: o?.signal,
+      }),
+    deleteSecret: (kind, ref, name, o) =>
+      call('DELETE', `${itemBase(kind, ref)}/secrets/${seg(name)}`, { signal: o?.signal }),
+    getVariables: (kind, ref, list, o) =>
+      call('GET', `${itemBase(kind, ref)}/variables`, {
+        query: treeQuery(list),
+        signal: o?.signal,
+      }),
+    createVariable: (kind, ref, req, o) =>
+      call('POST', `${itemBase(kind, ref)}/variables`, { body: req, signal: o?.signal }),
+    updateVariable: (kind, ref, name, req, o) =>
+      call('PUT', `${itemBase(kind, ref)}/variables/${seg(name)}`, {
+        body: req,
+        signal: o?.signal,
+      }),
+    deleteVariable: (kind, ref, name, o) =>
+      call('DELETE', `${itemBase(kind, ref)}/variables/${seg(name)}`, { signal: o?.signal }),
   };
 }

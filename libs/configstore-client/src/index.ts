@@ -1,2 +1,8 @@
 export { createConfigstoreClient } from './client.js';
-export type { ConfigstoreClient, ConfigstoreClientOptions, CallOptions } from './client.js';
+export type {
+  ConfigstoreClient,
+  ConfigstoreClientOptions,
+  CallOptions,
+  ItemParentKind,
+  TreeOptions,
+} from './client.js';

@@ -34,4 +34,29 @@ export type {
   RemoteSourceAuthType,
   CreateUpdateRemoteSourceRequest,
 } from './remote-source.js';
-export type { ProjectGroup, Parent, ProjectGroupParentType } from './project-group.js';
+export type {
+  ProjectGroup,
+  Parent,
+  ProjectGroupParentType,
+  OwnerType,
+  Augmented,
+  ProjectGroupResponse,
+  CreateUpdateProjectGroupRequest,
+} from './project-group.js';
+export type {
+  Project,
+  ProjectParent,
+  ProjectResponse,
+  RemoteRepositoryConfigType,
+  CreateUpdateProjectRequest,
+} from './project.js';
+export type {
+  Secret,
+  SecretParent,
+  SecretResponse,
+  CreateUpdateSecretRequest,
+  Variable,
+  VariableValue,
+  VariableResponse,
+  CreateUpdateVariableRequest,
+} from './secret.js';

@@ -17,4 +17,12 @@ export const changeGroups = {
   orgMember: (orgId: string, userId: string) => group(`orgmember-${orgId}-${userId}`),
   remoteSourceName: (name: string) => group(`remotesourcename-${name}`),
   remoteSourceId: (id: string) => group(`remotesourceid-${id}`),
+  /** A project group or project path (create and move take the old and the new one). */
+  projectPath: (path: string) => group(`projectpath-${path}`),
+  /** A project group or project id (delete; create and move take the parent's). */
+  entityId: (id: string) => group(id),
+  secretName: (name: string) => group(`secretname-${name}`),
+  secretId: (id: string) => group(`secretid-${id}`),
+  variableName: (name: string) => group(`variablename-${name}`),
+  variableId: (id: string) => group(`variableid-${id}`),
 };

@@ -22,8 +22,11 @@ import {
   type ServiceRoutes,
 } from '@agola-ts/service-kit';
 import { registerOrgRoutes } from './orgs.js';
+import { registerProjectGroupRoutes } from './project-groups.js';
+import { registerProjectRoutes } from './projects.js';
 import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
 import { registerRemoteSourceRoutes } from './remote-sources.js';
+import { registerSecretRoutes } from './secrets.js';
 import { Store } from './store.js';
 import { registerUserRoutes } from './users.js';
 
@@ -157,6 +160,9 @@ export function createConfigstore(
         registerUserRoutes(api, store);
         registerOrgRoutes(api, store);
         registerRemoteSourceRoutes(api, store);
+        registerProjectGroupRoutes(api, store);
+        registerProjectRoutes(api, store);
+        registerSecretRoutes(api, store);
         await api.register(maintenanceRoutes, { etcd: etcdClient, data: dm, mode: ctx.mode });
         api.addHook('onClose', close);
       } catch (err) {

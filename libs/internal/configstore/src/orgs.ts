@@ -12,6 +12,7 @@ import {
 import { objectBody, optString, reqName } from './body.js';
 import { changeGroups as cg } from './change-groups.js';
 import { del, newId, put } from './entities.js';
+import { deleteSubtrees } from './hierarchy.js';
 import { alreadyExists, invalid, missing, notFound } from './errors.js';
 import { queries } from './readdb.js';
 import { orgByRef, pageQuery, userByRef } from './refs.js';
@@ -93,18 +94,23 @@ export function registerOrgRoutes(api: FastifyInstance, store: Store): void {
     const ref = req.params['orgref'] ?? '';
     await store.mutate(async (tx): Promise<Mutation<void>> => {
       const org = await existingOrg(tx, ref);
-      // beyond Agola: no orphans, the org's project groups and memberships go with it
-      const groups = await queries.projectGroupsOfParent(tx, 'org', org.id);
+      // beyond Agola: no orphans, the org's project groups (with their projects, secrets and
+      // variables) and memberships go with it
+      const subtree = await deleteSubtrees(
+        tx,
+        await queries.projectGroupsOfParent(tx, 'org', org.id),
+      );
       const members = await queries.orgMembersOfOrg(tx, org.id);
       return {
         groups: [
           cg.orgName(org.name),
           cg.orgId(org.id),
           ...members.map((m) => cg.orgMember(m.organization_id, m.user_id)),
+          ...subtree.groups,
         ],
         actions: [
           del('org', org.id),
-          ...groups.map((g) => del('projectgroup', g.id)),
+          ...subtree.actions,
           ...members.map((m) => del('orgmember', m.id)),
         ],
         result: undefined,

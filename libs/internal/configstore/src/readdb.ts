@@ -1,6 +1,15 @@
 import type { Action } from '@agola-ts/datamanager';
 import { migrate, type Db, type Tx } from '@agola-ts/db';
-import type { Org, OrgMember, ProjectGroup, RemoteSource, User } from '@agola-ts/types';
+import type {
+  Org,
+  OrgMember,
+  Project,
+  ProjectGroup,
+  RemoteSource,
+  Secret,
+  User,
+  Variable,
+} from '@agola-ts/types';
 
 /** The data types of the configstore, in Agola's export order. */
 export const DATA_TYPES = [
@@ -38,6 +47,16 @@ create table remotesource (id text primary key, name text not null, data text no
 create index remotesource_name on remotesource (name);
 `;
 
+/** Projects, secrets and variables. */
+const SCHEMA_V2 = `
+create table project (id text primary key, name text not null, parentid text not null, data text not null);
+create index project_parent on project (parentid, name);
+create table secret (id text primary key, name text not null, parentid text not null, data text not null);
+create index secret_parent on secret (parentid, name);
+create table variable (id text primary key, name text not null, parentid text not null, data text not null);
+create index variable_parent on variable (parentid, name);
+`;
+
 const TABLES = [
   'user',
   'user_token',
@@ -46,11 +65,17 @@ const TABLES = [
   'orgmember',
   'projectgroup',
   'remotesource',
+  'project',
+  'secret',
+  'variable',
 ];
 
 /** Creates or upgrades the readdb tables. */
 export async function migrateReadDb(db: Db): Promise<void> {
-  await migrate(db, [{ version: 1, up: SCHEMA_V1, description: 'users, orgs, remote sources' }]);
+  await migrate(db, [
+    { version: 1, up: SCHEMA_V1, description: 'users, orgs, remote sources' },
+    { version: 2, up: SCHEMA_V2, description: 'projects, secrets, variables' },
+  ]);
 }
 
 /** Empties every table (before a full resync). */
@@ -118,6 +143,21 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
       await tx.exec('insert into remotesource (id, name, data) values (?, ?, ?)', [
         a.id,
         rs.name,
+        json,
+      ]);
+      return;
+    }
+    case 'project':
+    case 'secret':
+    case 'variable': {
+      // the three tables have the same columns: id, name, parentid, data
+      await tx.exec(`delete from ${a.dataType} where id = ?`, [a.id]);
+      if (!put) return;
+      const e = JSON.parse(json) as Project | Secret | Variable;
+      await tx.exec(`insert into ${a.dataType} (id, name, parentid, data) values (?, ?, ?, ?)`, [
+        a.id,
+        e.name,
+        e.parent.id,
         json,
       ]);
       return;
@@ -209,6 +249,45 @@ export const queries = {
       tx,
       'select data from projectgroup where parenttype = ? and parentid = ? order by id',
       [parentType, parentId],
+    ),
+  projectGroupById: (tx: Tx, id: string) =>
+    one<ProjectGroup>(tx, 'select data from projectgroup where id = ?', [id]),
+  projectGroupByName: (tx: Tx, parentId: string, name: string) =>
+    one<ProjectGroup>(
+      tx,
+      'select data from projectgroup where parentid = ? and name = ? order by id limit 1',
+      [parentId, name],
+    ),
+  subgroups: (tx: Tx, parentId: string) =>
+    many<ProjectGroup>(tx, 'select data from projectgroup where parentid = ? order by name, id', [
+      parentId,
+    ]),
+  projectById: (tx: Tx, id: string) =>
+    one<Project>(tx, 'select data from project where id = ?', [id]),
+  projectByName: (tx: Tx, parentId: string, name: string) =>
+    one<Project>(
+      tx,
+      'select data from project where parentid = ? and name = ? order by id limit 1',
+      [parentId, name],
+    ),
+  projectsOfGroup: (tx: Tx, parentId: string) =>
+    many<Project>(tx, 'select data from project where parentid = ? order by name, id', [parentId]),
+  secretsOf: (tx: Tx, parentId: string) =>
+    many<Secret>(tx, 'select data from secret where parentid = ? order by name, id', [parentId]),
+  secretByName: (tx: Tx, parentId: string, name: string) =>
+    one<Secret>(tx, 'select data from secret where parentid = ? and name = ? order by id limit 1', [
+      parentId,
+      name,
+    ]),
+  variablesOf: (tx: Tx, parentId: string) =>
+    many<Variable>(tx, 'select data from variable where parentid = ? order by name, id', [
+      parentId,
+    ]),
+  variableByName: (tx: Tx, parentId: string, name: string) =>
+    one<Variable>(
+      tx,
+      'select data from variable where parentid = ? and name = ? order by id limit 1',
+      [parentId, name],
     ),
   remoteSourceById: (tx: Tx, id: string) =>
     one<RemoteSource>(tx, 'select data from remotesource where id = ?', [id]),

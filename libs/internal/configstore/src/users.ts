@@ -11,6 +11,7 @@ import type {
 import { objectBody, optString, optTime, reqName, reqString } from './body.js';
 import { changeGroups as cg } from './change-groups.js';
 import { del, newId, put, randomSecret } from './entities.js';
+import { deleteSubtrees } from './hierarchy.js';
 import { alreadyExists, invalid, missing, notFound } from './errors.js';
 import { queries } from './readdb.js';
 import { orgByRef, pageQuery, queryString, remoteSourceByRef, userByRef } from './refs.js';
@@ -160,18 +161,23 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
     const ref = req.params['userref'] ?? '';
     await store.mutate(async (tx): Promise<Mutation<void>> => {
       const user = await existingUser(tx, ref);
-      // beyond Agola: no orphans, the user's project groups and memberships go with it
-      const groups = await queries.projectGroupsOfParent(tx, 'user', user.id);
+      // beyond Agola: no orphans, the user's project groups (with their projects, secrets and
+      // variables) and memberships go with it
+      const subtree = await deleteSubtrees(
+        tx,
+        await queries.projectGroupsOfParent(tx, 'user', user.id),
+      );
       const members = await queries.orgMembersOfUser(tx, user.id);
       return {
         groups: [
           cg.userName(user.name),
           cg.userId(user.id),
           ...members.map((m) => cg.orgMember(m.organization_id, m.user_id)),
+          ...subtree.groups,
         ],
         actions: [
           del('user', user.id),
-          ...groups.map((g) => del('projectgroup', g.id)),
+          ...subtree.actions,
           ...members.map((m) => del('orgmember', m.id)),
         ],
         result: undefined,

@@ -25,6 +25,30 @@ async function seed(client: ConfigstoreClient): Promise<void> {
   await client.createUser({ user_name: 'bob' });
   await client.createOrg({ Name: 'acme', Visibility: 'private', CreatorUserID: alice.id });
   await client.addOrgMember('acme', 'bob', { Role: 'member' });
+  await client.createProjectGroup({
+    Name: 'team',
+    Parent: { type: 'projectgroup', id: 'org/acme' },
+    Visibility: 'public',
+  });
+  await client.createProject({
+    Name: 'web',
+    Parent: { type: 'projectgroup', id: 'org/acme/team' },
+    Visibility: 'public',
+    RemoteRepositoryConfigType: 'remotesource',
+    RemoteSourceID: 'gitea',
+    LinkedAccountID: Object.keys(alice.linked_accounts ?? {})[0] ?? '',
+    RepositoryID: '7',
+    RepositoryPath: 'alice/web',
+  });
+  await client.createSecret('projectgroup', 'org/acme', {
+    Name: 'deploy',
+    Type: 'internal',
+    Data: { token: 't0k' },
+  });
+  await client.createVariable('project', 'org/acme/team/web', {
+    Name: 'token',
+    Values: [{ secret_name: 'deploy', secret_var: 'token', when: { branch: 'main' } }],
+  });
 }
 
 async function snapshot(client: ConfigstoreClient) {
@@ -34,6 +58,12 @@ async function snapshot(client: ConfigstoreClient) {
     remoteSources: await client.getRemoteSources({ asc: true }),
     members: await client.getOrgMembers('acme'),
     aliceOrgs: await client.getUserOrgs('alice'),
+    rootGroup: await client.getProjectGroup('org/acme'),
+    subgroups: await client.getProjectGroupSubgroups('org/acme'),
+    projects: await client.getProjectGroupProjects('org/acme/team'),
+    project: await client.getProject('org/acme/team/web'),
+    secrets: await client.getSecrets('project', 'org/acme/team/web', { tree: true }),
+    variables: await client.getVariables('project', 'org/acme/team/web', { tree: true }),
   };
 }
 
@@ -102,8 +132,12 @@ describe('configstore instances', () => {
     expect(off.status).toBe(200);
     await eventually(() => src.client.getUsers());
 
-    // the root project groups of alice, bob and acme are part of the data
-    expect(exported.match(/"data_type":"projectgroup"/g)).toHaveLength(3);
+    // the root project groups of alice, bob and acme and acme's team are part of the data
+    expect(exported.match(/"data_type":"projectgroup"/g)).toHaveLength(4);
+    for (const type of ['project', 'secret', 'variable']) {
+      expect(exported.match(new RegExp(`"data_type":"${type}"`, 'g'))).toHaveLength(1);
+    }
+    expect(before.secrets.map((x) => x.ParentPath)).toEqual(['org/acme']);
 
     const dst = await startFresh();
     const importNormal = await fetch(`${dst.url}/import`, { method: 'POST', body: exported });

@@ -28,6 +28,20 @@ const FIELDS = [
   'Oauth2ClientSecret',
   'SkipVerify',
   'LoginEnabled',
+  'Parent',
+  'type',
+  'id',
+  'RemoteRepositoryConfigType',
+  'RemoteSourceID',
+  'LinkedAccountID',
+  'RepositoryID',
+  'RepositoryPath',
+  'SkipSSHHostKeyCheck',
+  'Data',
+  'Values',
+  'secret_name',
+  'secret_var',
+  'when',
 ];
 
 function randomValue(rand: () => number, depth = 0): unknown {
@@ -42,6 +56,11 @@ function randomValue(rand: () => number, depth = 0): unknown {
     'owner',
     'gitea',
     'oauth2',
+    'org/acme',
+    'org/acme/grp',
+    'projectgroup',
+    'remotesource',
+    'internal',
     'é/..',
     'x'.repeat(300),
   ];
@@ -101,6 +120,11 @@ describe('configstore fuzz', () => {
     await client.createRemoteSource(giteaSource('gitea'));
     await client.createUser({ user_name: 'alice' });
     await client.createOrg({ Name: 'acme', Visibility: 'public' });
+    await client.createProjectGroup({
+      Name: 'grp',
+      Parent: { type: 'projectgroup', id: 'org/acme' },
+      Visibility: 'public',
+    });
 
     const routes: [string, (ref: string) => string][] = [
       ['POST', () => '/users'],
@@ -112,8 +136,16 @@ describe('configstore fuzz', () => {
       ['PUT', (r) => `/orgs/${r}/members/${r}`],
       ['POST', () => '/remotesources'],
       ['PUT', (r) => `/remotesources/${r}`],
+      ['POST', () => '/projectgroups'],
+      ['PUT', (r) => `/projectgroups/${r}`],
+      ['POST', () => '/projects'],
+      ['PUT', (r) => `/projects/${r}`],
+      ['POST', (r) => `/projectgroups/${r}/secrets`],
+      ['PUT', (r) => `/projects/${r}/secrets/${r}`],
+      ['POST', (r) => `/projects/${r}/variables`],
+      ['PUT', (r) => `/projectgroups/${r}/variables/${r}`],
     ];
-    const refsFor = ['alice', 'acme', 'gitea', ...REFS];
+    const refsFor = ['alice', 'acme', 'gitea', 'org%2Facme', 'org%2Facme%2Fgrp', ...REFS];
     const rand = prng(6);
     const statuses: number[] = [];
     const send = async (method: string, path: string, body?: string) => {
@@ -137,7 +169,7 @@ describe('configstore fuzz', () => {
       }
     }
     // random JSON shapes on random refs: never a 5xx
-    for (let i = 0; i < 300; i++) {
+    for (let i = 0; i < 500; i++) {
       const [method, path] = routes[Math.floor(rand() * routes.length)]!;
       const ref = refsFor[Math.floor(rand() * refsFor.length)]!;
       await send(method, path(ref), JSON.stringify(randomValue(rand)));
@@ -157,6 +189,16 @@ describe('configstore fuzz', () => {
         );
       }
       expect(await send('DELETE', `/users/alice/tokens/${ref}`)).toBeGreaterThanOrEqual(400);
+      for (const path of [`/projectgroups/${ref}`, `/projects/${ref}`]) {
+        expect(await send('GET', path)).toBeGreaterThanOrEqual(400);
+        expect(await send('DELETE', path)).toBeGreaterThanOrEqual(400);
+        expect(await send('GET', `${path}/secrets?tree`)).toBeGreaterThanOrEqual(400);
+        expect(await send('GET', `${path}/variables`)).toBeGreaterThanOrEqual(400);
+        expect(await send('DELETE', `${path}/secrets/${ref}`)).toBeGreaterThanOrEqual(400);
+        expect(await send('DELETE', `${path}/variables/${ref}`)).toBeGreaterThanOrEqual(400);
+      }
+      expect(await send('GET', `/projectgroups/${ref}/subgroups`)).toBeGreaterThanOrEqual(400);
+      expect(await send('GET', `/projectgroups/${ref}/projects`)).toBeGreaterThanOrEqual(400);
       expect(await send('GET', `/users?limit=${ref}`)).toBeGreaterThanOrEqual(400);
     }
     expect(statuses.every((s) => s < 500)).toBe(true);

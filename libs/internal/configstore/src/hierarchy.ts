@@ -1,0 +1,212 @@
+import type { Action } from '@agola-ts/datamanager';
+import type { Tx } from '@agola-ts/db';
+import type { Augmented, OwnerType, Project, ProjectGroup, Visibility } from '@agola-ts/types';
+import { changeGroups as cg } from './change-groups.js';
+import { del } from './entities.js';
+import { queries } from './readdb.js';
+
+/** Where a project group sits: its ancestors, owner and computed path. */
+export interface GroupPlace {
+  /** The group and its ancestors, nearest first (the root group last). */
+  chain: ProjectGroup[];
+  ownerType: OwnerType;
+  ownerId: string;
+  /** `org/<name>` or `user/<name>`. */
+  ownerPath: string;
+  /** The group's computed path. */
+  path: string;
+  /** Private when the group, an ancestor or the owning org is private. */
+  globalVisibility: Visibility;
+}
+
+/** Most levels walked up from a group (a guard against a cycle in corrupt data). */
+const MAX_DEPTH = 1000;
+
+/** The place of a group, or undefined when its chain or owner is broken. */
+export async function groupPlace(tx: Tx, pg: ProjectGroup): Promise<GroupPlace | undefined> {
+  const chain: ProjectGroup[] = [pg];
+  let cur = pg;
+  while (cur.parent.type === 'projectgroup') {
+    if (chain.length > MAX_DEPTH) return undefined;
+    const parent = await queries.projectGroupById(tx, cur.parent.id);
+    if (!parent) return undefined;
+    chain.push(parent);
+    cur = parent;
+  }
+  const ownerType = cur.parent.type;
+  const ownerId = cur.parent.id;
+  let ownerName: string;
+  let ownerPrivate = false;
+  if (ownerType === 'org') {
+    const org = await queries.orgById(tx, ownerId);
+    if (!org) return undefined;
+    ownerName = org.name;
+    ownerPrivate = org.visibility === 'private';
+  } else {
+    const user = await queries.userById(tx, ownerId);
+    if (!user) return undefined;
+    ownerName = user.name;
+  }
+  const ownerPath = `${ownerType}/${ownerName}`;
+  const names = chain
+    .slice(0, -1)
+    .reverse()
+    .map((g) => g.name);
+  const path = [ownerPath, ...names].join('/');
+  const isPrivate = ownerPrivate || chain.some((g) => g.visibility === 'private');
+  return {
+    chain,
+    ownerType,
+    ownerId,
+    ownerPath,
+    path,
+    globalVisibility: isPrivate ? 'private' : 'public',
+  };
+}
+
+/** The place of the group with this id. */
+export async function groupPlaceById(tx: Tx, id: string): Promise<GroupPlace | undefined> {
+  const pg = await queries.projectGroupById(tx, id);
+  return pg ? groupPlace(tx, pg) : undefined;
+}
+
+/** The fields the configstore adds to a project group. */
+export function augmentGroup(pg: ProjectGroup, place: GroupPlace): ProjectGroup & Augmented {
+  const parentPath = place.chain.length > 1 ? parentOf(place.path) : '';
+  return {
+    ...pg,
+    OwnerType: place.ownerType,
+    OwnerID: place.ownerId,
+    Path: place.path,
+    ParentPath: parentPath,
+    GlobalVisibility: place.globalVisibility,
+  };
+}
+
+/** The fields the configstore adds to a project, given its parent group's place. */
+export function augmentProject(p: Project, parent: GroupPlace): Project & Augmented {
+  const isPrivate = parent.globalVisibility === 'private' || p.visibility === 'private';
+  return {
+    ...p,
+    OwnerType: parent.ownerType,
+    OwnerID: parent.ownerId,
+    Path: `${parent.path}/${p.name}`,
+    ParentPath: parent.path,
+    GlobalVisibility: isPrivate ? 'private' : 'public',
+  };
+}
+
+function parentOf(path: string): string {
+  return path.slice(0, path.lastIndexOf('/'));
+}
+
+/** Splits a path ref into its owner and element names, or undefined when it is not one. */
+function splitPath(
+  ref: string,
+): { ownerType: OwnerType; owner: string; names: string[] } | undefined {
+  const parts = ref.split('/');
+  const [type, owner, ...names] = parts;
+  if ((type !== 'org' && type !== 'user') || !owner) return undefined;
+  if (names.some((n) => n === '')) return undefined;
+  return { ownerType: type, owner, names };
+}
+
+/** The root group of an owner given by type and name. */
+async function rootGroupOf(
+  tx: Tx,
+  ownerType: OwnerType,
+  ownerName: string,
+): Promise<ProjectGroup | undefined> {
+  const owner =
+    ownerType === 'org'
+      ? await queries.orgByName(tx, ownerName)
+      : await queries.userByName(tx, ownerName);
+  if (!owner) return undefined;
+  const groups = await queries.projectGroupsOfParent(tx, ownerType, owner.id);
+  return groups.find((g) => g.name === '');
+}
+
+/** Walks named children down from a group. */
+async function walk(
+  tx: Tx,
+  from: ProjectGroup,
+  names: string[],
+): Promise<ProjectGroup | undefined> {
+  let cur: ProjectGroup | undefined = from;
+  for (const name of names) {
+    cur = await queries.projectGroupByName(tx, cur.id, name);
+    if (!cur) return undefined;
+  }
+  return cur;
+}
+
+/**
+ * A project group by ref: a ref with `/` is a path (`org/acme/group`, `user/alice`), any other
+ * an id.
+ */
+export async function projectGroupByRef(tx: Tx, ref: string): Promise<ProjectGroup | undefined> {
+  if (!ref.includes('/')) return queries.projectGroupById(tx, ref);
+  const p = splitPath(ref);
+  if (!p) return undefined;
+  const root = await rootGroupOf(tx, p.ownerType, p.owner);
+  return root ? walk(tx, root, p.names) : undefined;
+}
+
+/** A project by ref: a path (`org/acme/group/project`) or an id. */
+export async function projectByRef(tx: Tx, ref: string): Promise<Project | undefined> {
+  if (!ref.includes('/')) return queries.projectById(tx, ref);
+  const p = splitPath(ref);
+  if (!p || p.names.length === 0) return undefined;
+  const root = await rootGroupOf(tx, p.ownerType, p.owner);
+  if (!root) return undefined;
+  const parent = await walk(tx, root, p.names.slice(0, -1));
+  return parent ? queries.projectByName(tx, parent.id, p.names.at(-1) ?? '') : undefined;
+}
+
+/** Whether `ancestorId` is `pg` or one of its ancestors. */
+export async function isSelfOrDescendant(
+  tx: Tx,
+  pg: ProjectGroup,
+  ancestorId: string,
+): Promise<boolean> {
+  let cur: ProjectGroup | undefined = pg;
+  for (let depth = 0; cur && depth <= MAX_DEPTH; depth++) {
+    if (cur.id === ancestorId) return true;
+    if (cur.parent.type !== 'projectgroup') return false;
+    cur = await queries.projectGroupById(tx, cur.parent.id);
+  }
+  return false;
+}
+
+/** What deleting some project groups removes: the groups, their subtrees and every item in them. */
+export interface SubtreeDelete {
+  actions: Action[];
+  /** The change groups of the deleted groups and projects (their ids). */
+  groups: string[];
+}
+
+/** The actions deleting these groups with their subgroups, projects, secrets and variables. */
+export async function deleteSubtrees(tx: Tx, roots: ProjectGroup[]): Promise<SubtreeDelete> {
+  const actions: Action[] = [];
+  const groups: string[] = [];
+  const items = async (parentId: string) => {
+    for (const s of await queries.secretsOf(tx, parentId)) actions.push(del('secret', s.id));
+    for (const v of await queries.variablesOf(tx, parentId)) actions.push(del('variable', v.id));
+  };
+  const queue = [...roots];
+  const seen = new Set<string>();
+  for (let pg = queue.shift(); pg; pg = queue.shift()) {
+    if (seen.has(pg.id)) continue;
+    seen.add(pg.id);
+    actions.push(del('projectgroup', pg.id));
+    groups.push(cg.entityId(pg.id));
+    await items(pg.id);
+    for (const p of await queries.projectsOfGroup(tx, pg.id)) {
+      actions.push(del('project', p.id));
+      groups.push(cg.entityId(p.id));
+      await items(p.id);
+    }
+    queue.push(...(await queries.subgroups(tx, pg.id)));
+  }
+  return { actions, groups };
+}
