@@ -33,41 +33,101 @@ export async function groupPlace(tx: Tx, pg: ProjectGroup): Promise<GroupPlace |
     chain.push(parent);
     cur = parent;
   }
-  const ownerType = cur.parent.type;
-  const ownerId = cur.parent.id;
-  let ownerName: string;
-  let ownerPrivate = false;
-  if (ownerType === 'org') {
-    const org = await queries.orgById(tx, ownerId);
-    if (!org) return undefined;
-    ownerName = org.name;
-    ownerPrivate = org.visibility === 'private';
-  } else {
-    const user = await queries.userById(tx, ownerId);
-    if (!user) return undefined;
-    ownerName = user.name;
+  const owner =
+    cur.parent.type === 'org'
+      ? await queries.orgById(tx, cur.parent.id)
+      : await queries.userById(tx, cur.parent.id);
+  return placeOf(chain, owner);
+}
+
+/** The place of a chain (nearest first) given the owner the root group names. */
+function placeOf(
+  chain: ProjectGroup[],
+  owner: { id: string; name: string; visibility?: Visibility } | undefined,
+): GroupPlace | undefined {
+  const root = chain.at(-1);
+  if (!root || !owner || root.parent.type === 'projectgroup' || root.parent.id !== owner.id) {
+    return undefined;
   }
-  const ownerPath = `${ownerType}/${ownerName}`;
+  const ownerType = root.parent.type;
+  const ownerPath = `${ownerType}/${owner.name}`;
   const names = chain
     .slice(0, -1)
     .reverse()
     .map((g) => g.name);
   const path = [ownerPath, ...names].join('/');
-  const isPrivate = ownerPrivate || chain.some((g) => g.visibility === 'private');
+  const isPrivate =
+    (ownerType === 'org' && owner.visibility === 'private') ||
+    chain.some((g) => g.visibility === 'private');
   return {
     chain,
     ownerType,
-    ownerId,
+    ownerId: owner.id,
     ownerPath,
     path,
     globalVisibility: isPrivate ? 'private' : 'public',
   };
 }
 
-/** The place of the group with this id. */
+/**
+ * One query for a group's chain and owner (and a project, when the chain starts at its parent):
+ * rows ordered project (-2), owner (-1), then the groups nearest first (0...).
+ */
+function chainSql(start: string, withProject: boolean): string {
+  return `with recursive chain(id, data, parentid, parenttype, depth) as (
+  select id, data, parentid, parenttype, 0 from projectgroup where id = ${start}
+  union all
+  select pg.id, pg.data, pg.parentid, pg.parenttype, chain.depth + 1
+  from projectgroup pg join chain on pg.id = chain.parentid
+  where chain.parenttype = 'projectgroup' and chain.depth < ${MAX_DEPTH}
+)
+select 'projectgroup' as kind, data, depth from chain
+union all
+select 'org', data, -1 from org where id = (select parentid from chain where parenttype = 'org' limit 1)
+union all
+select 'user', data, -1 from user where id = (select parentid from chain where parenttype = 'user' limit 1)
+${withProject ? "union all select 'project', data, -2 from project where id = ?" : ''}
+order by depth`;
+}
+
+interface ChainRow {
+  kind: string;
+  data: string;
+}
+
+function parseChain(rows: ChainRow[]): {
+  project: Project | undefined;
+  place: GroupPlace | undefined;
+} {
+  let project: Project | undefined;
+  let owner: { id: string; name: string; visibility?: Visibility } | undefined;
+  const chain: ProjectGroup[] = [];
+  for (const r of rows) {
+    if (r.kind === 'project') project = JSON.parse(r.data) as Project;
+    else if (r.kind === 'projectgroup') chain.push(JSON.parse(r.data) as ProjectGroup);
+    else owner = JSON.parse(r.data) as { id: string; name: string; visibility?: Visibility };
+  }
+  return { project, place: placeOf(chain, owner) };
+}
+
+/** The place of the group with this id (one query). */
 export async function groupPlaceById(tx: Tx, id: string): Promise<GroupPlace | undefined> {
-  const pg = await queries.projectGroupById(tx, id);
-  return pg ? groupPlace(tx, pg) : undefined;
+  const rows = await tx.all<ChainRow>(chainSql('?', false), [id], { name: 'group place' });
+  return parseChain(rows).place;
+}
+
+/** A project by id with its parent group's place (one query). */
+export async function projectPlaceById(
+  tx: Tx,
+  id: string,
+): Promise<{ project: Project; place: GroupPlace } | undefined> {
+  const rows = await tx.all<ChainRow>(
+    chainSql('(select parentid from project where id = ?)', true),
+    [id, id],
+    { name: 'project place' },
+  );
+  const { project, place } = parseChain(rows);
+  return project && place ? { project, place } : undefined;
 }
 
 /** The fields the configstore adds to a project group. */
