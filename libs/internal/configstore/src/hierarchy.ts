@@ -73,7 +73,7 @@ function placeOf(
  * One query for a group's chain and owner (and a project, when the chain starts at its parent):
  * rows ordered project (-2), owner (-1), then the groups nearest first (0...).
  */
-function chainSql(start: string, withProject: boolean): string {
+function chainSql(start: string, project?: string): string {
   return `with recursive chain(id, data, parentid, parenttype, depth) as (
   select id, data, parentid, parenttype, 0 from projectgroup where id = ${start}
   union all
@@ -86,7 +86,7 @@ union all
 select 'org', data, -1 from org where id = (select parentid from chain where parenttype = 'org' limit 1)
 union all
 select 'user', data, -1 from user where id = (select parentid from chain where parenttype = 'user' limit 1)
-${withProject ? "union all select 'project', data, -2 from project where id = ?" : ''}
+${project ? `union all select 'project', data, -2 from project where ${project}` : ''}
 order by depth`;
 }
 
@@ -112,7 +112,7 @@ function parseChain(rows: ChainRow[]): {
 
 /** The place of the group with this id (one query). */
 export async function groupPlaceById(tx: Tx, id: string): Promise<GroupPlace | undefined> {
-  const rows = await tx.all<ChainRow>(chainSql('?', false), [id], { name: 'group place' });
+  const rows = await tx.all<ChainRow>(chainSql('?'), [id], { name: 'group place' });
   return parseChain(rows).place;
 }
 
@@ -122,7 +122,7 @@ export async function projectPlaceById(
   id: string,
 ): Promise<{ project: Project; place: GroupPlace } | undefined> {
   const rows = await tx.all<ChainRow>(
-    chainSql('(select parentid from project where id = ?)', true),
+    chainSql('(select parentid from project where id = ?)', 'id = ?'),
     [id, id],
     { name: 'project place' },
   );
@@ -171,33 +171,35 @@ function splitPath(
   return { ownerType: type, owner, names };
 }
 
-/** The root group of an owner given by type and name. */
-async function rootGroupOf(
+/**
+ * The id of the group at a path, in one query: the owner's root group (empty name), then the
+ * named children level by level. Undefined when a level is missing.
+ */
+async function groupIdByPath(
   tx: Tx,
   ownerType: OwnerType,
   ownerName: string,
-): Promise<ProjectGroup | undefined> {
-  const owner =
-    ownerType === 'org'
-      ? await queries.orgByName(tx, ownerName)
-      : await queries.userByName(tx, ownerName);
-  if (!owner) return undefined;
-  const groups = await queries.projectGroupsOfParent(tx, ownerType, owner.id);
-  return groups.find((g) => g.name === '');
-}
-
-/** Walks named children down from a group. */
-async function walk(
-  tx: Tx,
-  from: ProjectGroup,
   names: string[],
-): Promise<ProjectGroup | undefined> {
-  let cur: ProjectGroup | undefined = from;
-  for (const name of names) {
-    cur = await queries.projectGroupByName(tx, cur.id, name);
-    if (!cur) return undefined;
-  }
-  return cur;
+): Promise<string | undefined> {
+  // the owner table is one of two fixed names, never from the request
+  const ownerTable = ownerType === 'org' ? 'org' : 'user';
+  const row = await tx.get<{ id: string; depth: number }>(
+    `with recursive
+names(i, name) as (select cast(key as integer), value from json_each(?)),
+walk(id, depth) as (
+  select pg.id, 0 from projectgroup pg
+  where pg.parenttype = ? and pg.name = ''
+    and pg.parentid = (select id from ${ownerTable} where name = ? order by id limit 1)
+  union all
+  select pg.id, walk.depth + 1 from walk
+  join names on names.i = walk.depth
+  join projectgroup pg on pg.parentid = walk.id and pg.name = names.name
+)
+select id, depth from walk order by depth desc, id limit 1`,
+    [JSON.stringify(names), ownerType, ownerName],
+    { name: 'group by path' },
+  );
+  return row && row.depth === names.length ? row.id : undefined;
 }
 
 /**
@@ -208,19 +210,27 @@ export async function projectGroupByRef(tx: Tx, ref: string): Promise<ProjectGro
   if (!ref.includes('/')) return queries.projectGroupById(tx, ref);
   const p = splitPath(ref);
   if (!p) return undefined;
-  const root = await rootGroupOf(tx, p.ownerType, p.owner);
-  return root ? walk(tx, root, p.names) : undefined;
+  const id = await groupIdByPath(tx, p.ownerType, p.owner, p.names);
+  return id === undefined ? undefined : queries.projectGroupById(tx, id);
 }
 
-/** A project by ref: a path (`org/acme/group/project`) or an id. */
-export async function projectByRef(tx: Tx, ref: string): Promise<Project | undefined> {
-  if (!ref.includes('/')) return queries.projectById(tx, ref);
+/** A project by ref (id or path) with its parent group's place, in at most two queries. */
+export async function projectPlaceByRef(
+  tx: Tx,
+  ref: string,
+): Promise<{ project: Project; place: GroupPlace } | undefined> {
+  if (!ref.includes('/')) return projectPlaceById(tx, ref);
   const p = splitPath(ref);
   if (!p || p.names.length === 0) return undefined;
-  const root = await rootGroupOf(tx, p.ownerType, p.owner);
-  if (!root) return undefined;
-  const parent = await walk(tx, root, p.names.slice(0, -1));
-  return parent ? queries.projectByName(tx, parent.id, p.names.at(-1) ?? '') : undefined;
+  const parentId = await groupIdByPath(tx, p.ownerType, p.owner, p.names.slice(0, -1));
+  if (parentId === undefined) return undefined;
+  const rows = await tx.all<ChainRow>(
+    chainSql('?', 'parentid = ? and name = ?'),
+    [parentId, parentId, p.names.at(-1) ?? ''],
+    { name: 'project place by name' },
+  );
+  const { project, place } = parseChain(rows);
+  return project && place ? { project, place } : undefined;
 }
 
 /** Whether `ancestorId` is `pg` or one of its ancestors. */

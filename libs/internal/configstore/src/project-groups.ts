@@ -18,6 +18,7 @@ import {
   augmentProject,
   deleteSubtrees,
   groupPlace,
+  groupPlaceById,
   isSelfOrDescendant,
   projectGroupByRef,
   type GroupPlace,
@@ -55,7 +56,7 @@ export async function existingGroup(
   what = 'project group',
 ): Promise<{ pg: ProjectGroup; place: GroupPlace }> {
   const pg = await projectGroupByRef(tx, ref);
-  const place = pg && (await groupPlace(tx, pg));
+  const place = pg && (await groupPlaceById(tx, pg.id));
   if (!pg || !place) throw missing(`${what} ${JSON.stringify(ref)} doesn't exist`);
   return { pg, place };
 }
@@ -66,7 +67,7 @@ export async function foundGroup(
   ref: string,
 ): Promise<{ pg: ProjectGroup; place: GroupPlace }> {
   const pg = await projectGroupByRef(tx, ref);
-  const place = pg && (await groupPlace(tx, pg));
+  const place = pg && (await groupPlaceById(tx, pg.id));
   if (!pg || !place) throw notFound(`project group ${JSON.stringify(ref)} doesn't exist`);
   return { pg, place };
 }

@@ -6,13 +6,7 @@ import { objectBody, optBool, optString, reqName, reqString } from './body.js';
 import { changeGroups as cg } from './change-groups.js';
 import { del, newId, put, randomSecret } from './entities.js';
 import { alreadyExists, invalid, missing, notFound } from './errors.js';
-import {
-  augmentProject,
-  groupPlaceById,
-  projectByRef,
-  projectPlaceById,
-  type GroupPlace,
-} from './hierarchy.js';
+import { augmentProject, projectPlaceByRef, type GroupPlace } from './hierarchy.js';
 import { existingGroup, parentField, visibilityField } from './project-groups.js';
 import { queries } from './readdb.js';
 import { remoteSourceByRef } from './refs.js';
@@ -79,10 +73,7 @@ async function projectWithPlace(
   tx: Tx,
   ref: string,
 ): Promise<{ project: Project; place: GroupPlace } | undefined> {
-  if (!ref.includes('/')) return projectPlaceById(tx, ref);
-  const project = await projectByRef(tx, ref);
-  const place = project && (await groupPlaceById(tx, project.parent.id));
-  return project && place ? { project, place } : undefined;
+  return projectPlaceByRef(tx, ref);
 }
 
 /** A project for a mutation, or a 400. */
