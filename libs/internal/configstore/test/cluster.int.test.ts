@@ -83,6 +83,62 @@ describe('configstore instances', () => {
     expect(orgs.map((o) => [o.Organization.name, o.Role])).toEqual([['org-b', 'owner']]);
   });
 
+  it('racing creates of one project or group path on two instances give one 201 and one 400', async () => {
+    const inst = await newInstallation();
+    const a = await startInstance(inst);
+    const b = await startInstance(inst);
+    await a.client.createRemoteSource(giteaSource('gitea'));
+    const alice = await a.client.createUser({
+      user_name: 'alice',
+      create_user_la_request: { remote_source_name: 'gitea', remote_user_id: '7' },
+    });
+    const laId = Object.keys(alice.linked_accounts ?? {})[0] ?? '';
+    await eventually(() => b.client.getProjectGroup('user/alice'));
+    const outcomes = (results: PromiseSettledResult<unknown>[]) =>
+      results
+        .map((r) => (r.status === 'fulfilled' ? 201 : (r.reason as RemoteError).status))
+        .sort();
+    for (let round = 0; round < 3; round++) {
+      const group = {
+        Name: `grp${round}`,
+        Parent: { type: 'projectgroup' as const, id: 'user/alice' },
+        Visibility: 'public' as const,
+      };
+      expect(
+        outcomes(
+          await Promise.allSettled([
+            a.client.createProjectGroup(group),
+            b.client.createProjectGroup(group),
+          ]),
+        ),
+      ).toEqual([201, 400]);
+      const project = {
+        Name: `proj${round}`,
+        Parent: { type: 'projectgroup' as const, id: 'user/alice' },
+        Visibility: 'public' as const,
+        RemoteRepositoryConfigType: 'remotesource' as const,
+        RemoteSourceID: 'gitea',
+        LinkedAccountID: laId,
+        RepositoryID: '1',
+        RepositoryPath: 'alice/repo',
+      };
+      expect(
+        outcomes(
+          await Promise.allSettled([
+            a.client.createProject(project),
+            b.client.createProject(project),
+          ]),
+        ),
+      ).toEqual([201, 400]);
+    }
+    const projects = await eventually(async () => {
+      const list = await b.client.getProjectGroupProjects('user/alice');
+      if (list.length < 3) throw new Error('not yet');
+      return list;
+    });
+    expect(projects.map((p) => p.name)).toEqual(['proj0', 'proj1', 'proj2']);
+  });
+
   it('racing creates of one name on two instances give one 201 and one 400', async () => {
     const inst = await newInstallation();
     const a = await startInstance(inst);
