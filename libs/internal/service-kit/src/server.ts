@@ -2,6 +2,7 @@ import fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import { ServiceKitErrorCodes } from './codes.js';
 import { handleError } from './error-handler.js';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.js';
+import { serializeRequest } from './request-log.js';
 import { RouteTable } from './route-table.js';
 import type { ServiceLogger } from './service-logger.js';
 
@@ -47,7 +48,11 @@ export interface ServiceServerOptions {
 export function createServiceServer(options: ServiceServerOptions): FastifyInstance {
   const app = fastify({
     // typed as fastify's base logger so the instance is a plain FastifyInstance
-    loggerInstance: options.logger.child({ service: options.name }) as FastifyBaseLogger,
+    loggerInstance: options.logger.child(
+      { service: options.name },
+      // request lines never carry query values: they can be tokens
+      { serializers: { req: serializeRequest } },
+    ) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     genReqId: requestIdOf,
     logController: new LogController({

@@ -158,6 +158,22 @@ describe('createServiceServer', () => {
     expect(res.headers.get('x-request-id')).toBe('on-404');
   });
 
+  it('never logs query values (they can be tokens)', async () => {
+    await fetch(`${base}/things/1?query_type=bytoken&token=s3cr3t-t0ken&limit=5`, {
+      headers: { 'x-request-id': 'token-query' },
+    });
+    const mine = lines.filter((l) => l['reqId'] === 'token-query');
+    expect(mine.length).toBeGreaterThan(0);
+    expect(JSON.stringify(mine)).not.toContain('s3cr3t-t0ken');
+    const incoming = mine.find((l) => l['req'] !== undefined) as {
+      req: { url: string; method: string };
+    };
+    expect(incoming.req).toMatchObject({
+      method: 'GET',
+      url: `${API_PREFIX}/things/1?query_type=…&token=…&limit=…`,
+    });
+  });
+
   it('answers 201 with a body on create and 204 without one on delete', async () => {
     let res = await fetch(`${base}/things`, {
       method: 'POST',
