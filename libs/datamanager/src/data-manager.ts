@@ -291,8 +291,9 @@ export class DataManager {
    */
   async export(options: { signal?: AbortSignal } = {}): Promise<Readable> {
     this.requireStarted();
-    await this.checkpoint({ force: true });
-    const status = await latestDataStatus(this.ctx.ost, options.signal);
+    // a checkpoint that wrote nothing new leaves the latest snapshot as it is
+    const written = await this.checkpoint({ force: true });
+    const status = written?.status ?? (await latestDataStatus(this.ctx.ost, options.signal));
     return exportStream(this.ctx, status, options.signal);
   }
 

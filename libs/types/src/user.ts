@@ -58,17 +58,11 @@ export interface UpdateUserRequest {
   user_name: string;
 }
 
-/** Body of `PUT /users/{userref}/linkedaccounts/{laid}`: the fields to replace. */
-export interface UpdateUserLARequest {
-  remote_user_id?: string;
-  remote_user_name?: string;
-  remote_user_avatar_url?: string;
-  user_access_token?: string;
-  oauth2_access_token?: string;
-  oauth2_refresh_token?: string;
-  /** RFC3339 time. */
-  oauth_2_access_token_expires_at?: string;
-}
+/**
+ * Body of `PUT /users/{userref}/linkedaccounts/{laid}`: the fields to replace (those of
+ * {@link CreateUserLARequest}, all optional; the remote source cannot change).
+ */
+export type UpdateUserLARequest = Partial<Omit<CreateUserLARequest, 'remote_source_name'>>;
 
 /** Body of `POST /users/{userref}/tokens`. */
 export interface CreateUserTokenRequest {
