@@ -8,6 +8,14 @@ export const ServiceKitErrorCodes = {
   BodyTooLarge: 'ERR_SERVICE_BODY_TOO_LARGE',
   /** The request body cannot be parsed, or does not match the route's schema (HTTP 400). */
   InvalidBody: 'ERR_SERVICE_INVALID_BODY',
+  /** The request body nests objects and arrays deeper than the server's limit (HTTP 400). */
+  BodyTooDeep: 'ERR_SERVICE_BODY_TOO_DEEP',
+  /** A path segment of the URL is longer than the router addresses (HTTP 414). */
+  UrlTooLong: 'ERR_SERVICE_URL_TOO_LONG',
+  /** The request line and headers are larger than the server accepts (HTTP 431). */
+  HeadersTooLarge: 'ERR_SERVICE_HEADERS_TOO_LARGE',
+  /** The request cannot be read: a malformed URL or HTTP message (HTTP 400). */
+  BadRequest: 'ERR_SERVICE_BAD_REQUEST',
   /** The request's content type is not accepted by the route (HTTP 400). */
   UnsupportedContentType: 'ERR_SERVICE_UNSUPPORTED_CONTENT_TYPE',
   /** The config file cannot be read or is not valid YAML. */

@@ -1,6 +1,7 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { toHttpError, type ErrorBody } from '@agola-ts/errors';
 import { ServiceKitErrorCodes } from './codes.js';
+import { loggableUrl } from './request-log.js';
 
 /** A status and JSON body to answer a failed request with. */
 export interface ErrorResponse {
@@ -21,6 +22,9 @@ export function errorResponse(err: unknown, req: FastifyRequest): ErrorResponse 
 function requestError(err: unknown, req: FastifyRequest): ErrorResponse | undefined {
   if (typeof err !== 'object' || err === null) return undefined;
   const e = err as Partial<FastifyError>;
+  if (e.code === ServiceKitErrorCodes.BodyTooDeep) {
+    return bad(ServiceKitErrorCodes.BodyTooDeep, e.message ?? 'request body nests too deep');
+  }
   if (e.validation !== undefined) {
     return bad(ServiceKitErrorCodes.InvalidBody, `invalid request: ${e.message ?? ''}`);
   }
@@ -64,14 +68,16 @@ function bad(code: string, message: string): ErrorResponse {
 /**
  * Fastify error handler of every service server: answers with {@link errorResponse} and
  * logs the whole error chain of a 500 (`log.error({ err })`), never sending it. 4xx errors
- * are logged at info level with their code.
+ * are logged at info level with their code. Log lines name the path and the query keys, never
+ * the query values (they can be tokens).
  */
 export function handleError(err: unknown, req: FastifyRequest, reply: FastifyReply): void {
   const { status, body } = errorResponse(err, req);
+  const url = loggableUrl(req.url);
   if (status >= 500) {
-    req.log.error({ err }, `${req.method} ${req.url} failed`);
+    req.log.error({ err }, `${req.method} ${url} failed`);
   } else {
-    req.log.info({ status, code: body.code }, `${req.method} ${req.url}: ${body.message}`);
+    req.log.info({ status, code: body.code }, `${req.method} ${url}: ${body.message}`);
   }
   void reply.code(status).type('application/json; charset=utf-8').send(body);
 }

@@ -1,8 +1,14 @@
 export { API_PREFIX } from './api-prefix.js';
-export { createServiceServer, DEFAULT_BODY_LIMIT } from './server.js';
+export {
+  createServiceServer,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_MAX_BODY_DEPTH,
+  DEFAULT_MAX_PARAM_LENGTH,
+} from './server.js';
 export type { ServiceServerOptions } from './server.js';
 export type { ServiceLogger } from './service-logger.js';
 export { errorResponse, handleError } from './error-handler.js';
+export { loggableUrl } from './request-log.js';
 export type { ErrorResponse } from './error-handler.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { created, noContent } from './replies.js';

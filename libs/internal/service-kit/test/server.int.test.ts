@@ -1,4 +1,4 @@
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -185,5 +185,90 @@ describe('createServiceServer', () => {
     res = await fetch(`${base}/things/1`, { method: 'DELETE' });
     expect(res.status).toBe(204);
     expect(await res.text()).toBe('');
+  });
+
+  it('answers a body nested deeper than the limit with a JSON 400, before parsing it', async () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    const res = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"a":${deep}}`,
+    });
+    expect(res.status).toBe(400);
+    expect(await json(res)).toEqual({
+      code: 'ERR_SERVICE_BODY_TOO_DEEP',
+      message: 'request body nests deeper than 64 levels',
+    });
+    // at the limit it is a body like any other
+    const ok = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: `{"a":${'['.repeat(63)}${']'.repeat(63)}}`,
+    });
+    expect(ok.status).toBe(201);
+  });
+
+  it('still refuses __proto__ keys in JSON bodies', async () => {
+    const res = await fetch(`${base}/things`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"__proto__": {"admin": true}}',
+    });
+    expect(res.status).toBe(400);
+    expect(((await json(res)) as { code: string }).code).toBe('ERR_SERVICE_INVALID_BODY');
+  });
+
+  it('answers a too long path segment with a JSON 414 that does not echo the URL', async () => {
+    const res = await fetch(`${base}/things/${'x'.repeat(3000)}?token=t0ken-in-414`);
+    expect(res.status).toBe(414);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      code: 'ERR_SERVICE_URL_TOO_LONG',
+      message: 'a path segment of the URL is longer than the server routes',
+    });
+    expect(text).not.toContain('xxx');
+  });
+
+  it('answers headers too large with a JSON 431 and never logs the raw request', async () => {
+    const { port } = app.server.address() as AddressInfo;
+    const secret = 't0ken-in-431';
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(
+          `GET ${API_PREFIX}/things/1?token=${secret} HTTP/1.1\r\nHost: x\r\n` +
+            `x-big: ${'y'.repeat(20_000)}\r\n\r\n`,
+        );
+      });
+      let out = '';
+      socket.on('data', (d: Buffer) => (out += d.toString()));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 431 /);
+    const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
+    expect(JSON.parse(body)).toEqual({
+      code: 'ERR_SERVICE_HEADERS_TOO_LARGE',
+      message: 'the request line and headers are larger than the server accepts',
+    });
+    expect(JSON.stringify(lines)).not.toContain(secret);
+  });
+
+  it('masks query values in the line of every 4xx and 500', async () => {
+    const secret = 'v4lue-of-a-t0ken';
+    for (const kind of ['badrequest', 'notexist', 'internal', 'plain']) {
+      await fetch(`${base}/fail/${kind}?token=${secret}&x=${secret}`);
+    }
+    await fetch(`${base}/nope?token=${secret}`);
+    await fetch(`${base}/things/1?token=${secret}`, { method: 'PUT' });
+    const failed = lines.filter(
+      (l) =>
+        String(l['msg']).startsWith('GET /api/v1alpha/fail/') &&
+        String(l['msg']).includes('?token=…'),
+    );
+    expect(failed.length).toBe(4);
+    expect(failed.map((l) => l['msg'])).toContain(
+      'GET /api/v1alpha/fail/internal?token=…&x=… failed',
+    );
+    expect(JSON.stringify(lines)).not.toContain(secret);
   });
 });
