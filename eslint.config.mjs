@@ -2,6 +2,7 @@
 // rules (see docs/architecture.md); tools/checks proves in CI that breaking them is reported.
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
+import regexp from 'eslint-plugin-regexp';
 
 /** Who may import whom, by nx tag (set in each package.json under "nx": { "tags": [...] }). */
 const productionConstraints = [
@@ -42,6 +43,16 @@ export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
   prettier,
+  {
+    // every regex of the repo: no super-linear backtracking or move (a hostile input must
+    // never block the event loop)
+    files: ['**/*.ts', '**/*.mts', '**/*.js', '**/*.mjs'],
+    plugins: { regexp },
+    rules: {
+      'regexp/no-super-linear-backtracking': ['error', { report: 'potential' }],
+      'regexp/no-super-linear-move': 'error',
+    },
+  },
   {
     // tools/checks/fixtures break the rules on purpose: the boundary test lints them itself.
     ignores: [

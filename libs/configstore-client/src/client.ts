@@ -254,7 +254,7 @@ function listQuery(list: ListOptions = {}): Record<string, string> {
  * ```
  */
 export function createConfigstoreClient(options: ConfigstoreClientOptions): ConfigstoreClient {
-  const base = options.baseUrl.replace(/\/+$/, '');
+  const base = trimTrailingSlashes(options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch;
 
   async function call<T>(
@@ -383,4 +383,11 @@ export function createConfigstoreClient(options: ConfigstoreClientOptions): Conf
     deleteVariable: (kind, ref, name, o) =>
       call('DELETE', `${itemBase(kind, ref)}/variables/${seg(name)}`, { signal: o?.signal }),
   };
+}
+
+/** `s` without its trailing slashes (a loop: a regex for it is quadratic on many slashes). */
+function trimTrailingSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x2f) end--;
+  return s.slice(0, end);
 }

@@ -81,7 +81,10 @@ const DATA_TYPE_RE = /^[a-zA-Z0-9_-]+$/;
 export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
   const bad = (msg: string) =>
     newError(`datamanager options: ${msg}`, { code: DataManagerErrorCodes.InvalidOptions });
-  const basePath = options.basePath.replace(/\/+$/, '');
+  let end = options.basePath.length;
+  // a loop, not /\/+$/: the regex is quadratic on a long run of slashes
+  while (end > 0 && options.basePath.charCodeAt(end - 1) === 0x2f) end--;
+  const basePath = options.basePath.slice(0, end);
   if (!basePath) throw bad('basePath must not be empty (data is never stored at the storage root)');
   if (options.dataTypes.length === 0) throw bad('dataTypes must not be empty');
   for (const t of options.dataTypes) {

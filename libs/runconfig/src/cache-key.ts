@@ -97,7 +97,7 @@ function parseTemplate(template: string): Part[] {
     if (close < 0) fail(`cache key template ${JSON.stringify(template)}: unclosed action`);
     let action = rest.slice(open + 2, close);
     if (/^-\s/.test(action)) {
-      text = text.replace(/\s+$/, '');
+      text = text.trimEnd();
       action = action.slice(1);
     }
     if (/\s-$/.test(action)) {

@@ -36,7 +36,7 @@ function codesInSource(): Map<string, string> {
       // Comments (TSDoc examples) do not define codes.
       const code = readFileSync(file, 'utf8')
         .replace(/\/\*[\s\S]*?\*\//g, '')
-        .replace(/^\s*\/\/.*$/gm, '');
+        .replace(/^[ \t]*\/\/.*$/gm, '');
       for (const m of code.matchAll(/['"](ERR_[A-Z0-9_]+)['"]/g)) {
         if (!codes.has(m[1]!)) codes.set(m[1]!, relative(root, file));
       }

@@ -29,7 +29,8 @@ export interface AgolaConfig {
   source: string;
 }
 
-const ID_PATTERN = /^[a-zA-Z][a-zA-Z0-9]*([-]?[a-zA-Z0-9]+)*$/;
+// linear: each character has one way to match
+const ID_PATTERN = /^[a-zA-Z](?:-?[a-zA-Z0-9])*$/;
 
 const idSchema: Schema<string> = optional(
   refine(string(), (id): string | Issue =>

@@ -111,7 +111,7 @@ export function duration(): Schema<number> {
   return scalar('a duration like 30s, 15m or 12h', (v) => {
     if (typeof v !== 'string' || !/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(v)) return undefined;
     let ms = 0;
-    for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) {
+    for (const [, n, , unit] of v.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/gy)) {
       ms += Number(n) * (DURATION_UNITS[unit ?? ''] ?? 0);
     }
     return ms;
