@@ -134,7 +134,12 @@ describe('loadConfig and serviceSection', () => {
     [
       'tls without a certificate',
       'dataDir: /d\nweb: {listenAddress: ":1", tls: true}\nobjectStorage: {type: posix, path: /o}',
-      'configstore.web.tlsCertFile: is required when tls is true',
+      'configstore.web.tlsCertFile: is required when tls is true; configstore.web.tlsKeyFile: is required when tls is true',
+    ],
+    [
+      'every problem of a section at once',
+      'web: {listenAddress: "localhost", tls: "yes"}\nobjectStorage: {type: posix}\netcd: {endpoints: ["http://a:1", "https://b:1"], tlsSkipVerify: 1, endpiont: x}',
+      'configstore.dataDir: is required; configstore.web.listenAddress: must be host:port, like 0.0.0.0:4002; configstore.web.tls: must be true or false; configstore.etcd.endpiont: unknown key (known keys: endpoints, tlsCertFile, tlsKeyFile, tlsCAFile, tlsSkipVerify); configstore.etcd.endpoints: must all use the same scheme (http or https); configstore.etcd.tlsSkipVerify: must be true or false; configstore.objectStorage.path: is required',
     ],
     [
       'a bad listen address and a wrong type',
@@ -194,6 +199,13 @@ describe('loadConfig and serviceSection', () => {
       (err: Error) =>
         is(err, 'ERR_SERVICE_CONFIG_READ') &&
         err.message.startsWith(`config file ${badYaml} is not valid YAML: `),
+    );
+    const twoErrors = await file(
+      'two.yml',
+      'configstore:\n  a: 1\n  a: 2\ngateway:\n  b: 1\n  b: 2\n',
+    );
+    await expect(loadConfig(twoErrors)).rejects.toThrow(
+      /is not valid YAML: Map keys must be unique[^;]*; Map keys must be unique/,
     );
     const dup = await file('dup.yml', 'configstore: {}\nconfigstore: {}\n');
     await expect(loadConfig(dup)).rejects.toThrow(/is not valid YAML: Map keys must be unique/);

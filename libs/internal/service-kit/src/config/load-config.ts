@@ -28,9 +28,10 @@ export async function loadConfig(path: string): Promise<AgolaConfig> {
 /** {@link loadConfig} for config text already in memory; `source` names it in messages. */
 export function parseConfigText(text: string, source: string): AgolaConfig {
   const doc = parseDocument(text, { uniqueKeys: true });
-  const first = doc.errors[0];
-  if (first !== undefined) {
-    throw newError(`config file ${source} is not valid YAML: ${first.message.split('\n')[0]}`, {
+  if (doc.errors.length > 0) {
+    // every error at once, each on its first line (the rest is a source excerpt)
+    const all = doc.errors.map((e) => e.message.split('\n')[0]).join('; ');
+    throw newError(`config file ${source} is not valid YAML: ${all}`, {
       code: ServiceKitErrorCodes.ConfigRead,
     });
   }

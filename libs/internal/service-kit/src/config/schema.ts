@@ -163,25 +163,27 @@ export interface Issue {
 }
 
 /**
- * Checks the value, then converts it (or reports a problem by returning `{ issue }`). The
- * result type leaves out the `{ issue }` shapes `fn` may return.
+ * Checks the value, then converts it (or reports what is wrong by returning `{ issue }`, or a
+ * list of them so that every problem is reported at once). The result type leaves out the
+ * `{ issue }` shapes `fn` may return.
  */
 export function refine<T, U>(
   schema: Schema<T>,
   fn: (value: T, path: string) => U,
-): Schema<Exclude<U, Issue>> {
+): Schema<Exclude<U, Issue | Issue[]>> {
+  type Out = Exclude<U, Issue | Issue[]>;
   return {
     expected: schema.expected,
     check(value, path, issues) {
       const before = issues.length;
       const checked = schema.check(value, path, issues);
-      if (issues.length > before) return undefined as Exclude<U, Issue>;
+      if (issues.length > before) return undefined as Out;
       const out = fn(checked, path);
-      if (isIssue(out)) {
-        issue(issues, out.key === undefined ? path : keyPath(path, out.key), out.issue);
-        return undefined as Exclude<U, Issue>;
-      }
-      return out as Exclude<U, Issue>;
+      const found = Array.isArray(out) && out.length > 0 && out.every(isIssue) ? out : [out];
+      if (!found.every(isIssue)) return out as Out;
+      for (const i of found)
+        issue(issues, i.key === undefined ? path : keyPath(path, i.key), i.issue);
+      return undefined as Out;
     },
   };
 }

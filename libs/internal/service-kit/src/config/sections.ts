@@ -30,47 +30,52 @@ export function parseListenAddress(address: string): HostPort | undefined {
   return { host, port };
 }
 
+/** `listenAddress`: checked on its own, so its problem is reported with the others. */
+const listenAddressSchema = refine(string(), (address): string | Issue =>
+  parseListenAddress(address) ? address : { issue: 'must be host:port, like 0.0.0.0:4002' },
+);
+
 /** The `web` block: where a service listens, TLS, CORS origins (gateway only). */
 export const webSchema = refine(
   object({
-    listenAddress: string(),
+    listenAddress: listenAddressSchema,
     tls: optional(boolean(), false),
     tlsCertFile: optional(string()),
     tlsKeyFile: optional(string()),
     allowedOrigins: optional(list(string()), []),
   }),
   (web) => {
-    const listen = parseListenAddress(web.listenAddress);
-    if (!listen) return { key: 'listenAddress', issue: 'must be host:port, like 0.0.0.0:4002' };
+    // every problem at once
+    const problems: Issue[] = [];
     if (web.tls && web.tlsCertFile === undefined) {
-      return { key: 'tlsCertFile', issue: 'is required when tls is true' };
+      problems.push({ key: 'tlsCertFile', issue: 'is required when tls is true' });
     }
     if (web.tls && web.tlsKeyFile === undefined) {
-      return { key: 'tlsKeyFile', issue: 'is required when tls is true' };
+      problems.push({ key: 'tlsKeyFile', issue: 'is required when tls is true' });
     }
+    const listen = parseListenAddress(web.listenAddress);
+    if (!listen || problems.length > 0) return problems;
     return { ...web, listen };
   },
 );
-
 /** A checked `web` block; `listen` is `listenAddress` split for `listen()`. */
 export type WebConfig = Infer<typeof webSchema>;
 
-/** The `etcd` block: endpoints (a list, or Agola's comma-separated string) and client TLS. */
-export const etcdSchema = refine(
-  object({
-    endpoints: optional(urlList(), ['http://127.0.0.1:2379']),
-    tlsCertFile: optional(string()),
-    tlsKeyFile: optional(string()),
-    tlsCAFile: optional(string()),
-    tlsSkipVerify: optional(boolean(), false),
-  }),
-  (etcd) => {
-    const schemes = new Set(etcd.endpoints.map((e) => new URL(e).protocol));
-    return schemes.size > 1
-      ? { key: 'endpoints', issue: 'must all use the same scheme (http or https)' }
-      : etcd;
-  },
+/** `endpoints`: checked on its own, so its problem is reported with the others. */
+const endpointsSchema = refine(urlList(), (endpoints): string[] | Issue =>
+  new Set(endpoints.map((e) => new URL(e).protocol)).size > 1
+    ? { issue: 'must all use the same scheme (http or https)' }
+    : endpoints,
 );
+
+/** The `etcd` block: endpoints (a list, or Agola's comma-separated string) and client TLS. */
+export const etcdSchema = object({
+  endpoints: optional(endpointsSchema, ['http://127.0.0.1:2379']),
+  tlsCertFile: optional(string()),
+  tlsKeyFile: optional(string()),
+  tlsCAFile: optional(string()),
+  tlsSkipVerify: optional(boolean(), false),
+});
 
 /** A checked `etcd` block. */
 export type EtcdConfig = Infer<typeof etcdSchema>;
