@@ -10,13 +10,13 @@ export interface Parent {
 }
 
 /**
- * A project group. Every user and org has a root one (empty name, parent the owner), created
+ * A project group. Every user and org has a root one (no name, parent the owner), created
  * with it.
  */
 export interface ProjectGroup {
   id: string;
-  /** Empty for a root group. */
-  name: string;
+  /** Absent for a root group (Agola omits empty fields); a valid name for any other. */
+  name?: string;
   parent: Parent;
   visibility: Visibility;
   /** Unused version field of Agola's entities. */
@@ -32,7 +32,7 @@ export interface Augmented {
   OwnerID: string;
   /** `org/<org>[/<group>...]` or `user/<user>[/<group>...]` (a project's ends with its name). */
   Path: string;
-  /** The parent group's path (empty for a root group). */
+  /** The parent's path: the owner's (`user/alice`, `org/acme`) for a root group. */
   ParentPath: string;
   /** Private when the entity, an ancestor group or the owning org is private. */
   GlobalVisibility: Visibility;

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
@@ -25,6 +23,7 @@ import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
 import { registerProjectRoutes } from './projects.js';
 import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
+import { prepareReadDbFile } from './readdb-file.js';
 import { registerRemoteSourceRoutes } from './remote-sources.js';
 import { registerSecretRoutes } from './secrets.js';
 import { Store } from './store.js';
@@ -141,8 +140,7 @@ export function createConfigstore(
       };
       try {
         await dm.start();
-        await mkdir(config.dataDir, { recursive: true });
-        db = await openDb(join(config.dataDir, READDB_FILE), {
+        db = await openDb(await prepareReadDbFile(config.dataDir, READDB_FILE), {
           synchronous: 'normal',
           readConnections: READ_CONNECTIONS,
           logger,

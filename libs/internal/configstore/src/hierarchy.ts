@@ -54,7 +54,7 @@ function placeOf(
   const names = chain
     .slice(0, -1)
     .reverse()
-    .map((g) => g.name);
+    .map((g) => g.name ?? '');
   const path = [ownerPath, ...names].join('/');
   const isPrivate =
     (ownerType === 'org' && owner.visibility === 'private') ||
@@ -132,7 +132,8 @@ export async function projectPlaceById(
 
 /** The fields the configstore adds to a project group. */
 export function augmentGroup(pg: ProjectGroup, place: GroupPlace): ProjectGroup & Augmented {
-  const parentPath = place.chain.length > 1 ? parentOf(place.path) : '';
+  // as Agola: a root group's parent path is its owner's (`user/alice`, `org/acme`)
+  const parentPath = place.chain.length > 1 ? parentOf(place.path) : place.ownerPath;
   return {
     ...pg,
     OwnerType: place.ownerType,

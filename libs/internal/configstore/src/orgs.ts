@@ -77,9 +77,9 @@ export function registerOrgRoutes(api: FastifyInstance, store: Store): void {
         groups.push(cg.userId(creator.id));
         actions.push(put('orgmember', member.id, member));
       }
+      // as Agola writes it: no name key (omitempty)
       const root: ProjectGroup = {
         id: newId(),
-        name: '',
         parent: { type: 'org', id: org.id },
         visibility,
       };

@@ -11,7 +11,7 @@ import { existingGroup, parentField, visibilityField } from './project-groups.js
 import { queries } from './readdb.js';
 import { remoteSourceByRef } from './refs.js';
 import type { Mutation, Store } from './store.js';
-import { dropUndefined } from './users.js';
+import { dropUndefined, linkedAccountOf } from './users.js';
 
 type Params = Record<string, string>;
 
@@ -58,7 +58,7 @@ async function checkRemote(tx: Tx, r: ProjectRequest): Promise<ProjectRequest['f
   if (!rs) throw missing(`RemoteSourceID: remote source ${JSON.stringify(rsRef)} doesn't exist`);
   const laId = r.fields.linked_account_id ?? '';
   const user = await queries.userByLinkedAccount(tx, laId);
-  const la = user?.linked_accounts?.[laId];
+  const la = user && linkedAccountOf(user, laId);
   if (!la) throw missing(`LinkedAccountID: linked account ${JSON.stringify(laId)} doesn't exist`);
   if (la.remote_source_id !== rs.id) {
     throw invalid(

@@ -83,28 +83,59 @@ export async function resetReadDb(tx: Tx): Promise<void> {
   for (const t of TABLES) await tx.exec(`delete from ${t}`, [], { name: `reset ${t}` });
 }
 
-/** Applies one datamanager action to the tables. Types of later slices are ignored. */
+/** The JSON object of an entity (an empty one for anything else: the readdb never chokes). */
+function entityFields(json: string): Record<string, unknown> {
+  const v: unknown = JSON.parse(json);
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
+}
+
+/** A string field, or '' when Agola omitted it (omitempty) or it is not a string. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/** An object field, or an empty object. */
+function record(v: unknown): Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : {};
+}
+
+/**
+ * Applies one datamanager action to the tables. Entities are read as Agola writes them: every
+ * field may be absent (Go's omitempty drops empty strings, false, empty maps; a root project
+ * group has no `name`), so a missing column value is the empty string. Types of later slices
+ * are ignored.
+ */
 export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise<void> {
   const put = a.actionType === 'put';
   const json = put ? a.data.toString('utf8') : '';
+  const e = put ? entityFields(json) : {};
+  const parent = record(e['parent']);
   switch (a.dataType) {
     case 'user': {
       await tx.exec('delete from user where id = ?', [a.id]);
       await tx.exec('delete from user_token where userid = ?', [a.id]);
       await tx.exec('delete from linkedaccount_user where userid = ?', [a.id]);
       if (!put) return;
-      const user = JSON.parse(json) as User;
-      await tx.exec('insert into user (id, name, data) values (?, ?, ?)', [a.id, user.name, json]);
-      for (const [name, value] of Object.entries(user.tokens ?? {})) {
+      await tx.exec('insert into user (id, name, data) values (?, ?, ?)', [
+        a.id,
+        text(e['name']),
+        json,
+      ]);
+      for (const [name, value] of Object.entries(record(e['tokens']))) {
         await tx.exec(
           'insert or replace into user_token (tokenvalue, userid, tokenname) values (?, ?, ?)',
-          [value, a.id, name],
+          [text(value), a.id, name],
         );
       }
-      for (const la of Object.values(user.linked_accounts ?? {})) {
+      for (const [laId, raw] of Object.entries(record(e['linked_accounts']))) {
+        const la = record(raw);
         await tx.exec(
           'insert or replace into linkedaccount_user (id, remotesourceid, userid, remoteuserid) values (?, ?, ?, ?)',
-          [la.id, la.remote_source_id ?? '', a.id, la.remote_user_id ?? ''],
+          [text(la['id']) || laId, text(la['remote_source_id']), a.id, text(la['remote_user_id'])],
         );
       }
       return;
@@ -112,37 +143,37 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
     case 'org': {
       await tx.exec('delete from org where id = ?', [a.id]);
       if (!put) return;
-      const org = JSON.parse(json) as Org;
-      await tx.exec('insert into org (id, name, data) values (?, ?, ?)', [a.id, org.name, json]);
+      await tx.exec('insert into org (id, name, data) values (?, ?, ?)', [
+        a.id,
+        text(e['name']),
+        json,
+      ]);
       return;
     }
     case 'orgmember': {
       await tx.exec('delete from orgmember where id = ?', [a.id]);
       if (!put) return;
-      const m = JSON.parse(json) as OrgMember;
       await tx.exec(
         'insert into orgmember (id, orgid, userid, role, data) values (?, ?, ?, ?, ?)',
-        [a.id, m.organization_id, m.user_id, m.member_role, json],
+        [a.id, text(e['organization_id']), text(e['user_id']), text(e['member_role']), json],
       );
       return;
     }
     case 'projectgroup': {
       await tx.exec('delete from projectgroup where id = ?', [a.id]);
       if (!put) return;
-      const pg = JSON.parse(json) as ProjectGroup;
       await tx.exec(
         'insert into projectgroup (id, name, parentid, parenttype, data) values (?, ?, ?, ?, ?)',
-        [a.id, pg.name, pg.parent.id, pg.parent.type, json],
+        [a.id, text(e['name']), text(parent['id']), text(parent['type']), json],
       );
       return;
     }
     case 'remotesource': {
       await tx.exec('delete from remotesource where id = ?', [a.id]);
       if (!put) return;
-      const rs = JSON.parse(json) as RemoteSource;
       await tx.exec('insert into remotesource (id, name, data) values (?, ?, ?)', [
         a.id,
-        rs.name,
+        text(e['name']),
         json,
       ]);
       return;
@@ -153,11 +184,10 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
       // the three tables have the same columns: id, name, parentid, data
       await tx.exec(`delete from ${a.dataType} where id = ?`, [a.id]);
       if (!put) return;
-      const e = JSON.parse(json) as Project | Secret | Variable;
       await tx.exec(`insert into ${a.dataType} (id, name, parentid, data) values (?, ?, ?, ?)`, [
         a.id,
-        e.name,
-        e.parent.id,
+        text(e['name']),
+        text(parent['id']),
         json,
       ]);
       return;
@@ -167,16 +197,42 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
   }
 }
 
-type Row = { data: string };
-
-async function one<T>(tx: Tx, sql: string, params: (string | number)[]): Promise<T | undefined> {
-  const row = await tx.get<Row>(sql, params);
-  return row ? (JSON.parse(row.data) as T) : undefined;
+/** An entity as stored. */
+function parse<T>(json: string): T {
+  return JSON.parse(json) as T;
 }
 
-async function many<T>(tx: Tx, sql: string, params: (string | number)[]): Promise<T[]> {
+/**
+ * A remote source as Agola's decoder reads it: without `registration_enabled` or
+ * `login_enabled`, they are true (Agola's `RemoteSource.UnmarshalJSON`).
+ */
+function decodeRemoteSource(json: string): RemoteSource {
+  const rs = JSON.parse(json) as RemoteSource;
+  rs.registration_enabled ??= true;
+  rs.login_enabled ??= true;
+  return rs;
+}
+
+type Row = { data: string };
+
+async function one<T>(
+  tx: Tx,
+  sql: string,
+  params: (string | number)[],
+  decode: (json: string) => T = parse,
+): Promise<T | undefined> {
+  const row = await tx.get<Row>(sql, params);
+  return row ? decode(row.data) : undefined;
+}
+
+async function many<T>(
+  tx: Tx,
+  sql: string,
+  params: (string | number)[],
+  decode: (json: string) => T = parse,
+): Promise<T[]> {
   const rows = await tx.all<Row>(sql, params);
-  return rows.map((r) => JSON.parse(r.data) as T);
+  return rows.map((r) => decode(r.data));
 }
 
 /** A page of a table ordered by name. */
@@ -290,13 +346,16 @@ export const queries = {
       [parentId, name],
     ),
   remoteSourceById: (tx: Tx, id: string) =>
-    one<RemoteSource>(tx, 'select data from remotesource where id = ?', [id]),
+    one(tx, 'select data from remotesource where id = ?', [id], decodeRemoteSource),
   remoteSourceByName: (tx: Tx, name: string) =>
-    one<RemoteSource>(tx, 'select data from remotesource where name = ? order by id limit 1', [
-      name,
-    ]),
+    one(
+      tx,
+      'select data from remotesource where name = ? order by id limit 1',
+      [name],
+      decodeRemoteSource,
+    ),
   remoteSources: (tx: Tx, q: PageQuery) => {
     const { sql, params } = paged('remotesource', q);
-    return many<RemoteSource>(tx, sql, params);
+    return many(tx, sql, params, decodeRemoteSource);
   },
 };

@@ -20,6 +20,7 @@ import { queries } from './readdb.js';
 import { queryString } from './refs.js';
 import type { Mutation, Store } from './store.js';
 import { dropUndefined } from './users.js';
+import { checkWhen } from './when.js';
 
 type Params = Record<string, string>;
 
@@ -75,11 +76,11 @@ function secretRequest(raw: unknown): Omit<Secret, 'id' | 'parent'> {
   }
   const entries = Object.entries(rawData as Record<string, unknown>);
   if (entries.length === 0) throw invalid('Data must not be empty');
-  const data: Record<string, string> = {};
   for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw invalid(`Data.${k} must be a string`);
-    data[k] = v;
+    if (typeof v !== 'string') throw invalid(`Data.${JSON.stringify(k)} must be a string`);
   }
+  // own properties whatever the key (an assignment of "__proto__" would set the prototype)
+  const data = Object.fromEntries(entries) as Record<string, string>;
   return dropUndefined({
     name,
     type,
@@ -102,14 +103,15 @@ function variableRequest(raw: unknown): Omit<Variable, 'id' | 'parent'> {
     const secretVar = optString(o, 'secret_var');
     if (!secretName) throw invalid(`Values[${i}].secret_name is required`);
     if (!secretVar) throw invalid(`Values[${i}].secret_var is required`);
-    const when = o['when'];
-    if (when !== undefined && when !== null && (typeof when !== 'object' || Array.isArray(when))) {
-      throw invalid(`Values[${i}].when must be an object`);
-    }
+    const rawWhen = o['when'];
+    const when =
+      rawWhen === undefined || rawWhen === null
+        ? undefined
+        : checkWhen(rawWhen, `Values[${i}].when`);
     return dropUndefined({
       secret_name: secretName,
       secret_var: secretVar,
-      when: when ?? undefined,
+      when,
     });
   });
   return { name, values };

@@ -54,6 +54,15 @@ async function newLinkedAccount(
   });
 }
 
+/**
+ * The user's linked account with this id, or undefined. An own-property check: the id comes
+ * from the request, and `constructor` or `toString` are not linked accounts.
+ */
+export function linkedAccountOf(user: User, laId: string): LinkedAccount | undefined {
+  const las = user.linked_accounts;
+  return las && Object.hasOwn(las, laId) ? las[laId] : undefined;
+}
+
 /** Drops undefined fields (Agola's omitempty). */
 export function dropUndefined<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
@@ -123,9 +132,9 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
         user.linked_accounts = { [la.id]: la };
         groups.push(cg.remoteSourceId(la.remote_source_id ?? ''));
       }
+      // as Agola writes it: no name key (omitempty)
       const root: ProjectGroup = {
         id: newId(),
-        name: '',
         parent: { type: 'user', id: user.id },
         visibility: 'public',
       };
@@ -220,7 +229,7 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
     });
     const la = await store.mutate(async (tx): Promise<Mutation<LinkedAccount>> => {
       const user = await existingUser(tx, ref);
-      const current = user.linked_accounts?.[laId];
+      const current = linkedAccountOf(user, laId);
       if (!current) {
         throw missing(`linked account ${JSON.stringify(laId)} of user ${user.name} doesn't exist`);
       }
@@ -239,7 +248,7 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
     const laId = req.params['laid'] ?? '';
     await store.mutate(async (tx): Promise<Mutation<void>> => {
       const user = await existingUser(tx, ref);
-      if (!user.linked_accounts?.[laId]) {
+      if (!linkedAccountOf(user, laId)) {
         throw missing(`linked account ${JSON.stringify(laId)} of user ${user.name} doesn't exist`);
       }
       const linked = { ...user.linked_accounts };
@@ -257,10 +266,10 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
   api.post<{ Params: Params }>('/users/:userref/tokens', async (req, reply) => {
     const ref = req.params['userref'] ?? '';
     const body = objectBody(req.body);
-    const tokenName = reqString(body, 'token_name');
+    const tokenName = reqName(body, 'token_name', 'token');
     const token = await store.mutate(async (tx): Promise<Mutation<string>> => {
       const user = await existingUser(tx, ref);
-      if (user.tokens?.[tokenName] !== undefined) {
+      if (user.tokens && Object.hasOwn(user.tokens, tokenName)) {
         throw alreadyExists(
           `token with name ${JSON.stringify(tokenName)} for user ${user.name} already exists`,
         );
@@ -281,7 +290,7 @@ export function registerUserRoutes(api: FastifyInstance, store: Store): void {
     const tokenName = req.params['tokenname'] ?? '';
     await store.mutate(async (tx): Promise<Mutation<void>> => {
       const user = await existingUser(tx, ref);
-      if (user.tokens?.[tokenName] === undefined) {
+      if (!user.tokens || !Object.hasOwn(user.tokens, tokenName)) {
         throw missing(
           `token with name ${JSON.stringify(tokenName)} for user ${user.name} doesn't exist`,
         );

@@ -142,7 +142,7 @@ export function createServiceServer(options: ServiceServerOptions): FastifyInsta
       { serializers: { req: serializeRequest } },
     ) as FastifyBaseLogger,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
-    maxParamLength: options.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH,
+    routerOptions: { maxParamLength: options.maxParamLength ?? DEFAULT_MAX_PARAM_LENGTH },
     frameworkErrors: frameworkError,
     clientErrorHandler: clientError,
     genReqId: requestIdOf,
