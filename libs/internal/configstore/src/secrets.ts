@@ -77,7 +77,7 @@ function secretRequest(raw: unknown): Omit<Secret, 'id' | 'parent'> {
   const entries = Object.entries(rawData as Record<string, unknown>);
   if (entries.length === 0) throw invalid('Data must not be empty');
   for (const [k, v] of entries) {
-    if (typeof v !== 'string') throw invalid(`Data.${JSON.stringify(k)} must be a string`);
+    if (typeof v !== 'string') throw invalid(`Data.${k} must be a string`);
   }
   // own properties whatever the key (an assignment of "__proto__" would set the prototype)
   const data = Object.fromEntries(entries) as Record<string, string>;
