@@ -229,6 +229,17 @@ describe('createServiceServer', () => {
     expect(text).not.toContain('xxx');
   });
 
+  it('answers a URL that cannot be decoded with a JSON 400 that does not echo it', async () => {
+    const res = await fetch(`${base}/things/%E0%A4%A?token=t0ken-in-bad-url`);
+    expect(res.status).toBe(400);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({
+      code: 'ERR_SERVICE_BAD_REQUEST',
+      message: 'the URL is not valid',
+    });
+    expect(JSON.stringify(lines)).not.toContain('t0ken-in-bad-url');
+  });
+
   it('answers headers too large with a JSON 431 and never logs the raw request', async () => {
     const { port } = app.server.address() as AddressInfo;
     const secret = 't0ken-in-431';
