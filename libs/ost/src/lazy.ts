@@ -38,7 +38,8 @@ export function lazyStorage(name: string, load: () => Promise<ObjectStorage>): O
   };
 }
 
+/** Node's "module not found" codes: `ERR_MODULE_NOT_FOUND` (import) and `MODULE_NOT_FOUND` (require). */
 function isModuleNotFound(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
+  return typeof code === 'string' && code.endsWith('MODULE_NOT_FOUND');
 }
