@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { readlinkSync } from 'node:fs';
 import {
   mkdir,
   open,
-  readlink,
   realpath,
   rename,
   rmdir,
@@ -323,10 +323,15 @@ export class FsStore {
   }
 }
 
-/** The real path of an open file: /proc on Linux (no race), else realpath of its path. */
+/**
+ * The real path of an open file: its /proc link on Linux (no race with a swapped symlink),
+ * else realpath of its path. The /proc read is synchronous on purpose: procfs answers from
+ * memory, and a thread pool round trip would cost more than the call (reads of small
+ * objects are hot).
+ */
 async function realPathOfOpen(fh: FileHandle, path: string): Promise<string> {
   try {
-    return await readlink(`/proc/self/fd/${fh.fd}`);
+    return readlinkSync(`/proc/self/fd/${fh.fd}`);
   } catch {
     return realpath(path);
   }
