@@ -6,7 +6,9 @@ cd "$(dirname "$0")/.."
 source tools/lib/setup.sh
 
 install_system_packages
+tree_before_install=$(tree_state)
 install_npm_packages
+check_tree_unchanged "$tree_before_install" || echo "(continuing: the demo does not depend on it)"
 echo "==> building libraries"
 log=$(mktemp)
 if ! npx nx run-many -t build --outputStyle=static --parallel=2 >"$log" 2>&1; then

@@ -32,12 +32,14 @@ run_tests() {
 }
 
 step "install system packages" install_system_packages
+tree_before_install=$(tree_state)
 step "install npm packages" install_npm_packages
 if [ "$failed_steps" -gt 0 ]; then
   echo "installation failed; nothing else can run"
   echo "0 passed, $failed_steps failed"
   exit 1
 fi
+step "install left the tree clean" check_tree_unchanged "$tree_before_install"
 step "format" npx prettier --check . --log-level warn
 step "lint" nx_all lint
 step "typecheck" nx_all typecheck

@@ -4,5 +4,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     silent: 'passed-only',
+    // jsonnet runs as a process: on a loaded CI machine one evaluation can pass 5 s.
+    testTimeout: 30_000,
   },
 });

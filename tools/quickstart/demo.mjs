@@ -10,6 +10,7 @@ import { createObjectStorage } from '@agola-ts/ost';
 import {
   configIssuesOf,
   contextOfRef,
+  formatIssue,
   parseConfigSync,
   planRunsFromFile,
 } from '@agola-ts/runconfig';
@@ -87,8 +88,7 @@ async function runconfigDemo() {
       path: '.agola/config.yml',
     });
   } catch (err) {
-    for (const issue of configIssuesOf(err) ?? [])
-      console.log(`  line ${issue.line}: ${issue.path}: ${issue.message}`);
+    for (const issue of configIssuesOf(err) ?? []) console.log(`  ${formatIssue(issue)}`);
   }
 }
 

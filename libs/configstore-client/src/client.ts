@@ -1,4 +1,4 @@
-import { errorFromResponse, newError, wrap } from '@agola-ts/errors';
+import { newError } from '@agola-ts/errors';
 import type {
   AddOrgMemberRequest,
   CreateOrgRequest,
@@ -25,6 +25,8 @@ import type {
   UserQuery,
   VariableResponse,
 } from '@agola-ts/types';
+import { ConfigstoreClientErrorCodes } from './codes.js';
+import { createHttpCaller } from './http.js';
 
 /** What secrets and variables belong to: a project group or a project (by ref). */
 export type ItemParentKind = 'projectgroup' | 'project';
@@ -43,7 +45,14 @@ export interface ConfigstoreClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Cancels every request of this client. */
   signal?: AbortSignal;
+  /**
+   * A request without a complete answer after this many milliseconds fails with
+   * `ERR_CONFIGSTORE_CLIENT_TIMEOUT`; 0 waits forever. @default 30000
+   */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Per-call options of the client's methods. */
 export interface CallOptions {
@@ -53,7 +62,10 @@ export interface CallOptions {
 
 /**
  * A typed client of the configstore API: one method per route. Every error response rejects
- * with a `RemoteError` of `@agola-ts/errors` (status, kind, code, message).
+ * with a `RemoteError` of `@agola-ts/errors` (status, kind, code, message); a request that
+ * gets no answer (refused, reset, timeout, cancelled) rejects with an `AgolaError` coded
+ * with one of {@link ConfigstoreClientErrorCodes}, naming the method and route, with the
+ * network error as its cause.
  */
 export interface ConfigstoreClient {
   /** `GET /users/{ref}`. @throws `RemoteError` 404 when missing. */
@@ -254,35 +266,20 @@ function listQuery(list: ListOptions = {}): Record<string, string> {
  * ```
  */
 export function createConfigstoreClient(options: ConfigstoreClientOptions): ConfigstoreClient {
-  const base = trimTrailingSlashes(options.baseUrl);
-  const doFetch = options.fetch ?? globalThis.fetch;
-
-  async function call<T>(
-    method: string,
-    path: string,
-    init: { query?: Record<string, string>; body?: unknown; signal?: AbortSignal | undefined },
-  ): Promise<T> {
-    const qs = init.query ? new URLSearchParams(init.query).toString() : '';
-    const url = `${base}${path}${qs ? `?${qs}` : ''}`;
-    const signals = [options.signal, init.signal].filter((s): s is AbortSignal => !!s);
-    const res = await doFetch(url, {
-      method,
-      ...(init.body !== undefined
-        ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
-        : {}),
-      ...(signals.length > 0 ? { signal: AbortSignal.any(signals) } : {}),
-    });
-    const err = await errorFromResponse(res);
-    if (err) throw err;
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    if (text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw wrap(cause, `configstore ${method} ${path}: response is not JSON`);
-    }
-  }
+  const call = createHttpCaller({
+    service: 'configstore',
+    baseUrl: options.baseUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    codes: {
+      unreachable: ConfigstoreClientErrorCodes.Unreachable,
+      connectionLost: ConfigstoreClientErrorCodes.ConnectionLost,
+      timeout: ConfigstoreClientErrorCodes.Timeout,
+      aborted: ConfigstoreClientErrorCodes.Aborted,
+      badResponse: ConfigstoreClientErrorCodes.BadResponse,
+    },
+  });
 
   return {
     getUser: (ref, o) => call('GET', `/users/${seg(ref)}`, { signal: o?.signal }),
@@ -383,11 +380,4 @@ export function createConfigstoreClient(options: ConfigstoreClientOptions): Conf
     deleteVariable: (kind, ref, name, o) =>
       call('DELETE', `${itemBase(kind, ref)}/variables/${seg(name)}`, { signal: o?.signal }),
   };
-}
-
-/** `s` without its trailing slashes (a loop: a regex for it is quadratic on many slashes). */
-function trimTrailingSlashes(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 0x2f) end--;
-  return s.slice(0, end);
 }

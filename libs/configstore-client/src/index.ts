@@ -6,3 +6,5 @@ export type {
   ItemParentKind,
   TreeOptions,
 } from './client.js';
+export { ConfigstoreClientErrorCodes } from './codes.js';
+export type { ConfigstoreClientErrorCode } from './codes.js';

@@ -2,7 +2,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
-import { createPosixStorage, createS3Storage, type ObjectStorage } from '@agola-ts/ost';
+import { createPosixStorage, type ObjectStorage } from '@agola-ts/ost';
+import { createS3Storage } from '@agola-ts/ost/s3';
 import { createTestLogger, freshBucket, sharedEtcdEndpoint, uniquePrefix } from '@agola-ts/testkit';
 import { createDataManager, type DataManager, type DataManagerOptions } from '../src/index.js';
 

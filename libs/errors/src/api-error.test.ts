@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import {
   ApiError,
@@ -77,5 +78,27 @@ describe('API error kinds and HTTP mapping', () => {
 
   test('unknown statuses map to internal', () => {
     for (const s of [418, 409, 502, 503, 0]) expect(kindOfStatus(s)).toBe('internal');
+  });
+});
+
+describe('API error helpers record the caller', () => {
+  test.each([
+    ['badRequest', badRequest],
+    ['notExist', notExist],
+    ['forbidden', forbidden],
+    ['unauthorized', unauthorized],
+    ['internalError', internalError],
+  ] as const)('%s records the file:line of its caller', (_name, make) => {
+    const line = new Error().stack?.split('\n')[1]?.match(/:(\d+):\d+\)?$/)?.[1];
+    const err = make('boom'); // the line after the one above
+    expect(err.frame?.file).toBe(fileURLToPath(import.meta.url));
+    expect(err.frame?.line).toBe(Number(line) + 1);
+  });
+
+  test('new ApiError records the caller of the constructor', () => {
+    const line = new Error().stack?.split('\n')[1]?.match(/:(\d+):\d+\)?$/)?.[1];
+    const err = new ApiError('badrequest', 'boom');
+    expect(err.frame?.file).toBe(fileURLToPath(import.meta.url));
+    expect(err.frame?.line).toBe(Number(line) + 1);
   });
 });

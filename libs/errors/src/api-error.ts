@@ -70,6 +70,12 @@ export interface ApiErrorOptions {
   code?: string;
   /** The error behind this one (kept in the chain and the log, never sent to the client). */
   cause?: unknown;
+  /**
+   * Record the caller of this function instead of the caller of the constructor (a helper
+   * that builds ApiErrors passes itself, so the frame is its caller's).
+   */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  callerOf?: Function;
 }
 
 /**
@@ -92,6 +98,7 @@ export class ApiError extends AgolaError {
     super(message, {
       code: options.code ?? CODE_BY_KIND[kind],
       cause: options.cause === undefined ? undefined : toError(options.cause),
+      callerOf: options.callerOf ?? new.target,
     });
     this.kind = kind;
   }
@@ -104,27 +111,39 @@ export class ApiError extends AgolaError {
 
 /** A `badrequest` (400) {@link ApiError}. */
 export function badRequest(message: string, options?: ApiErrorOptions): ApiError {
-  return new ApiError('badrequest', message, options);
+  return new ApiError('badrequest', message, {
+    ...options,
+    callerOf: options?.callerOf ?? badRequest,
+  });
 }
 
 /** A `notexist` (404) {@link ApiError}. */
 export function notExist(message: string, options?: ApiErrorOptions): ApiError {
-  return new ApiError('notexist', message, options);
+  return new ApiError('notexist', message, { ...options, callerOf: options?.callerOf ?? notExist });
 }
 
 /** A `forbidden` (403) {@link ApiError}. */
 export function forbidden(message: string, options?: ApiErrorOptions): ApiError {
-  return new ApiError('forbidden', message, options);
+  return new ApiError('forbidden', message, {
+    ...options,
+    callerOf: options?.callerOf ?? forbidden,
+  });
 }
 
 /** An `unauthorized` (401) {@link ApiError}. */
 export function unauthorized(message: string, options?: ApiErrorOptions): ApiError {
-  return new ApiError('unauthorized', message, options);
+  return new ApiError('unauthorized', message, {
+    ...options,
+    callerOf: options?.callerOf ?? unauthorized,
+  });
 }
 
 /** An `internal` (500) {@link ApiError}: its message is logged, never sent. */
 export function internalError(message: string, options?: ApiErrorOptions): ApiError {
-  return new ApiError('internal', message, options);
+  return new ApiError('internal', message, {
+    ...options,
+    callerOf: options?.callerOf ?? internalError,
+  });
 }
 
 /** The JSON body of every API error response. */

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import { createPosixStorage, createS3Storage, type ObjectStorage } from '../src/index.js';
+import { createPosixStorage, type ObjectStorage } from '../src/index.js';
+import { createS3Storage } from '../src/s3.js';
 import { startS3 } from '@agola-ts/testkit';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';

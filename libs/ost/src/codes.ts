@@ -15,6 +15,10 @@ export const OstErrorCodes = {
   InvalidArgument: 'ERR_OST_INVALID_ARGUMENT',
   /** The storage configuration is invalid (unknown type, missing field). */
   InvalidConfig: 'ERR_OST_INVALID_CONFIG',
+  /** posix/posixflat: the key's path leads out of the storage root through a symbolic link. */
+  OutsideRoot: 'ERR_OST_OUTSIDE_ROOT',
+  /** The driver's optional peer dependency (`@aws-sdk/client-s3` for s3) is not installed. */
+  DriverUnavailable: 'ERR_OST_DRIVER_UNAVAILABLE',
   /** The call was cancelled through its `signal`. */
   Aborted: 'ERR_OST_ABORTED',
   /** The backend (file system, S3 server) failed; the cause holds its error. */

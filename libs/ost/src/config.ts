@@ -2,7 +2,9 @@ import { newError } from '@agola-ts/errors';
 import { OstErrorCodes } from './codes.js';
 import type { OstLogger } from './logger.js';
 import { createPosixStorage } from './posix/posix-storage.js';
-import { createS3Storage } from './s3/s3-storage.js';
+import { lazyStorage } from './lazy.js';
+import { validateS3Options } from './s3/s3-validate.js';
+import { withBasePath } from './storage.js';
 import type { ObjectStorage } from './types.js';
 
 /** `type: 'posix'`: a directory tree on a local file system (see {@link createPosixStorage}). */
@@ -14,7 +16,10 @@ export interface PosixStorageConfig {
   basePath?: string;
 }
 
-/** `type: 's3'`: S3 or an S3-compatible server (see {@link createS3Storage}). */
+/**
+ * `type: 's3'`: S3 or an S3-compatible server (see `createS3Storage` of `@agola-ts/ost/s3`).
+ * Needs the optional peer dependency `@aws-sdk/client-s3`.
+ */
 export interface S3StorageConfig {
   type: 's3';
   bucket: string;
@@ -47,7 +52,14 @@ export interface CreateObjectStorageOptions {
 /**
  * Creates the object storage a config describes.
  *
- * @throws `ERR_OST_INVALID_CONFIG` for an unknown `type` or a missing field.
+ * An `s3` storage loads its driver (and the AWS SDK) with a dynamic import on its first
+ * call, so a posix-only program never loads the SDK; the config itself is checked at once.
+ * If `@aws-sdk/client-s3` is not installed, every call of that storage fails with
+ * `ERR_OST_DRIVER_UNAVAILABLE`. Import `createS3Storage` from `@agola-ts/ost/s3` to load it
+ * eagerly instead.
+ *
+ * @throws `ERR_OST_INVALID_CONFIG` for an unknown `type` or a missing field,
+ *   `ERR_OST_INVALID_KEY` for a bad `basePath`.
  * @example
  * ```ts
  * const storage = createObjectStorage({ type: 'posix', path: '/var/lib/agola/ost' });
@@ -66,8 +78,13 @@ export function createObjectStorage(
       return createPosixStorage({ ...rest, ...logger });
     }
     case 's3': {
-      const { type: _type, ...rest } = config;
-      return createS3Storage({ ...rest, ...logger });
+      const { type: _type, basePath, ...rest } = config;
+      validateS3Options(rest);
+      const driver = lazyStorage('s3', async () => {
+        const { createS3Storage } = await import('./s3/s3-storage.js');
+        return createS3Storage({ ...rest, ...logger });
+      });
+      return withBasePath(driver, basePath ?? '');
     }
     default: {
       const _exhaustive: never = config;

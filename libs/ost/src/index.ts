@@ -19,8 +19,6 @@ export type { PosixStorageOptions } from './posix/posix-storage.js';
 export { createPosixFlatStorage } from './posixflat/posixflat-storage.js';
 export type { PosixFlatStorageOptions } from './posixflat/posixflat-storage.js';
 export { escapeFlatKey, unescapeFlatKey } from './posixflat/posixflat-escape.js';
-export { createS3Storage, createS3Client } from './s3/s3-storage.js';
-export type { S3StorageOptions } from './s3/s3-storage.js';
 export { createMemoryStorage } from './memory/memory-storage.js';
 export type { MemoryStorageOptions } from './memory/memory-storage.js';
 export { createObjectStorage } from './config.js';

@@ -1,5 +1,5 @@
 import { freshBucket } from '@agola-ts/testkit';
-import { createS3Storage } from '../src/index.js';
+import { createS3Storage } from '../src/s3.js';
 import { describeObjectStorage } from '../src/testing.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';

@@ -4,12 +4,8 @@ import { GetObjectCommand, HeadBucketCommand, ListObjectsV2Command } from '@aws-
 import { is } from '@agola-ts/errors';
 import { createS3Client, freshBucket } from '@agola-ts/testkit';
 import { describe, expect, it } from 'vitest';
-import {
-  createObjectStorage,
-  createS3Storage,
-  OstErrorCodes,
-  type ObjectStorage,
-} from '../src/index.js';
+import { createObjectStorage, OstErrorCodes, type ObjectStorage } from '../src/index.js';
+import { createS3Storage } from '../src/s3.js';
 
 process.env['AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED'] ??= 'true';
 

@@ -3,6 +3,11 @@ import type { PathSegment } from './path.js';
 import type { Reader } from './decode/reader.js';
 import { dependIndex } from './decode/depends.js';
 
+/** Document order of two task paths (they differ in their last, numeric segment). */
+function comparePaths(a: readonly PathSegment[], b: readonly PathSegment[]): number {
+  return Number(a[a.length - 1]) - Number(b[b.length - 1]);
+}
+
 /** Names of the direct parents of each task that exist in the run. */
 function parentsByName(tasks: readonly Task[]): Map<string, string[]> {
   const names = new Set(tasks.map((t) => t.name));
@@ -79,18 +84,23 @@ export function checkTaskGraph(
   r: Reader,
   tasks: readonly Task[],
   paths: readonly PathSegment[][],
+  /** Tasks without a (valid) name: only their parents' existence is checked. */
+  unnamed: readonly { task: Task; path: readonly PathSegment[] }[] = [],
 ): void {
   const byName = new Map(tasks.map((t, i) => [t.name, i]));
-  tasks.forEach((task, i) => {
+  const all = [...tasks.map((task, i) => ({ task, path: paths[i] ?? [] })), ...unnamed].sort(
+    (a, b) => comparePaths(a.path, b.path),
+  );
+  for (const { task, path } of all) {
     for (const d of task.depends) {
       if (!byName.has(d.task)) {
         r.fail(
-          [...(paths[i] ?? []), 'depends', dependIndex.get(d) ?? 0],
+          [...path, 'depends', dependIndex.get(d) ?? 0],
           `task ${JSON.stringify(d.task)} does not exist`,
         );
       }
     }
-  });
+  }
   const cycles = findCycles(tasks);
   for (const cycle of cycles) {
     const first = byName.get(cycle[0] as string) as number;

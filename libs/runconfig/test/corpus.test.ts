@@ -39,19 +39,26 @@ describe('invalid configs: every validation error with its exact message and pat
     const expected = [...text.matchAll(/^# expect: (.*)$/gm)].map((m) => m[1]);
     expect(expected.length).toBeGreaterThan(0);
     const issues = issuesOf(() => parseConfigSync(text, { path: file }));
-    expect(issues.map(formatIssue)).toEqual(expected);
-    // Each issue points into the file (line numbers are 1-based and inside the text).
+    expect(issues.map((i) => `${i.path}: ${i.message}`)).toEqual(expected);
+    // Each issue points into the file (1-based line and column inside the text), and its
+    // text starts with file:line:column.
+    const lines = text.split('\n');
     for (const issue of issues) {
-      if (issue.line !== undefined) {
-        expect(issue.line).toBeGreaterThanOrEqual(1);
-        expect(issue.line).toBeLessThanOrEqual(text.split('\n').length);
-      }
+      expect(issue.file).toBe(file);
+      expect(issue.line).toBeGreaterThanOrEqual(1);
+      expect(issue.line).toBeLessThanOrEqual(lines.length);
+      expect(issue.column).toBeGreaterThanOrEqual(1);
+      expect(issue.column).toBeLessThanOrEqual((lines[(issue.line ?? 1) - 1]?.length ?? 0) + 1);
+      expect(formatIssue(issue)).toBe(
+        `${file}:${issue.line}:${issue.column}: ${issue.path}: ${issue.message}`,
+      );
     }
   });
 
   test('issues carry the line and column of the offending node', () => {
     const issues = issuesOf(() => parseConfigSync(read('invalid', 'step-no-command.yml')));
     expect(issues[0]).toEqual({
+      file: '.agola/config.yml',
       path: 'runs[0].tasks[2].steps[1]',
       message: 'command is required',
       line: 13,
@@ -65,8 +72,9 @@ describe('invalid configs: every validation error with its exact message and pat
       expect.unreachable();
     } catch (err) {
       expect((err as Error).message).toBe(
-        'invalid run config .agola/config.yml: runs[0].tasks[0].runtime: runtime is required; ' +
-          'runs[0].tasks[0].steps[0]: command is required; runs[1].name: name is required',
+        'invalid run config: .agola/config.yml:7:9: runs[0].tasks[0].runtime: runtime is required; ' +
+          '.agola/config.yml:9:13: runs[0].tasks[0].steps[0]: command is required; ' +
+          '.agola/config.yml:10:5: runs[1].name: name is required',
       );
     }
   });

@@ -161,9 +161,10 @@ describe('planning behaviour', () => {
     expect(runs).toHaveLength(1);
     expect(runs[0]!.name).toBe(SETUP_ERROR_RUN_NAME);
     expect(runs[0]!.tasks).toEqual({});
+    // Every setup error says where: file:line:column.
     expect(runs[0]!.setup_errors).toEqual([
-      'runs[0].tasks[1].steps[0]: command is required',
-      'runs[0].tasks[0].depends: circular dependency between tasks "a", "b"',
+      'broken.yml:11:13: runs[0].tasks[1].steps[0]: command is required',
+      'broken.yml:6:18: runs[0].tasks[0].depends: circular dependency between tasks "a", "b"',
     ]);
   });
 

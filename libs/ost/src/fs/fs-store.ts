@@ -1,8 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, rename, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { readlinkSync } from 'node:fs';
+import {
+  mkdir,
+  open,
+  realpath,
+  rename,
+  rmdir,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join, sep } from 'node:path';
 import type { Readable } from 'node:stream';
-import { wrap } from '@agola-ts/errors';
+import { AgolaError, is, newError, wrap } from '@agola-ts/errors';
 import { OstErrorCodes } from '../codes.js';
 import { backendError, notExistError, throwIfAborted } from '../errors.js';
 import type { OstLogger } from '../logger.js';
@@ -38,6 +48,7 @@ export class FsStore {
   readonly dataDir: string;
   readonly tmpDir: string;
   private ready: Promise<void> | undefined;
+  private realRoot: Promise<string> | undefined;
 
   constructor(
     root: string,
@@ -58,6 +69,74 @@ export class FsStore {
     return this.ready;
   }
 
+  /** The resolved data directory (the root may itself sit behind a symlink: that is allowed). */
+  private dataReal(): Promise<string> {
+    this.realRoot ??= realpath(this.dataDir).catch((err: unknown) => {
+      this.realRoot = undefined;
+      throw err;
+    });
+    return this.realRoot;
+  }
+
+  /**
+   * Throws `ERR_OST_OUTSIDE_ROOT` when the resolved path `real` is not inside the data
+   * directory: a symbolic link in the tree pointed out of it.
+   */
+  private async assertInside(real: string, key: string): Promise<void> {
+    const root = await this.dataReal();
+    if (real === root || real.startsWith(root + sep)) return;
+    throw newError(
+      `key ${JSON.stringify(key)} leads out of the storage root through a symbolic link: refused`,
+      { code: OstErrorCodes.OutsideRoot },
+    );
+  }
+
+  /** Resolves a path (ENOENT and friends are thrown as not-exist) and checks it is inside. */
+  private async resolveInside(path: string, key: string): Promise<string> {
+    let real: string;
+    try {
+      real = await realpath(path);
+    } catch (err) {
+      if (isMissing(err) || errnoOf(err) === 'ELOOP') throw notExistError(key, err);
+      throw backendError(err, `resolving ${JSON.stringify(key)}`);
+    }
+    await this.assertInside(real, key);
+    return real;
+  }
+
+  /** Checks the deepest existing directory of `dir` (itself when it exists) is inside. */
+  private async assertExistingAncestorInside(dir: string, key: string): Promise<void> {
+    for (;;) {
+      let real: string;
+      try {
+        real = await realpath(dir);
+      } catch (err) {
+        const parent = dirname(dir);
+        if (errnoOf(err) === 'ENOENT' && parent !== dir && dir !== this.dataDir) {
+          dir = parent;
+          continue;
+        }
+        return; // ENOTDIR and the like: mkdir reports the conflict
+      }
+      await this.assertInside(real, key);
+      return;
+    }
+  }
+
+  /**
+   * For listing: whether the directory of a prefix exists, after checking it does not lead
+   * out of the root (a symlinked directory is refused like a symlinked object).
+   */
+  async listableDir(abs: string, prefix: string): Promise<boolean> {
+    try {
+      await this.resolveInside(abs, prefix);
+      return true;
+    } catch (err) {
+      if (is(err, OstErrorCodes.NotExist)) return false;
+      throw err;
+    }
+  }
+
   /** Absolute path of a relative (`/`-separated) object path. */
   abs(rel: string): string {
     return join(this.dataDir, ...rel.split('/'));
@@ -66,8 +145,9 @@ export class FsStore {
   async stat(rel: string, key: string): Promise<ObjectInfo> {
     let st;
     try {
-      st = await stat(this.abs(rel));
+      st = await stat(await this.resolveInside(this.abs(rel), key));
     } catch (err) {
+      if (err instanceof AgolaError) throw err;
       if (isMissing(err)) throw notExistError(key, err);
       throw backendError(err, `stat ${JSON.stringify(key)}`);
     }
@@ -88,6 +168,8 @@ export class FsStore {
       throw backendError(err, `opening ${JSON.stringify(key)}`);
     }
     try {
+      // The opened file itself, so a symlink swapped in after a check cannot fool it.
+      await this.assertInside(await realPathOfOpen(fh, this.abs(rel)), key);
       const st = await fh.stat();
       if (!st.isFile()) throw notExistError(key);
       if (range.end === range.start || range.start >= st.size) {
@@ -165,6 +247,10 @@ export class FsStore {
     const target = this.abs(rel);
     let created: string | undefined;
     for (let attempt = 0; ; attempt++) {
+      // mkdir -p follows symlinked directories: check the deepest existing one first, so
+      // nothing is created (or renamed) outside the root. The final component may be a
+      // symlink: rename replaces the link, not its target.
+      await this.assertExistingAncestorInside(dirname(target), key);
       try {
         created = (await mkdir(dirname(target), { recursive: true, mode: DIR_MODE })) ?? created;
       } catch (err) {
@@ -208,6 +294,8 @@ export class FsStore {
 
   async delete(rel: string, key: string): Promise<void> {
     const target = this.abs(rel);
+    // unlink does not follow the last component, but does follow symlinked directories.
+    await this.resolveInside(dirname(target), key);
     try {
       await unlink(target);
     } catch (err) {
@@ -232,6 +320,20 @@ export class FsStore {
       }
       dir = dirname(dir);
     }
+  }
+}
+
+/**
+ * The real path of an open file: its /proc link on Linux (no race with a swapped symlink),
+ * else realpath of its path. The /proc read is synchronous on purpose: procfs answers from
+ * memory, and a thread pool round trip would cost more than the call (reads of small
+ * objects are hot).
+ */
+async function realPathOfOpen(fh: FileHandle, path: string): Promise<string> {
+  try {
+    return readlinkSync(`/proc/self/fd/${fh.fd}`);
+  } catch {
+    return realpath(path);
   }
 }
 

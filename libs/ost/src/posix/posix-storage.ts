@@ -48,7 +48,7 @@ export function createPosixStorage(options: PosixStorageOptions): ObjectStorage 
     read: (key, range) => store.read(key, key, range),
     write: (key, data, opts) => store.write(key, key, data, opts),
     delete: (key) => store.delete(key, key),
-    list: (prefix, opts) => listTree(store.dataDir, prefix, opts),
+    list: (prefix, opts) => listTree(store, prefix, opts),
   };
   return withBasePath(createObjectStorageFromDriver(driver), options.basePath ?? '');
 }
@@ -82,7 +82,7 @@ async function readDirSorted(abs: string): Promise<Entry[]> {
  * before `startAfter` are skipped without being read.
  */
 async function* listTree(
-  dataDir: string,
+  store: FsStore,
   prefix: string,
   opts: { startAfter: string | undefined; recursive: boolean; signal: AbortSignal | undefined },
 ): AsyncGenerator<ObjectInfo> {
@@ -90,6 +90,10 @@ async function* listTree(
   const slash = prefix.lastIndexOf('/');
   const baseDir = prefix.slice(0, slash + 1);
   const namePrefix = prefix.slice(slash + 1);
+  const dataDir = store.dataDir;
+  // Symlinks met while walking are skipped (neither file nor directory); the prefix's own
+  // directory is checked once, so a symlinked directory cannot list what is outside.
+  if (!(await store.listableDir(join(dataDir, ...baseDir.split('/')), prefix))) return;
 
   async function* walk(dirKey: string, only: string): AsyncGenerator<ObjectInfo> {
     throwIfAborted(signal, `list ${JSON.stringify(prefix)}`);

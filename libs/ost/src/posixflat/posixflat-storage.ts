@@ -49,18 +49,19 @@ export function createPosixFlatStorage(options: PosixFlatStorageOptions): Object
     read: (key, range) => store.read(escapeFlatKey(key), key, range),
     write: (key, data, opts) => store.write(escapeFlatKey(key), key, data, opts),
     delete: (key) => store.delete(escapeFlatKey(key), key),
-    list: (prefix, opts) => listFlat(store.dataDir, prefix, opts, log),
+    list: (prefix, opts) => listFlat(store, prefix, opts, log),
   };
   return withBasePath(createObjectStorageFromDriver(driver), options.basePath ?? '');
 }
 
 async function* listFlat(
-  dataDir: string,
+  store: FsStore,
   prefix: string,
   opts: { startAfter: string | undefined; recursive: boolean; signal: AbortSignal | undefined },
   log: OstLogger,
 ): AsyncGenerator<ObjectInfo> {
   const { startAfter, recursive, signal } = opts;
+  const dataDir = store.dataDir;
   const found: { key: string; path: string }[] = [];
 
   async function walk(rel: string): Promise<void> {
@@ -92,7 +93,10 @@ async function* listFlat(
     }
   }
 
-  await walk(flatListRoot(prefix));
+  const root = flatListRoot(prefix);
+  // Symlinks met while walking are skipped; the starting directory is checked once.
+  if (!(await store.listableDir(join(dataDir, ...root.split('/')), prefix))) return;
+  await walk(root);
   found.sort((a, b) => compareKeys(a.key, b.key));
   yield* statInOrder(found);
 }

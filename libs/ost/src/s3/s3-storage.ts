@@ -15,7 +15,6 @@ import {
   type CompletedPart,
 } from '@aws-sdk/client-s3';
 import { newError } from '@agola-ts/errors';
-import { OstErrorCodes } from '../codes.js';
 import { backendError, notExistError, throwIfAborted } from '../errors.js';
 import { compareKeys, validateKey } from '../keys.js';
 import { silentLogger } from '../logger.js';
@@ -26,10 +25,8 @@ import {
 } from '../storage.js';
 import { emptyReadable } from '../streams.js';
 import type { CommonStorageOptions, ObjectStorage } from '../types.js';
+import { DEFAULT_PART_SIZE, validateS3Options } from './s3-validate.js';
 
-const MiB = 1024 * 1024;
-/** S3's smallest part (except the last). */
-const MIN_PART_SIZE = 5 * MiB;
 const CONTENT_TYPE = 'application/octet-stream';
 
 /** Options of {@link createS3Storage}. */
@@ -157,16 +154,9 @@ async function* splitParts(stream: Readable, partSize: number): AsyncGenerator<B
  * ```
  */
 export function createS3Storage(options: S3StorageOptions): ObjectStorage {
+  validateS3Options(options);
   const { bucket } = options;
-  if (typeof bucket !== 'string' || bucket === '') {
-    throw newError('s3 storage: bucket is required', { code: OstErrorCodes.InvalidConfig });
-  }
-  const partSize = options.partSize ?? 8 * MiB;
-  if (!Number.isSafeInteger(partSize) || partSize < MIN_PART_SIZE) {
-    throw newError(`s3 storage: partSize must be an integer >= ${MIN_PART_SIZE}`, {
-      code: OstErrorCodes.InvalidConfig,
-    });
-  }
+  const partSize = options.partSize ?? DEFAULT_PART_SIZE;
   const concurrency = Math.max(1, options.uploadConcurrency ?? 2);
   const pageSize = options.listPageSize ?? 1000;
   const log = options.logger ?? silentLogger;

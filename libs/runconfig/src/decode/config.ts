@@ -9,6 +9,24 @@ import { decodeEnvironment } from './value.js';
 import { decodeWhen } from './when.js';
 import type { Reader } from './reader.js';
 
+/** The keys of each map, as in Agola v0.7.1's config structs. */
+const CONFIG_KEYS = ['runs', 'docker_registries_auth'] as const;
+const RUN_KEYS = ['name', 'tasks', 'when', 'docker_registries_auth'] as const;
+const TASK_KEYS = [
+  'name',
+  'runtime',
+  'environment',
+  'working_dir',
+  'shell',
+  'user',
+  'steps',
+  'depends',
+  'ignore_failure',
+  'approval',
+  'when',
+  'docker_registries_auth',
+] as const;
+
 /** Longest run or task name. */
 export const MAX_NAME_LENGTH = 100;
 /** Default working directory of a task. */
@@ -37,17 +55,22 @@ function decodeName(
   return name;
 }
 
+/**
+ * Decodes a task. A task without a valid name is still decoded whole, so every other
+ * problem in it is reported too; `named` tells whether it can take part in the graph.
+ */
 function decodeTask(
   r: Reader,
   raw: unknown,
   path: readonly PathSegment[],
   seen: Set<string>,
-): Task | undefined {
+): { task: Task; named: boolean } | undefined {
   const map = r.map(raw, path);
   if (!map) {
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
     return undefined;
   }
+  r.knownKeys(map, path, TASK_KEYS);
   const name = decodeName(r, map['name'], path, seen, 'task');
   const runtime = decodeRuntime(r, map['runtime'], [...path, 'runtime']);
   const task: Task = {
@@ -73,7 +96,7 @@ function decodeTask(
     const step = decodeStep(r, s, [...path, 'steps', i]);
     if (step) task.steps.push(step);
   });
-  return name === undefined ? undefined : task;
+  return { task, named: name !== undefined };
 }
 
 function decodeRun(
@@ -87,6 +110,7 @@ function decodeRun(
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
     return undefined;
   }
+  r.knownKeys(map, path, RUN_KEYS);
   const name = decodeName(r, map['name'], path, seen, 'run');
   const run: Run = {
     name: name ?? '',
@@ -102,14 +126,18 @@ function decodeRun(
   if (tasks.length === 0) r.fail([...path, 'tasks'], 'at least one task is required');
   const taskNames = new Set<string>();
   const taskPaths: PathSegment[][] = [];
+  const unnamed: { task: Task; path: PathSegment[] }[] = [];
   tasks.forEach((t, i) => {
-    const task = decodeTask(r, t, [...path, 'tasks', i], taskNames);
-    if (task) {
-      run.tasks.push(task);
+    const decoded = decodeTask(r, t, [...path, 'tasks', i], taskNames);
+    if (!decoded) return;
+    if (decoded.named) {
+      run.tasks.push(decoded.task);
       taskPaths.push([...path, 'tasks', i]);
+    } else {
+      unnamed.push({ task: decoded.task, path: [...path, 'tasks', i] });
     }
   });
-  checkTaskGraph(r, run.tasks, taskPaths);
+  checkTaskGraph(r, run.tasks, taskPaths, unnamed);
   return name === undefined ? undefined : run;
 }
 
@@ -125,6 +153,9 @@ export function decodeConfig(r: Reader, raw: unknown): Config {
     if (raw === null || raw === undefined) r.fail([], 'the config is empty');
     return config;
   }
+  // Top-level keys starting with "." are free for YAML anchors (`.common: &common`).
+  const known = Object.keys(map).filter((k) => !k.startsWith('.'));
+  r.knownKeys(Object.fromEntries(known.map((k) => [k, true])), [], CONFIG_KEYS);
   config.docker_registries_auth = decodeRegistriesAuth(r, map['docker_registries_auth'], [
     'docker_registries_auth',
   ]);

@@ -45,6 +45,7 @@ export function decodeDepend(
   if (only && Array.isArray(only[1])) {
     return { task: only[0], conditions: conditions(r, only[1], [...path, only[0]]) };
   }
+  r.knownKeys(raw, path, ['task', 'conditions']);
   const task = r.string(raw['task'], [...path, 'task']);
   if (!task) {
     if (raw['task'] === undefined || raw['task'] === null || raw['task'] === '') {

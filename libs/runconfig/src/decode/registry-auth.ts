@@ -19,6 +19,7 @@ export function decodeRegistriesAuth(
       if (value === null || value === undefined) r.fail(p, 'expected a map, got null');
       continue;
     }
+    r.knownKeys(entry, p, ['type', 'username', 'password', 'auth']);
     const type = r.string(entry['type'], [...p, 'type']) ?? 'basic';
     if (type !== 'basic' && type !== 'encodedauth') {
       r.fail(

@@ -9,6 +9,7 @@ const ARCHS: readonly Arch[] = ['386', 'amd64', 'arm', 'arm64'];
 function decodeVolume(r: Reader, raw: unknown, path: readonly PathSegment[]): Volume | undefined {
   const map = r.map(raw, path);
   if (!map) return undefined;
+  r.knownKeys(map, path, ['path', 'tmpfs']);
   const volumePath = r.string(map['path'], [...path, 'path']);
   if (!volumePath) r.fail([...path, 'path'], 'path is required');
   const tmpfsRaw = map['tmpfs'];
@@ -18,6 +19,7 @@ function decodeVolume(r: Reader, raw: unknown, path: readonly PathSegment[]): Vo
   }
   const tmpfs = r.map(tmpfsRaw, [...path, 'tmpfs']);
   if (!tmpfs) return undefined;
+  r.knownKeys(tmpfs, [...path, 'tmpfs'], ['size']);
   const sizeRaw = tmpfs['size'];
   let size: string | undefined;
   if (typeof sizeRaw === 'number') size = String(sizeRaw);
@@ -42,6 +44,7 @@ function decodeContainer(
     if (raw === null || raw === undefined) r.fail(path, 'expected a map, got null');
     return undefined;
   }
+  r.knownKeys(map, path, ['image', 'environment', 'user', 'privileged', 'entrypoint', 'volumes']);
   const image = r.string(map['image'], [...path, 'image']);
   if (!image) r.fail([...path, 'image'], 'image is required');
   const container: Container = {
@@ -73,6 +76,7 @@ export function decodeRuntime(
   }
   const map = r.map(raw, path);
   if (!map) return undefined;
+  r.knownKeys(map, path, ['type', 'arch', 'containers']);
   const type = r.string(map['type'], [...path, 'type']) || 'pod';
   if (type !== 'pod')
     r.fail(

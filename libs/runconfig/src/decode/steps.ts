@@ -1,7 +1,17 @@
 import type { SaveContent, Step, StepType } from '../types.js';
 import type { PathSegment } from '../path.js';
 import { decodeEnvironment } from './value.js';
-import { isMap, kindOf, type DocMap, type Reader } from './reader.js';
+import { isMap, kindOf, nearestKey, type DocMap, type Reader } from './reader.js';
+
+/** The fields of each step type, besides `type`, `name` and `when` (parsed, ignored). */
+const STEP_FIELDS: Record<StepType, readonly string[]> = {
+  clone: ['depth', 'recurse_submodules'],
+  run: ['command', 'environment', 'working_dir', 'shell', 'tty'],
+  save_to_workspace: ['contents'],
+  restore_workspace: ['dest_dir'],
+  save_cache: ['key', 'contents'],
+  restore_cache: ['keys', 'dest_dir'],
+};
 
 /** Longest step name derived from a command. */
 export const MAX_STEP_NAME_LENGTH = 100;
@@ -33,6 +43,7 @@ function contents(
     const p = [...path, i];
     const map = r.map(entry, p);
     if (!map) return;
+    r.knownKeys(map, p, ['source_dir', 'dest_dir', 'paths']);
     const paths = r.strings(map['paths'], [...p, 'paths']);
     out.push({
       source_dir: r.string(map['source_dir'], [...p, 'source_dir']) ?? '',
@@ -131,9 +142,12 @@ function decodeTyped(
 
 function knownType(r: Reader, type: string, path: readonly PathSegment[]): type is StepType {
   if ((STEP_TYPES as readonly string[]).includes(type)) return true;
+  const near = nearestKey(type, STEP_TYPES);
   r.fail(
     path,
-    `unknown step type ${JSON.stringify(type)} (expected one of ${STEP_TYPES.join(', ')})`,
+    near === undefined
+      ? `unknown step type ${JSON.stringify(type)} (expected one of ${STEP_TYPES.join(', ')})`
+      : `unknown step type ${JSON.stringify(type)} (did you mean ${JSON.stringify(near)}?)`,
   );
   return false;
 }
@@ -157,9 +171,9 @@ export function decodeStep(
       r.fail([...path, 'type'], `expected a string, got ${kindOf(type)}`);
       return undefined;
     }
-    return knownType(r, type, [...path, 'type'])
-      ? decodeTyped(r, type, raw, path, path)
-      : undefined;
+    if (!knownType(r, type, [...path, 'type'])) return undefined;
+    r.knownKeys(raw, path, ['type', 'name', 'when', ...STEP_FIELDS[type]]);
+    return decodeTyped(r, type, raw, path, path);
   }
   const keys = Object.keys(raw);
   if (keys.length !== 1) {
@@ -185,5 +199,6 @@ export function decodeStep(
     );
     return undefined;
   }
+  r.knownKeys(spec, specPath, ['name', 'when', ...STEP_FIELDS[type]]);
   return decodeTyped(r, type, spec, specPath, path);
 }

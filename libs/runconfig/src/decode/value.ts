@@ -12,8 +12,13 @@ export function decodeValue(
 ): ConfigValue | undefined {
   if (raw === undefined || raw === null) return undefined;
   if (typeof raw === 'string') return { type: 'string', value: raw };
-  if (isMap(raw) && typeof raw['from_variable'] === 'string') {
-    return { type: 'from_variable', variable: raw['from_variable'] };
+  if (isMap(raw)) {
+    const issues = r.issues.length;
+    r.knownKeys(raw, path, ['from_variable']);
+    if (typeof raw['from_variable'] === 'string' && r.issues.length === issues) {
+      return { type: 'from_variable', variable: raw['from_variable'] };
+    }
+    if (r.issues.length > issues) return undefined;
   }
   r.fail(path, VALUE_FORMAT);
   return undefined;

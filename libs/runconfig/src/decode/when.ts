@@ -49,12 +49,9 @@ function stringOrList(r: Reader, raw: unknown, path: readonly PathSegment[]): Wh
 function decodeConditions(r: Reader, raw: unknown, path: readonly PathSegment[]): WhenConditions {
   if (isMap(raw)) {
     const out: WhenConditions = { include: [], exclude: [] };
-    for (const [key, v] of Object.entries(raw)) {
-      if (key === 'include') out.include = stringOrList(r, v, [...path, key]);
-      else if (key === 'exclude') out.exclude = stringOrList(r, v, [...path, key]);
-      else
-        r.fail([...path, key], `unknown key ${JSON.stringify(key)} (expected include or exclude)`);
-    }
+    r.knownKeys(raw, path, ['include', 'exclude']);
+    out.include = stringOrList(r, raw['include'], [...path, 'include']);
+    out.exclude = stringOrList(r, raw['exclude'], [...path, 'exclude']);
     return out;
   }
   if (typeof raw === 'string' || Array.isArray(raw)) {
@@ -64,7 +61,7 @@ function decodeConditions(r: Reader, raw: unknown, path: readonly PathSegment[])
   return { include: [], exclude: [] };
 }
 
-/** Decodes a `when` block; unknown keys are ignored like any other unknown field. */
+/** Decodes a `when` block (`branch`, `tag`, `ref`). */
 export function decodeWhen(
   r: Reader,
   raw: unknown,
@@ -72,6 +69,7 @@ export function decodeWhen(
 ): When | undefined {
   const map = r.map(raw, path);
   if (!map) return undefined;
+  r.knownKeys(map, path, ['branch', 'tag', 'ref']);
   const when: When = {};
   for (const key of ['branch', 'tag', 'ref'] as const) {
     const v = map[key];

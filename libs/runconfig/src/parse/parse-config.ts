@@ -7,6 +7,7 @@ import type { ConfigContext } from '../ref.js';
 import type { Config } from '../types.js';
 import { formatOfPath, MAX_CONFIG_SIZE, type ConfigFormat } from './format.js';
 import { createJsonnetExecutableEvaluator, type JsonnetEvaluator } from './jsonnet.js';
+import { parseJsonDocument } from './json.js';
 import { parseYamlDocument } from './yaml.js';
 
 /** Options of {@link parseConfigSync}. */
@@ -60,7 +61,8 @@ function toText(data: string | Uint8Array, file: string): string {
 
 /**
  * Validates a config that is already a plain value (the JSON of the file), applying every
- * short form and default.
+ * short form and default. Issues name `path` as their file, with the line and column that
+ * `locate` finds (none without it).
  *
  * @throws ConfigValidationError (`ERR_RUNCONFIG_INVALID`) listing every issue with its path.
  * @example
@@ -72,7 +74,7 @@ export function validateConfig(
   value: unknown,
   options: { path?: string; locate?: Locator } = {},
 ): Config {
-  const reader = new Reader(options.locate);
+  const reader = new Reader(options.locate, options.path);
   const config = decodeConfig(reader, value);
   if (reader.issues.length > 0) throw new ConfigValidationError(reader.issues, options.path);
   return config;
@@ -101,7 +103,8 @@ export function parseConfigSync(
       code: RunconfigErrorCodes.UnknownFormat,
     });
   }
-  const doc = parseYamlDocument(toText(data, file), file);
+  const text = toText(data, file);
+  const doc = format === 'json' ? parseJsonDocument(text, file) : parseYamlDocument(text, file);
   return validateConfig(doc.value, { path: file, locate: doc.locate });
 }
 
@@ -145,13 +148,15 @@ export async function parseConfig(
     ...(options.signal ? { signal: options.signal } : {}),
   });
   const generated = toText(json, file);
-  let value: unknown;
+  // Issues point into the generated JSON: jsonnet keeps no map back to its source.
+  const label = `${file} (generated JSON)`;
+  let doc;
   try {
-    value = JSON.parse(generated);
+    doc = parseJsonDocument(generated, label);
   } catch (err) {
     throw newError(`${file}: jsonnet did not generate JSON: ${(err as Error).message}`, {
       code: RunconfigErrorCodes.Jsonnet,
     });
   }
-  return validateConfig(value, { path: file });
+  return validateConfig(doc.value, { path: label, locate: doc.locate });
 }

@@ -1,8 +1,7 @@
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import { newError } from '@agola-ts/errors';
 import { RunconfigErrorCodes } from '../codes.js';
 import type { Locator } from '../decode/reader.js';
-import type { PathSegment } from '../path.js';
 
 /** A parsed document: its plain JSON-like value and a way to find a path's position. */
 export interface ParsedDocument {
@@ -47,7 +46,18 @@ export function parseYamlDocument(text: string, file: string): ParsedDocument {
       code: RunconfigErrorCodes.Parse,
     });
   }
-  const locate: Locator = (path: readonly PathSegment[]) => {
+  const locate: Locator = (path, options = {}) => {
+    const last = path[path.length - 1];
+    if (options.key && typeof last === 'string') {
+      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1), true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((p) => isScalar(p.key) && String(p.key.value) === last);
+        if (pair && isNode(pair.key) && pair.key.range) {
+          const pos = lineCounter.linePos(pair.key.range[0]);
+          return { line: pos.line, column: pos.col };
+        }
+      }
+    }
     for (let i = path.length; i >= 0; i--) {
       const node = i === 0 ? doc.contents : doc.getIn(path.slice(0, i), true);
       if (isNode(node) && node.range) {

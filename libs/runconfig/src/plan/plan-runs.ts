@@ -67,7 +67,9 @@ export function planRunTasks(
     const depends: RunConfigTask['depends'] = {};
     for (const d of t.depends) {
       const parentId = ids.get(d.task) as string;
-      depends[parentId] = { task_id: parentId, conditions: [...d.conditions] };
+      // As Agola: a dependency without conditions waits for its parent's success.
+      const conditions = d.conditions.length > 0 ? [...d.conditions] : ['on_success' as const];
+      depends[parentId] = { task_id: parentId, conditions };
     }
     tasks[id] = {
       id,
