@@ -30,6 +30,11 @@ export const DataManagerErrorCodes = {
   InvalidImport: 'ERR_DATAMANAGER_INVALID_IMPORT',
   /** Maintenance mode was asked to be enabled while enabled, or disabled while disabled. */
   MaintenanceState: 'ERR_DATAMANAGER_MAINTENANCE_STATE',
+  /**
+   * A follower's sink failed to apply an entry (a wal action or a snapshot entry) on every
+   * attempt: the follower stopped (the error names the data type, id and wal).
+   */
+  SinkApply: 'ERR_DATAMANAGER_SINK_APPLY',
   /** etcd holds no datamanager state yet (it is being initialized). */
   NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
 } as const;
