@@ -35,6 +35,12 @@ export const DataManagerErrorCodes = {
    * attempt: the follower stopped (the error names the data type, id and wal).
    */
   SinkApply: 'ERR_DATAMANAGER_SINK_APPLY',
+  /**
+   * Acknowledged wals were lost: a follower had applied them, but etcd lost them (wiped)
+   * before they reached the object storage. Logged at error level; services report it on
+   * their health route for a while.
+   */
+  WalsLost: 'ERR_DATAMANAGER_WALS_LOST',
   /** etcd holds no datamanager state yet (it is being initialized). */
   NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
 } as const;
