@@ -4,8 +4,11 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
   createDataManager,
+  DataManagerErrorCodes,
   type DataManager,
   type DataManagerOptions,
+  type FollowStatus,
+  type LostWals,
 } from '@agola-ts/datamanager';
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
@@ -14,10 +17,13 @@ import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
+  createServiceHealth,
+  healthProblemOf,
   maintenanceRoutes,
   runService,
   type DataServiceConfig,
   type HostPort,
+  type ServiceHealth,
   type ServiceLogger,
   type ServiceRoutes,
 } from '@agola-ts/service-kit';
@@ -41,6 +47,8 @@ export const CONFIGSTORE_BASE_PATH = 'configdata';
 const READ_CONNECTIONS = 8;
 /** The readdb file, inside the data dir. */
 export const READDB_FILE = 'readdb.sqlite';
+/** How long lost wals (an etcd wipe before their sync) keep the health degraded: 15 minutes. */
+export const WALS_LOST_DEGRADED_MS = 15 * 60_000;
 
 /**
  * The configstore's config: the `configstore` section of the config file as
@@ -73,10 +81,24 @@ export interface ConfigstoreDeps {
   retryMs?: number;
 }
 
+/** Options of {@link Configstore.start}. */
+export interface ConfigstoreStartOptions {
+  /**
+   * Resolve once a mode is served (in normal mode: the readdb caught up). With `false`,
+   * resolve as soon as the port listens (`GET /health` answers, the API answers 503 until
+   * ready). @default true
+   */
+  waitReady?: boolean;
+}
+
 /** A configstore service, created stopped. */
 export interface Configstore {
-  /** Starts the service; resolves once its API listens (after the readdb caught up). */
-  start(): Promise<void>;
+  /**
+   * Starts the service. The port listens at once (`GET /health` answers in every state);
+   * resolves once its API is served (after the readdb caught up), or once the port listens
+   * with `{ waitReady: false }`.
+   */
+  start(options?: ConfigstoreStartOptions): Promise<void>;
   /** Stops the service and closes what it opened. */
   stop(): Promise<void>;
   /** The port it listens on (once started). */
@@ -85,6 +107,8 @@ export interface Configstore {
   readonly url: string | undefined;
   /** The fastify instance of the current mode (it changes with the maintenance mode). */
   readonly app: FastifyInstance | undefined;
+  /** The service's health, as `GET /health` reports it. */
+  readonly health: ServiceHealth;
 }
 
 /**
@@ -115,6 +139,7 @@ export function createConfigstore(
   let done: Promise<void> | undefined;
   let port: number | undefined;
   let app: FastifyInstance | undefined;
+  const health = createServiceHealth();
 
   const newDataManager = (etcdClient: EtcdClient, ost: ObjectStorage, maintenance: boolean) =>
     createDataManager({
@@ -136,6 +161,7 @@ export function createConfigstore(
       const close = async () => {
         follow.abort();
         await following?.catch(() => undefined);
+        ctx.health.report('follower', undefined);
         await dm.stop();
         await db?.close();
       };
@@ -151,7 +177,8 @@ export function createConfigstore(
         const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
         await sqliteSink.init();
         const store = new Store(db, sqliteSink, dm);
-        // serve only once the readdb caught up: answers never come from a stale readdb
+        // serve only once the readdb caught up: answers never come from a stale readdb; until
+        // then the service answers 503 and GET /health says why
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => reject(new Error('stopped before the readdb caught up'));
           if (ctx.signal.aborted) onAbort();
@@ -164,7 +191,12 @@ export function createConfigstore(
               resolve();
             },
             onResync: (reason) => logger.info({ reason }, 'configstore readdb: full resync'),
+            onStatus: (status) => reportFollower(ctx.health, status),
+            onWalsLost: (lost) => reportWalsLost(ctx.health, lost),
           });
+          // a follower that stopped (an entry the readdb cannot apply) was logged and
+          // reported to health; the mode stays up with /health saying why
+          following.catch(() => undefined);
         });
         registerUserRoutes(api, store);
         registerOrgRoutes(api, store);
@@ -202,7 +234,8 @@ export function createConfigstore(
     get app() {
       return app;
     },
-    async start() {
+    health,
+    async start(startOptions: ConfigstoreStartOptions = {}) {
       if (controller) return;
       const listen = web.listen;
       if (!listen)
@@ -228,7 +261,12 @@ export function createConfigstore(
           logger,
           listen,
           routes: routes(etcdClient, ost),
+          health,
           ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
+          onServerListening: (info) => {
+            port = info.port;
+            if (startOptions.waitReady === false) resolve();
+          },
           onListening: (info) => {
             port = info.port;
             app = info.app;
@@ -256,4 +294,43 @@ export function createConfigstore(
       app = undefined;
     },
   };
+}
+
+/** The readdb follower's state, as a health reason of the component `follower`. */
+function reportFollower(health: ServiceHealth, status: FollowStatus): void {
+  switch (status.state) {
+    case 'following':
+      health.report('follower', undefined);
+      return;
+    case 'retrying':
+      health.report(
+        'follower',
+        healthProblemOf(
+          status.error,
+          `the readdb follower failed (attempt ${status.attempt}, retrying in ${status.delayMs} ms)`,
+        ),
+      );
+      return;
+    case 'failed':
+      health.report('follower', {
+        code: DataManagerErrorCodes.SinkApply,
+        message: `the readdb follower stopped: ${status.error.message}`,
+      });
+      return;
+    case 'syncing':
+      // catching up: the previous reason (if any) stands until it is caught up or fails
+      return;
+  }
+}
+
+/** Lost wals keep the health degraded for {@link WALS_LOST_DEGRADED_MS}. */
+function reportWalsLost(health: ServiceHealth, lost: LostWals): void {
+  health.report(
+    'datamanager',
+    {
+      code: DataManagerErrorCodes.WalsLost,
+      message: `${lost.count} acknowledged wal(s) lost, from ${lost.from} to ${lost.to}: etcd lost them before they reached the object storage`,
+    },
+    { forMs: WALS_LOST_DEGRADED_MS },
+  );
 }

@@ -141,6 +141,10 @@ export async function runService(options: RunServiceOptions): Promise<void> {
     throw err;
   }
   log.info({ port }, 'listening');
+  health.report('service', {
+    code: ServiceKitErrorCodes.Starting,
+    message: 'reading the service mode from etcd',
+  });
   options.onServerListening?.({ port });
 
   /** One mode being started or served. */

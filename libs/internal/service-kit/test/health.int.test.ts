@@ -228,7 +228,7 @@ describe('etcd away', () => {
       const { status, body } = await getHealth(s.base);
       expect(status).toBe(503);
       expect(body.mode).toBeNull();
-      expect(body.reasons.map((r) => r.component)).toEqual(['etcd']);
+      expect(body.reasons.map((r) => r.component)).toEqual(['etcd', 'service']);
     });
     expect((await fetch(`${s.api}/read`)).status).toBe(503);
     await server.start();
