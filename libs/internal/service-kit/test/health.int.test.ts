@@ -1,3 +1,4 @@
+import { request } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { getFreePort, sharedEtcdEndpoint, startEtcd, uniquePrefix } from '@agola-ts/testkit';
@@ -234,5 +235,43 @@ describe('etcd away', () => {
     await server.start();
     await eventually(async () => expect((await fetch(`${s.api}/read`)).status).toBe(200), 30_000);
     expect((await getHealth(s.base)).status).toBe(200);
+  });
+});
+
+describe('the port of runService', () => {
+  it("answers a request node refuses (headers too large) the way the kit's servers do: JSON", async () => {
+    const etcd = await newEtcd();
+    const s = await start(etcd, { normal: (api) => void api.get('/read', async () => 'ok') });
+    await eventually(async () => expect((await fetch(`${s.api}/read`)).status).toBe(200));
+    const url = new URL(`${s.api}/read`);
+    const answer = await new Promise<{ status: number; type: string; body: string }>(
+      (resolve, reject) => {
+        const req = request(
+          {
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            headers: { 'x-big': 'a'.repeat(64 * 1024) },
+          },
+          (res) => {
+            let body = '';
+            res.on('data', (c: Buffer) => (body += c.toString()));
+            res.on('end', () =>
+              resolve({
+                status: res.statusCode ?? 0,
+                type: String(res.headers['content-type']),
+                body,
+              }),
+            );
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      },
+    );
+    expect(answer.status).toBe(431);
+    // node alone would answer without a body: the kit's handler answers JSON
+    expect(answer.type).toMatch(/application\/json/);
+    expect(() => JSON.parse(answer.body) as unknown).not.toThrow();
   });
 });
