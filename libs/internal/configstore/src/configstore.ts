@@ -13,7 +13,7 @@ import {
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
-import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
+import { createEtcdClient, sleep, type EtcdClient } from '@agola-ts/etcd';
 import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
@@ -79,6 +79,8 @@ export interface ConfigstoreDeps {
   >;
   /** Wait before restarting a failed mode. @default 1000 */
   retryMs?: number;
+  /** How often the object storage is probed for `GET /health` (component `storage`). @default 5000 */
+  storageProbeIntervalMs?: number;
 }
 
 /** Options of {@link Configstore.start}. */
@@ -137,6 +139,7 @@ export function createConfigstore(
   let etcd: EtcdClient | undefined;
   let controller: AbortController | undefined;
   let done: Promise<void> | undefined;
+  let probing: Promise<void> | undefined;
   let port: number | undefined;
   let app: FastifyInstance | undefined;
   const health = createServiceHealth();
@@ -253,6 +256,13 @@ export function createConfigstore(
         deps.ost ??
         createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
       const etcdClient = etcd;
+      probing = probeStorage(
+        ost,
+        health,
+        ctl.signal,
+        deps.storageProbeIntervalMs ?? 5000,
+        logger.child({ component: 'ost' }),
+      );
       await new Promise<void>((resolve, reject) => {
         done = runService({
           name: 'configstore',
@@ -278,6 +288,7 @@ export function createConfigstore(
             reject(new Error('configstore stopped before it listened'));
           },
           (err: unknown) => {
+            ctl.abort(); // the storage probe too
             if (ownEtcd) etcdClient.close();
             logger.error({ err }, 'configstore failed');
             reject(err instanceof Error ? err : new Error(String(err)));
@@ -289,11 +300,43 @@ export function createConfigstore(
       if (!controller) return;
       controller.abort();
       await done;
+      await probing;
       controller = undefined;
       done = undefined;
+      probing = undefined;
       app = undefined;
     },
   };
+}
+
+/**
+ * Probes the object storage (a listing of the base path's top level: no object there, so it is
+ * cheap) every `intervalMs` until `signal` aborts, and reports it as the health component
+ * `storage`. The first failure of a run is logged at warn level with its cause, the recovery
+ * at info level.
+ */
+async function probeStorage(
+  ost: ObjectStorage,
+  health: ServiceHealth,
+  signal: AbortSignal,
+  intervalMs: number,
+  logger: ServiceLogger,
+): Promise<void> {
+  let failing = false;
+  while (!signal.aborted) {
+    try {
+      for await (const _ of ost.list(`${CONFIGSTORE_BASE_PATH}/`, { signal })) break;
+      health.report('storage', undefined);
+      if (failing) logger.info('object storage reachable again');
+      failing = false;
+    } catch (err) {
+      if (signal.aborted) return;
+      health.report('storage', healthProblemOf(err, 'the object storage is unreachable'));
+      if (!failing) logger.warn({ err }, 'object storage unreachable');
+      failing = true;
+    }
+    await sleep(intervalMs, signal);
+  }
 }
 
 /** The readdb follower's state, as a health reason of the component `follower`. */

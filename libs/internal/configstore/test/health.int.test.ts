@@ -11,7 +11,7 @@ import { CONFIGSTORE_BASE_PATH, createConfigstore, DATA_TYPES } from '../src/ind
 import { eventually, newInstallation, remoteError, type Installation } from './helpers.js';
 
 /** A configstore of `inst` started with `waitReady: false` (stopped at the end of the test). */
-async function startUnready(inst: Installation) {
+async function startUnready(inst: Installation, storageProbeIntervalMs?: number) {
   const dir = await mkdtemp(join(tmpdir(), 'cs-data-'));
   const cs = createConfigstore(
     {
@@ -20,7 +20,12 @@ async function startUnready(inst: Installation) {
       etcd: { endpoints: [] },
       objectStorage: inst.ostConfig,
     },
-    { etcd: inst.etcd, ...(inst.ost ? { ost: inst.ost } : {}), retryMs: 100 },
+    {
+      etcd: inst.etcd,
+      ...(inst.ost ? { ost: inst.ost } : {}),
+      retryMs: 100,
+      ...(storageProbeIntervalMs !== undefined ? { storageProbeIntervalMs } : {}),
+    },
   );
   onTestFinished(async () => {
     await cs.stop();
@@ -80,6 +85,38 @@ describe('configstore health', () => {
       });
     }, 20_000);
     expect(cs.health.snapshot().status).toBe('ready');
+  });
+});
+
+describe('configstore with the object storage away', () => {
+  it('reports it on /health and keeps serving reads; ready again once it answers', async () => {
+    const inst = await newInstallation();
+    const blocked = { on: false };
+    const ost = new Proxy(inst.ost!, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (blocked.on) throw new Error('connect ECONNREFUSED (test)');
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { base, client } = await startUnready({ ...inst, ost }, 100);
+    await eventually(async () => expect((await health(base)).status).toBe(200), 20_000);
+    await client.createUser({ user_name: 'alice' });
+    blocked.on = true;
+    await eventually(async () => {
+      const { status, body } = await health(base);
+      expect(status).toBe(503);
+      const reason = body.reasons.find((r) => r.component === 'storage');
+      expect(reason?.message).toBe(
+        'the object storage is unreachable: connect ECONNREFUSED (test)',
+      );
+    });
+    expect((await client.getUser('alice')).name).toBe('alice');
+    blocked.on = false;
+    await eventually(async () => expect((await health(base)).status).toBe(200));
   });
 });
 
