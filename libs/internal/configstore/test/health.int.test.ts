@@ -7,11 +7,21 @@ import { createDataManager } from '@agola-ts/datamanager';
 import { createEtcdClient } from '@agola-ts/etcd';
 import type { HealthReport } from '@agola-ts/service-kit';
 import { startEtcd, uniquePrefix } from '@agola-ts/testkit';
-import { CONFIGSTORE_BASE_PATH, createConfigstore, DATA_TYPES } from '../src/index.js';
+import {
+  CONFIGSTORE_BASE_PATH,
+  createConfigstore,
+  DATA_TYPES,
+  WALS_LOST_DEGRADED_MS,
+  type ConfigstoreDeps,
+} from '../src/index.js';
 import { eventually, newInstallation, remoteError, type Installation } from './helpers.js';
 
 /** A configstore of `inst` started with `waitReady: false` (stopped at the end of the test). */
-async function startUnready(inst: Installation, storageProbeIntervalMs?: number) {
+async function startUnready(
+  inst: Installation,
+  storageProbeIntervalMs?: number,
+  dataManager?: ConfigstoreDeps['dataManager'],
+) {
   const dir = await mkdtemp(join(tmpdir(), 'cs-data-'));
   const cs = createConfigstore(
     {
@@ -25,6 +35,7 @@ async function startUnready(inst: Installation, storageProbeIntervalMs?: number)
       ...(inst.ost ? { ost: inst.ost } : {}),
       retryMs: 100,
       ...(storageProbeIntervalMs !== undefined ? { storageProbeIntervalMs } : {}),
+      ...(dataManager ? { dataManager } : {}),
     },
   );
   onTestFinished(async () => {
@@ -162,5 +173,62 @@ describe('configstore with etcd away', () => {
     expect((await client.getUsers({})).map((u) => u.name).sort()).toEqual(['alice', 'bob']);
     // the same routes served throughout: no restart
     expect(cs.app).toBe(app);
+  });
+});
+
+describe('configstore after an etcd wipe', () => {
+  it('reports acknowledged writes that were lost on /health for a while', async () => {
+    const server = await startEtcd();
+    onTestFinished(() => server.stop());
+    const etcd = createEtcdClient({
+      endpoints: [server.endpoint],
+      prefix: uniquePrefix('cs'),
+      callTimeoutMs: 3000,
+    });
+    onTestFinished(() => etcd.close());
+    const inst = await newInstallation();
+    // wal writes to the object storage fail while blocked: the wals live only in etcd
+    const blocked = { on: false };
+    const ost = new Proxy(inst.ost!, {
+      get(target, prop, receiver) {
+        const value: unknown = Reflect.get(target, prop, receiver);
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (blocked.on && prop === 'write' && String(args[0]).includes('/wals/')) {
+            throw new Error('storage unreachable (test)');
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const { base, client } = await startUnready({ ...inst, etcd, ost }, undefined, {
+      intervals: { retry: 100, sync: 100 },
+    });
+    await eventually(async () => expect((await health(base)).status).toBe(200), 20_000);
+    await client.createUser({ user_name: 'kept' });
+    await eventually(async () => {
+      const last = (await etcd.get('datamanager/lastcommittedstoragewalseq')).kv?.value;
+      const committed = (await etcd.get('datamanager/walsdata')).kv?.value.toString() ?? '';
+      expect(committed).toContain(String(last));
+    });
+    blocked.on = true;
+    await client.createUser({ user_name: 'lost' }); // acknowledged, only in etcd
+    await server.restart({ wipe: true });
+    blocked.on = false;
+    const reason = await eventually(async () => {
+      const { status, body } = await health(base);
+      expect(status).toBe(503);
+      const r = body.reasons.find((x) => x.component === 'datamanager');
+      expect(r).toBeDefined();
+      return r!;
+    }, 30_000);
+    expect(reason.code).toBe('ERR_DATAMANAGER_WALS_LOST');
+    // a user create is one wal; the root project group goes in the same one
+    expect(reason.message).toMatch(/^1 acknowledged wal\(s\) lost, from \S+ to \S+/);
+    expect(Date.parse(reason.until!) - Date.parse(reason.since)).toBe(WALS_LOST_DEGRADED_MS);
+    // the instance serves what survived
+    await eventually(async () =>
+      expect((await client.getUsers({})).map((u) => u.name)).toEqual(['kept']),
+    );
   });
 });
