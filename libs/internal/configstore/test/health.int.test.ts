@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createConfigstoreClient } from '@agola-ts/configstore-client';
 import { createDataManager } from '@agola-ts/datamanager';
 import { createEtcdClient } from '@agola-ts/etcd';
@@ -15,6 +15,14 @@ import {
   type ConfigstoreDeps,
 } from '../src/index.js';
 import { eventually, newInstallation, remoteError, type Installation } from './helpers.js';
+
+// registered after the helpers' cleanup, so it runs before it: services stop before their
+// storage directory is removed
+const finish: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const f of finish.splice(0).reverse()) await f();
+});
+const atEnd = (f: () => Promise<void> | void) => void finish.push(f);
 
 /** A configstore of `inst` started with `waitReady: false` (stopped at the end of the test). */
 async function startUnready(
@@ -38,7 +46,7 @@ async function startUnready(
       ...(dataManager ? { dataManager } : {}),
     },
   );
-  onTestFinished(async () => {
+  atEnd(async () => {
     await cs.stop();
     await rm(dir, { recursive: true, force: true });
   });
@@ -134,13 +142,13 @@ describe('configstore with the object storage away', () => {
 describe('configstore with etcd away', () => {
   it('serves reads from the readdb, answers writes 503, and recovers without a restart', async () => {
     const server = await startEtcd();
-    onTestFinished(() => server.stop());
+    atEnd(() => server.stop());
     const etcd = createEtcdClient({
       endpoints: [server.endpoint],
       prefix: uniquePrefix('cs'),
       callTimeoutMs: 3000,
     });
-    onTestFinished(() => etcd.close());
+    atEnd(() => etcd.close());
     const inst = await newInstallation();
     const { cs, base, client } = await startUnready({ ...inst, etcd });
     await eventually(async () => {
@@ -179,13 +187,13 @@ describe('configstore with etcd away', () => {
 describe('configstore after an etcd wipe', () => {
   it('reports acknowledged writes that were lost on /health for a while', async () => {
     const server = await startEtcd();
-    onTestFinished(() => server.stop());
+    atEnd(() => server.stop());
     const etcd = createEtcdClient({
       endpoints: [server.endpoint],
       prefix: uniquePrefix('cs'),
       callTimeoutMs: 3000,
     });
-    onTestFinished(() => etcd.close());
+    atEnd(() => etcd.close());
     const inst = await newInstallation();
     // wal writes to the object storage fail while blocked: the wals live only in etcd
     const blocked = { on: false };
