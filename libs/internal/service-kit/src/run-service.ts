@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
 import { MAINTENANCE_KEY, type ServiceMode } from '@agola-ts/datamanager';
 import { compactText, wrap } from '@agola-ts/errors';
@@ -20,6 +20,40 @@ import type { ServiceLogger } from './service-logger.js';
 
 /** Longest wait between retries (etcd unreachable, a mode failing to start). */
 const MAX_RETRY_MS = 30_000;
+/** How long a mode that stops waits for the requests it took before it closes. */
+const DRAIN_TIMEOUT_MS = 10_000;
+
+/** Counts the requests a mode's app is answering. */
+class InFlight {
+  count = 0;
+  private readonly waiters = new Set<() => void>();
+
+  /** Counts `res` until it closes (answered, or the connection dropped). */
+  enter(res: ServerResponse): void {
+    this.count++;
+    res.once('close', () => {
+      this.count--;
+      if (this.count === 0) for (const wake of this.waiters) wake();
+    });
+  }
+
+  /** Resolves true once no request runs, false after `timeoutMs`. */
+  idle(timeoutMs: number): Promise<boolean> {
+    if (this.count === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.waiters.delete(wake);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(wake);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.add(wake);
+    });
+  }
+}
 
 /** What a service's routes get besides the fastify instance. */
 export interface ServiceContext {
@@ -122,10 +156,14 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   });
   await base.ready();
 
-  let serving: FastifyInstance | undefined;
+  let serving: { app: FastifyInstance; requests: InFlight } | undefined;
   const server = createServer((req, res) => {
-    const target = serving === undefined || isHealthRequest(req) ? base : serving;
-    target.routing(req, res);
+    if (serving === undefined || isHealthRequest(req)) {
+      base.routing(req, res);
+      return;
+    }
+    serving.requests.enter(res);
+    serving.app.routing(req, res);
   });
   // malformed requests are answered the way the service kit's servers answer them
   server.on('clientError', (err, socket) => {
@@ -194,16 +232,24 @@ export async function runService(options: RunServiceOptions): Promise<void> {
           delay = Math.min(delay * 2, MAX_RETRY_MS);
           continue;
         }
+        const requests = new InFlight();
         if (!modeSignal.aborted) {
-          serving = app;
+          serving = { app, requests };
           health.mode = mode;
           health.report('service', undefined);
           log.info({ mode }, 'service running');
           options.onListening?.({ mode, port, app });
           await abortion(modeSignal);
         }
-        if (serving === app) serving = undefined;
+        if (serving?.app === app) serving = undefined;
         health.mode = undefined;
+        // the requests it took finish before its onClose hooks stop what they use
+        if (!(await requests.idle(DRAIN_TIMEOUT_MS))) {
+          log.warn(
+            { mode, requests: requests.count },
+            `closing the ${mode} mode with requests still running after ${DRAIN_TIMEOUT_MS} ms`,
+          );
+        }
         await app.close();
         break;
       }

@@ -275,3 +275,47 @@ describe('the port of runService', () => {
     expect(() => JSON.parse(answer.body) as unknown).not.toThrow();
   });
 });
+
+describe('a mode that stops', () => {
+  it('lets the requests it took finish before its onClose hooks run', async () => {
+    const etcd = await newEtcd();
+    let closed = false;
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => (entered = r));
+    const controller = new AbortController();
+    const port = await getFreePort();
+    const { logger } = createCapturingLogger();
+    let up!: () => void;
+    const served = new Promise<void>((r) => (up = r));
+    const done = runService({
+      name: 'svc',
+      etcd,
+      signal: controller.signal,
+      logger,
+      listen: { host: '127.0.0.1', port },
+      routes: {
+        normal: (api) => {
+          api.addHook('onClose', async () => {
+            closed = true;
+          });
+          api.get('/slow', async () => {
+            entered();
+            await new Promise((r) => setTimeout(r, 300));
+            return { closedWhileRunning: closed };
+          });
+        },
+        maintenance: () => undefined,
+      },
+      onListening: () => up(),
+    });
+    await served;
+    const res = fetch(`http://127.0.0.1:${port}${API_PREFIX}/slow`);
+    await inHandler;
+    controller.abort();
+    const answer = await res;
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ closedWhileRunning: false });
+    await done;
+    expect(closed).toBe(true);
+  });
+});
