@@ -134,8 +134,7 @@ export async function follow(
   const { signal } = options;
   const applyAttempts = Math.max(1, options.applyAttempts ?? 3);
   const maxDelay = options.maxRetryDelayMs ?? 10_000;
-  const state: FollowState = { attempt: 0, lossReported: new Set() };
-  let applyFailure: { key: string; count: number } | undefined;
+  const state: FollowState = { attempt: 0, lossReported: new Set(), applyFailure: undefined };
   let forceFull = false;
   options.onStatus?.({ state: 'syncing' });
   while (!signal?.aborted) {
@@ -157,8 +156,10 @@ export async function follow(
       if (failed) {
         const e = failed.entry;
         const key = `${e.source} ${e.walSequence} ${e.dataType} ${e.id}`;
-        applyFailure =
-          applyFailure?.key === key ? { key, count: applyFailure.count + 1 } : { key, count: 1 };
+        const previous = state.applyFailure;
+        const applyFailure =
+          previous?.key === key ? { key, count: previous.count + 1 } : { key, count: 1 };
+        state.applyFailure = applyFailure;
         if (applyFailure.count >= applyAttempts) {
           ctx.logger.error(
             { err, dataType: e.dataType, id: e.id, walSequence: e.walSequence, source: e.source },
@@ -167,8 +168,6 @@ export async function follow(
           options.onStatus?.({ state: 'failed', error, entry: e });
           throw err;
         }
-      } else {
-        applyFailure = undefined;
       }
       state.attempt++;
       const delayMs = Math.min(
@@ -201,6 +200,11 @@ interface FollowState {
   attempt: number;
   /** Sink positions whose lost wals were already reported. */
   lossReported: Set<string>;
+  /**
+   * Failures of the sink on one entry, counted across transient failures in between; cleared
+   * once caught up.
+   */
+  applyFailure: { key: string; count: number } | undefined;
 }
 
 async function followOnce(
@@ -235,6 +239,7 @@ async function followOnce(
   const revision = await syncFromEtcd(ctx, sink, pos, signal);
   let walSequence = (await sink.position())?.walSequence ?? pos.walSequence;
   state.attempt = 0;
+  state.applyFailure = undefined;
   options.onStatus?.({ state: 'following', position: { walSequence, revision } });
   await options.onCaughtUp?.({ walSequence, revision });
 
