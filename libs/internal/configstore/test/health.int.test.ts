@@ -91,7 +91,7 @@ describe('configstore health', () => {
     const err = await remoteError(client.getUsers({}));
     expect(err.status).toBe(503);
     expect(err.code).toBe('ERR_SERVICE_UNAVAILABLE');
-    expect(err.message).toContain('u-broken');
+    expect(err.message).toContain('follower: ERR_DATAMANAGER_SINK_APPLY');
   });
 
   it('is ready once the readdb caught up', async () => {

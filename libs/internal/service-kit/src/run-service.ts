@@ -141,17 +141,18 @@ export async function runService(options: RunServiceOptions): Promise<void> {
   const health = options.health ?? createServiceHealth();
   const retryMs = options.retryMs ?? 1000;
 
-  // the app that answers /health, and 503 while no mode is served
+  // the app that answers /health, and 503 while no mode is served (naming the reasons by
+  // component and code only: their messages may hold internal details, /health has them)
   const base = createServiceServer({ logger, name: options.name, requestLogging: false });
   base.get(HEALTH_PATH, async (_req, reply) => sendHealth(reply, health.snapshot()));
   base.all('*', async (_req, reply) => {
-    const reasons = health.snapshot().reasons.map((r) => `${r.component}: ${r.message}`);
+    const reasons = health.snapshot().reasons.map((r) => `${r.component}: ${r.code}`);
     return reply
       .code(503)
       .type('application/json; charset=utf-8')
       .send({
         code: ServiceKitErrorCodes.Unavailable,
-        message: `the service is not ready${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}`,
+        message: `the service is not ready${reasons.length > 0 ? ` (${reasons.join(', ')})` : ''}; GET /health says why`,
       });
   });
   await base.ready();

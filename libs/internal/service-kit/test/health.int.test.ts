@@ -109,7 +109,9 @@ describe('GET /health', () => {
     expect(early.status).toBe(503);
     const earlyBody = (await early.json()) as { code: string; message: string };
     expect(earlyBody.code).toBe('ERR_SERVICE_UNAVAILABLE');
-    expect(earlyBody.message).toContain('catching up');
+    expect(earlyBody.message).toBe(
+      'the service is not ready (follower: ERR_TEST_BEHIND, service: ERR_SERVICE_STARTING); GET /health says why',
+    );
 
     release();
     await eventually(async () => {
