@@ -30,6 +30,17 @@ export const DataManagerErrorCodes = {
   InvalidImport: 'ERR_DATAMANAGER_INVALID_IMPORT',
   /** Maintenance mode was asked to be enabled while enabled, or disabled while disabled. */
   MaintenanceState: 'ERR_DATAMANAGER_MAINTENANCE_STATE',
+  /**
+   * A follower's sink failed to apply an entry (a wal action or a snapshot entry) on every
+   * attempt: the follower stopped (the error names the data type, id and wal).
+   */
+  SinkApply: 'ERR_DATAMANAGER_SINK_APPLY',
+  /**
+   * Acknowledged wals were lost: a follower had applied them, but etcd lost them (wiped)
+   * before they reached the object storage. Logged at error level; services report it on
+   * their health route for a while.
+   */
+  WalsLost: 'ERR_DATAMANAGER_WALS_LOST',
   /** etcd holds no datamanager state yet (it is being initialized). */
   NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
 } as const;

@@ -1,4 +1,4 @@
-import { is, newError } from '@agola-ts/errors';
+import { AgolaError, as, compactText, is, newError } from '@agola-ts/errors';
 import { EtcdErrorCodes, Sequence, sleep } from '@agola-ts/etcd';
 import { isNotExist } from '@agola-ts/ost';
 import { DataManagerErrorCodes } from './codes.js';
@@ -6,8 +6,8 @@ import type { DataManagerContext } from './context.js';
 import { latestDataStatus, readRawDataFile } from './data-files.js';
 import { decodeDataEntry, decodeWalData, decodeWalsData } from './encoding.js';
 import { etcdKeys, ostPaths } from './paths.js';
-import type { FollowSink, SinkPosition } from './sink.js';
-import type { Action, WalData } from './types.js';
+import type { FollowSink, SinkPosition, SinkTransaction } from './sink.js';
+import type { Action, DataEntry, WalData } from './types.js';
 import {
   listEtcdWals,
   listStorageWals,
@@ -17,6 +17,46 @@ import {
   walActions,
 } from './wals.js';
 
+/** The entry a sink failed to apply. */
+export interface FollowEntryRef {
+  dataType: string;
+  id: string;
+  /** The wal holding the action, or the wal the applied snapshot ends at ('' for none). */
+  walSequence: string;
+  /** Where the entry came from: a wal action or a data snapshot entry (full sync). */
+  source: 'wal' | 'snapshot';
+}
+
+/**
+ * What a follower is doing, reported through {@link FollowOptions.onStatus}:
+ * - `syncing`: catching up (at start, after a failure, during a full resync);
+ * - `following`: caught up, applying the etcd watch;
+ * - `retrying`: a transient failure (etcd or the object storage unreachable, a sink
+ *   transaction that failed to commit); it retries after `delayMs` (exponential backoff);
+ * - `failed`: the sink cannot apply an entry (`entry`); the follower stopped and
+ *   {@link DataManager.follow} rejects with `error` (`ERR_DATAMANAGER_SINK_APPLY`).
+ */
+export type FollowStatus =
+  | { state: 'syncing' }
+  | { state: 'following'; position: SinkPosition }
+  | { state: 'retrying'; attempt: number; delayMs: number; error: Error }
+  | { state: 'failed'; error: Error; entry: FollowEntryRef };
+
+/**
+ * Acknowledged wals that were lost: the sink had applied them, but neither the object storage
+ * nor etcd holds them any more (etcd's data was destroyed before they were synced).
+ */
+export interface LostWals {
+  /** How many wals were lost. */
+  count: number;
+  /** The first lost wal sequence. */
+  from: string;
+  /** The last lost wal sequence (the sink's position when the loss was found). */
+  to: string;
+  /** The wal the new chain continues from (the last one that reached the object storage). */
+  continuesFrom: string;
+}
+
 /** Options of {@link DataManager.follow}. */
 export interface FollowOptions {
   /** Stops following (the call then resolves). */
@@ -25,8 +65,45 @@ export interface FollowOptions {
   onCaughtUp?: (position: SinkPosition) => void | Promise<void>;
   /** Called when a full resync starts, with the reason. */
   onResync?: (reason: string) => void;
+  /** Called whenever the follower's state changes (see {@link FollowStatus}). */
+  onStatus?: (status: FollowStatus) => void;
+  /**
+   * Called once when the follower finds that wals it had applied were lost (an etcd wipe
+   * before they reached the object storage); it is also logged at error level. The sink is
+   * then resynced to what survives.
+   */
+  onWalsLost?: (lost: LostWals) => void;
   /** Wals from the object storage applied per sink transaction. @default 100 */
   walsPerTransaction?: number;
+  /**
+   * Consecutive failures of the sink on the same entry before the follower gives up on it
+   * (reports `failed` and rejects). @default 3
+   */
+  applyAttempts?: number;
+  /**
+   * Longest wait between retries after transient failures; the wait starts at the
+   * datamanager's `intervals.retry` and doubles. @default 10000
+   */
+  maxRetryDelayMs?: number;
+}
+
+/**
+ * A sink failed to apply one entry (code `ERR_DATAMANAGER_SINK_APPLY`); `entry` names it.
+ * The sink's own error is the cause.
+ */
+export class SinkApplyError extends AgolaError {
+  static override readonly brand: symbol = Symbol.for('@agola-ts/datamanager:SinkApplyError');
+
+  constructor(
+    /** The entry that could not be applied. */
+    readonly entry: FollowEntryRef,
+    cause: unknown,
+  ) {
+    super(`the sink cannot apply ${describeEntry(entry)}`, {
+      code: DataManagerErrorCodes.SinkApply,
+      cause,
+    });
+  }
 }
 
 type Actions = Array<Action & { data: Buffer }>;
@@ -42,6 +119,12 @@ const epochOf = (walSequence: string) => Sequence.parse(walSequence).epoch;
  * the latest snapshot when the sink is empty or cannot continue (etcd reset, compacted
  * watch, a gap in the wals), then the object storage wals after its position, then the etcd
  * wals, then the etcd watch, each watch response applied in one sink transaction.
+ *
+ * Failures: a transient one (etcd or the object storage unreachable, a sink transaction that
+ * fails to commit) is logged at warn level with its cause and retried with exponential
+ * backoff; an entry the sink fails to apply `applyAttempts` times in a row is logged at
+ * error level (data type, id, wal sequence), reported as `failed`, and the call rejects with
+ * a {@link SinkApplyError} (skipping it would leave the sink silently divergent).
  */
 export async function follow(
   ctx: DataManagerContext,
@@ -49,10 +132,14 @@ export async function follow(
   options: FollowOptions = {},
 ): Promise<void> {
   const { signal } = options;
+  const applyAttempts = Math.max(1, options.applyAttempts ?? 3);
+  const maxDelay = options.maxRetryDelayMs ?? 10_000;
+  const state: FollowState = { attempt: 0, lossReported: new Set(), applyFailure: undefined };
   let forceFull = false;
+  options.onStatus?.({ state: 'syncing' });
   while (!signal?.aborted) {
     try {
-      await followOnce(ctx, sink, options, forceFull);
+      await followOnce(ctx, sink, options, forceFull, state);
       forceFull = false;
     } catch (err) {
       if (signal?.aborted) return;
@@ -61,12 +148,63 @@ export async function follow(
         const reason = err instanceof Error ? err.message : String(err);
         ctx.logger.info({ reason }, 'follower resyncing fully');
         options.onResync?.(reason);
+        options.onStatus?.({ state: 'syncing' });
         continue;
       }
-      ctx.logger.warn({ err }, 'follower failed; retrying');
-      await sleep(ctx.options.intervals.retry, signal);
+      const error = err instanceof Error ? err : new Error(String(err));
+      const failed = as(err, SinkApplyError);
+      if (failed) {
+        const e = failed.entry;
+        const key = `${e.source} ${e.walSequence} ${e.dataType} ${e.id}`;
+        const previous = state.applyFailure;
+        const applyFailure =
+          previous?.key === key ? { key, count: previous.count + 1 } : { key, count: 1 };
+        state.applyFailure = applyFailure;
+        if (applyFailure.count >= applyAttempts) {
+          ctx.logger.error(
+            { err, dataType: e.dataType, id: e.id, walSequence: e.walSequence, source: e.source },
+            `follower stopped: the sink cannot apply ${describeEntry(e)} (${applyFailure.count} attempts)`,
+          );
+          options.onStatus?.({ state: 'failed', error, entry: e });
+          throw err;
+        }
+      }
+      state.attempt++;
+      const delayMs = Math.min(
+        ctx.options.intervals.retry * 2 ** Math.min(state.attempt - 1, 20),
+        maxDelay,
+      );
+      ctx.logger.warn(
+        { err, attempt: state.attempt, delayMs },
+        `follower failed (${compactText(err)}); retrying in ${delayMs} ms`,
+      );
+      options.onStatus?.({ state: 'retrying', attempt: state.attempt, delayMs, error });
+      await sleep(delayMs, signal);
+      if (!signal?.aborted) options.onStatus?.({ state: 'syncing' });
     }
   }
+}
+
+/** `user "u1" of wal <seq>` / `user "u1" of the data snapshot (up to wal <seq>)`. */
+function describeEntry(e: FollowEntryRef): string {
+  const where =
+    e.source === 'wal'
+      ? `wal ${e.walSequence}`
+      : `the data snapshot (up to wal ${e.walSequence || 'none'})`;
+  return `${e.dataType} ${JSON.stringify(e.id)} of ${where}`;
+}
+
+/** What one {@link follow} call keeps across its attempts. */
+interface FollowState {
+  /** Consecutive failed attempts (0 once caught up). */
+  attempt: number;
+  /** Sink positions whose lost wals were already reported. */
+  lossReported: Set<string>;
+  /**
+   * Failures of the sink on one entry, counted across transient failures in between; cleared
+   * once caught up.
+   */
+  applyFailure: { key: string; count: number } | undefined;
 }
 
 async function followOnce(
@@ -74,6 +212,7 @@ async function followOnce(
   sink: FollowSink,
   options: FollowOptions,
   forceFull: boolean,
+  state: FollowState,
 ): Promise<void> {
   const { signal } = options;
   let pos = await sink.position();
@@ -82,10 +221,26 @@ async function followOnce(
     ctx.logger.info({ reason }, 'follower resyncing fully');
     options.onResync?.(reason);
   }
-  if (forceFull || !pos || reason) pos = await fullSync(ctx, sink, signal);
+  if (forceFull || !pos || reason) {
+    if (pos && pos.walSequence !== '' && !state.lossReported.has(pos.walSequence)) {
+      const lost = await findLostWals(ctx, pos.walSequence, signal);
+      if (lost) {
+        state.lossReported.add(pos.walSequence);
+        ctx.logger.error(
+          { lost: lost.count, from: lost.from, to: lost.to, continuesFrom: lost.continuesFrom },
+          `${lost.count} acknowledged wal(s) lost, from ${lost.from} to ${lost.to}: etcd lost them before they reached the object storage (the chain continues from ${lost.continuesFrom || 'the start'})`,
+        );
+        options.onWalsLost?.(lost);
+      }
+    }
+    pos = await fullSync(ctx, sink, signal);
+  }
   pos = await syncFromStorage(ctx, sink, pos, options);
   const revision = await syncFromEtcd(ctx, sink, pos, signal);
   let walSequence = (await sink.position())?.walSequence ?? pos.walSequence;
+  state.attempt = 0;
+  state.applyFailure = undefined;
+  options.onStatus?.({ state: 'following', position: { walSequence, revision } });
   await options.onCaughtUp?.({ walSequence, revision });
 
   // coalesced: when the sink falls behind, the waiting responses go into one transaction
@@ -126,13 +281,78 @@ async function followOnce(
     });
     await sink.transaction(async (tx) => {
       for (const { wal, actions } of wals) {
-        for (const action of actions) await tx.applyAction(action, wal.walSequence);
+        for (const action of actions) await applyAction(tx, action, wal.walSequence);
       }
       for (const [name, rev] of groups) await tx.setChangeGroup(name, rev);
       await tx.setPosition({ walSequence: expected, revision: res.revision });
     });
     walSequence = expected;
   }
+}
+
+/** Applies a wal action; a failure of the sink becomes a {@link SinkApplyError} naming it. */
+async function applyAction(
+  tx: SinkTransaction,
+  action: Action & { data: Buffer },
+  walSequence: string,
+): Promise<void> {
+  try {
+    await tx.applyAction(action, walSequence);
+  } catch (err) {
+    const entry = { dataType: action.dataType, id: action.id, walSequence, source: 'wal' as const };
+    throw new SinkApplyError(entry, err);
+  }
+}
+
+/** Applies a snapshot entry; a failure of the sink becomes a {@link SinkApplyError}. */
+async function applyEntry(
+  tx: SinkTransaction,
+  entry: DataEntry,
+  walSequence: string,
+): Promise<void> {
+  try {
+    await tx.applyEntry(entry);
+  } catch (err) {
+    const ref = {
+      dataType: entry.dataType,
+      id: entry.id,
+      walSequence,
+      source: 'snapshot' as const,
+    };
+    throw new SinkApplyError(ref, err);
+  }
+}
+
+/**
+ * The wals the sink applied that no longer exist anywhere, or undefined. After an etcd
+ * wipe, the instance that re-initializes etcd starts a new epoch with an empty wal that
+ * follows the last wal of the object storage; when the sink's position is past that wal,
+ * the wals in between were acknowledged but only lived in the lost etcd. (An import starts
+ * a new chain, whose first wal follows none: that is no loss.)
+ */
+async function findLostWals(
+  ctx: DataManagerContext,
+  sinkWal: string,
+  signal?: AbortSignal,
+): Promise<LostWals | undefined> {
+  const sinkSeq = Sequence.parse(sinkWal);
+  const newer = (await listStorageWals(ctx, { startAfter: sinkWal, signal })).find(
+    (seq) => epochOf(seq) > sinkSeq.epoch,
+  );
+  if (!newer) return undefined;
+  const prev = (await readWalHeader(ctx, newer, signal)).previousWalSequence;
+  if (prev === '' || prev >= sinkWal) return undefined;
+  const prevSeq = Sequence.parse(prev);
+  const first =
+    prevSeq.epoch === sinkSeq.epoch
+      ? new Sequence(sinkSeq.epoch, prevSeq.counter + 1n)
+      : new Sequence(sinkSeq.epoch, 1n);
+  return {
+    count: Number(sinkSeq.counter - first.counter + 1n),
+    from: first.toString(),
+    to: sinkWal,
+    continuesFrom: prev,
+  };
 }
 
 /** Why the sink's position cannot be continued incrementally, or undefined when it can. */
@@ -175,7 +395,7 @@ async function fullSync(
       for (const file of files) {
         const what = ostPaths.dataFile(dataType, file.id);
         for (const raw of await readRawDataFile(ctx.ost, dataType, file.id, signal)) {
-          await tx.applyEntry(decodeDataEntry(raw.bytes, what));
+          await applyEntry(tx, decodeDataEntry(raw.bytes, what), position.walSequence);
         }
       }
     }
@@ -211,7 +431,7 @@ async function syncFromStorage(
     }
     const next: SinkPosition = { walSequence: expected, revision: pos.revision };
     await sink.transaction(async (tx) => {
-      for (const w of batch) for (const a of w.actions) await tx.applyAction(a, w.seq);
+      for (const w of batch) for (const a of w.actions) await applyAction(tx, a, w.seq);
       await tx.setPosition(next);
     });
     pos = next;
@@ -263,7 +483,7 @@ async function syncFromEtcd(
   );
   await sink.transaction(async (tx) => {
     for (let i = 0; i < toApply.length; i++) {
-      for (const a of actions[i]!) await tx.applyAction(a, toApply[i]!.wal.walSequence);
+      for (const a of actions[i]!) await applyAction(tx, a, toApply[i]!.wal.walSequence);
     }
     await tx.replaceChangeGroups(changeGroups);
     await tx.setPosition({ walSequence: expected, revision });

@@ -22,7 +22,8 @@ export {
 export { ostPaths, etcdKeys } from './paths.js';
 export { DataManagerErrorCodes } from './codes.js';
 export type { FollowSink, SinkTransaction, SinkPosition } from './sink.js';
-export type { FollowOptions } from './follow.js';
+export { SinkApplyError } from './follow.js';
+export type { FollowOptions, FollowStatus, FollowEntryRef, LostWals } from './follow.js';
 export { createMemorySink } from './memory-sink.js';
 export type { MemorySink } from './memory-sink.js';
 export type { ImportResult } from './export-import.js';

@@ -2,20 +2,26 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
   createDataManager,
+  DataManagerErrorCodes,
   type DataManager,
   type DataManagerOptions,
+  type FollowStatus,
+  type LostWals,
 } from '@agola-ts/datamanager';
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
-import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
+import { createEtcdClient, sleep, type EtcdClient } from '@agola-ts/etcd';
 import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
+  createServiceHealth,
+  healthProblemOf,
   maintenanceRoutes,
   runService,
   type DataServiceConfig,
   type HostPort,
+  type ServiceHealth,
   type ServiceLogger,
   type ServiceRoutes,
 } from '@agola-ts/service-kit';
@@ -40,6 +46,8 @@ export const CONFIGSTORE_BASE_PATH = 'configdata';
 const READ_CONNECTIONS = 8;
 /** The readdb file, inside the data dir. */
 export const READDB_FILE = 'readdb.sqlite';
+/** How long lost wals (an etcd wipe before their sync) keep the health degraded: 15 minutes. */
+export const WALS_LOST_DEGRADED_MS = 15 * 60_000;
 
 /**
  * The configstore's config: the `configstore` section of the config file as
@@ -70,12 +78,28 @@ export interface ConfigstoreDeps {
   >;
   /** Wait before restarting a failed mode. @default 1000 */
   retryMs?: number;
+  /** How often the object storage is probed for `GET /health` (component `storage`). @default 5000 */
+  storageProbeIntervalMs?: number;
+}
+
+/** Options of {@link Configstore.start}. */
+export interface ConfigstoreStartOptions {
+  /**
+   * Resolve once a mode is served (in normal mode: the readdb caught up). With `false`,
+   * resolve as soon as the port listens (`GET /health` answers, the API answers 503 until
+   * ready). @default true
+   */
+  waitReady?: boolean;
 }
 
 /** A configstore service, created stopped. */
 export interface Configstore {
-  /** Starts the service; resolves once its API listens (after the readdb caught up). */
-  start(): Promise<void>;
+  /**
+   * Starts the service. The port listens at once (`GET /health` answers in every state);
+   * resolves once its API is served (after the readdb caught up), or once the port listens
+   * with `{ waitReady: false }`.
+   */
+  start(options?: ConfigstoreStartOptions): Promise<void>;
   /** Stops the service and closes what it opened. */
   stop(): Promise<void>;
   /** The port it listens on (once started). */
@@ -84,6 +108,8 @@ export interface Configstore {
   readonly url: string | undefined;
   /** The fastify instance of the current mode (it changes with the maintenance mode). */
   readonly app: FastifyInstance | undefined;
+  /** The service's health, as `GET /health` reports it. */
+  readonly health: ServiceHealth;
 }
 
 /**
@@ -112,8 +138,10 @@ export function createConfigstore(
   let etcd: EtcdClient | undefined;
   let controller: AbortController | undefined;
   let done: Promise<void> | undefined;
+  let probing: Promise<void> | undefined;
   let port: number | undefined;
   let app: FastifyInstance | undefined;
+  const health = createServiceHealth();
 
   const newDataManager = (etcdClient: EtcdClient, ost: ObjectStorage, maintenance: boolean) =>
     createDataManager({
@@ -135,6 +163,7 @@ export function createConfigstore(
       const close = async () => {
         follow.abort();
         await following?.catch(() => undefined);
+        ctx.health.report('follower', undefined);
         await dm.stop();
         await db?.close();
       };
@@ -149,7 +178,8 @@ export function createConfigstore(
         const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
         await sqliteSink.init();
         const store = new Store(db, sqliteSink, dm);
-        // serve only once the readdb caught up: answers never come from a stale readdb
+        // serve only once the readdb caught up: answers never come from a stale readdb; until
+        // then the service answers 503 and GET /health says why
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => reject(new Error('stopped before the readdb caught up'));
           if (ctx.signal.aborted) onAbort();
@@ -162,7 +192,12 @@ export function createConfigstore(
               resolve();
             },
             onResync: (reason) => logger.info({ reason }, 'configstore readdb: full resync'),
+            onStatus: (status) => reportFollower(ctx.health, status),
+            onWalsLost: (lost) => reportWalsLost(ctx.health, lost),
           });
+          // a follower that stopped (an entry the readdb cannot apply) was logged and
+          // reported to health; the mode stays up with /health saying why
+          following.catch(() => undefined);
         });
         registerUserRoutes(api, store);
         registerOrgRoutes(api, store);
@@ -200,7 +235,8 @@ export function createConfigstore(
     get app() {
       return app;
     },
-    async start() {
+    health,
+    async start(startOptions: ConfigstoreStartOptions = {}) {
       if (controller) return;
       const listen = web.listen;
       if (!listen)
@@ -218,6 +254,13 @@ export function createConfigstore(
         deps.ost ??
         createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
       const etcdClient = etcd;
+      probing = probeStorage(
+        ost,
+        health,
+        ctl.signal,
+        deps.storageProbeIntervalMs ?? 5000,
+        logger.child({ component: 'ost' }),
+      );
       await new Promise<void>((resolve, reject) => {
         done = runService({
           name: 'configstore',
@@ -226,7 +269,12 @@ export function createConfigstore(
           logger,
           listen,
           routes: routes(etcdClient, ost),
+          health,
           ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
+          onServerListening: (info) => {
+            port = info.port;
+            if (startOptions.waitReady === false) resolve();
+          },
           onListening: (info) => {
             port = info.port;
             app = info.app;
@@ -238,6 +286,7 @@ export function createConfigstore(
             reject(new Error('configstore stopped before it listened'));
           },
           (err: unknown) => {
+            ctl.abort(); // the storage probe too
             if (ownEtcd) etcdClient.close();
             logger.error({ err }, 'configstore failed');
             reject(err instanceof Error ? err : new Error(String(err)));
@@ -249,9 +298,80 @@ export function createConfigstore(
       if (!controller) return;
       controller.abort();
       await done;
+      await probing;
       controller = undefined;
       done = undefined;
+      probing = undefined;
       app = undefined;
     },
   };
+}
+
+/**
+ * Probes the object storage (a listing of the base path's top level: no object there, so it is
+ * cheap) every `intervalMs` until `signal` aborts, and reports it as the health component
+ * `storage`. The first failure of a run is logged at warn level with its cause, the recovery
+ * at info level.
+ */
+async function probeStorage(
+  ost: ObjectStorage,
+  health: ServiceHealth,
+  signal: AbortSignal,
+  intervalMs: number,
+  logger: ServiceLogger,
+): Promise<void> {
+  let failing = false;
+  while (!signal.aborted) {
+    try {
+      for await (const _ of ost.list(`${CONFIGSTORE_BASE_PATH}/`, { signal })) break;
+      health.report('storage', undefined);
+      if (failing) logger.info('object storage reachable again');
+      failing = false;
+    } catch (err) {
+      if (signal.aborted) return;
+      health.report('storage', healthProblemOf(err, 'the object storage is unreachable'));
+      if (!failing) logger.warn({ err }, 'object storage unreachable');
+      failing = true;
+    }
+    await sleep(intervalMs, signal);
+  }
+}
+
+/** The readdb follower's state, as a health reason of the component `follower`. */
+function reportFollower(health: ServiceHealth, status: FollowStatus): void {
+  switch (status.state) {
+    case 'following':
+      health.report('follower', undefined);
+      return;
+    case 'retrying':
+      health.report(
+        'follower',
+        healthProblemOf(
+          status.error,
+          `the readdb follower failed (attempt ${status.attempt}, retrying in ${status.delayMs} ms)`,
+        ),
+      );
+      return;
+    case 'failed':
+      health.report('follower', {
+        code: DataManagerErrorCodes.SinkApply,
+        message: `the readdb follower stopped: ${status.error.message}`,
+      });
+      return;
+    case 'syncing':
+      // catching up: the previous reason (if any) stands until it is caught up or fails
+      return;
+  }
+}
+
+/** Lost wals keep the health degraded for {@link WALS_LOST_DEGRADED_MS}. */
+function reportWalsLost(health: ServiceHealth, lost: LostWals): void {
+  health.report(
+    'datamanager',
+    {
+      code: DataManagerErrorCodes.WalsLost,
+      message: `${lost.count} acknowledged wal(s) lost, from ${lost.from} to ${lost.to}: etcd lost them before they reached the object storage`,
+    },
+    { forMs: WALS_LOST_DEGRADED_MS },
+  );
 }

@@ -24,6 +24,13 @@ export const ServiceKitErrorCodes = {
   InvalidConfig: 'ERR_SERVICE_INVALID_CONFIG',
   /** The service could not listen on its address (the port stayed busy, or a bad address). */
   Listen: 'ERR_SERVICE_LISTEN',
+  /**
+   * HTTP 503: the service cannot answer this now (starting, switching mode, its readdb not
+   * caught up, or etcd unreachable for a write). Also the code of such a health reason.
+   */
+  Unavailable: 'ERR_SERVICE_UNAVAILABLE',
+  /** Health reason: a mode of the service is starting (its routes are not served yet). */
+  Starting: 'ERR_SERVICE_STARTING',
 } as const;
 
 /** One of {@link ServiceKitErrorCodes}. */

@@ -13,6 +13,16 @@ export type { ErrorResponse } from './error-handler.js';
 export { REQUEST_ID_HEADER } from './request-id.js';
 export { created, noContent } from './replies.js';
 export { runService } from './run-service.js';
+export {
+  createServiceHealth,
+  HEALTH_PATH,
+  healthProblemOf,
+  sendHealth,
+  ServiceHealth,
+  unavailableResponse,
+  withUnavailable,
+} from './health.js';
+export type { HealthProblem, HealthReason, HealthReport } from './health.js';
 export type { RunServiceOptions, ServiceContext, ServiceRoutes } from './run-service.js';
 export { listenWithRetry } from './listen.js';
 export type { ListenAddress, ListenRetryOptions } from './listen.js';
