@@ -1,10 +1,10 @@
 import { is, newError, withStack, wrap } from '@agola-ts/errors';
 import { DbErrorCodes } from './codes.js';
-import { Connection } from './connection.js';
+import { Connection, type StatementCacheStats } from './connection.js';
 import { wrapSqliteError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Pool } from './pool.js';
-import { abortedError, Transaction, type Tx } from './tx.js';
+import { abortedError, Transaction, type Tx, type TxLimits } from './tx.js';
 
 /** Options of {@link openDb}. */
 export interface OpenDbOptions {
@@ -48,6 +48,14 @@ export interface OpenDbOptions {
    * @default 'full'
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * How many prepared statements each connection keeps (least recently used ones are
+   * finalized first). A cached statement runs in one thread-pool round trip instead of
+   * three (prepare, run, finalize). `0` prepares every statement anew.
+   *
+   * @default 100
+   */
+  statementCacheSize?: number;
 }
 
 /** Options of {@link Db.do}. */
@@ -67,6 +75,21 @@ export interface DoOptions {
    * @default false
    */
   readonly?: boolean;
+  /**
+   * With `readonly`: run the statements without `BEGIN` / `COMMIT`, each in its own implicit
+   * transaction, saving two round trips to sqlite. Each statement sees the state committed
+   * when it started, so it suits a function of a single statement (one read is always
+   * consistent with itself) or reads that need no common snapshot.
+   *
+   * @default false
+   */
+  autocommit?: boolean;
+}
+
+/** Counters of a database's prepared-statement caches, summed over its connections. */
+export interface DbStats {
+  /** Statements prepared and kept now, calls that reused one, calls that prepared one, finalized ones. */
+  statementCache: StatementCacheStats;
 }
 
 /** A sqlite database opened with {@link openDb}. */
@@ -95,6 +118,9 @@ export interface Db {
    * ```
    */
   do<T>(fn: (tx: Tx) => Promise<T>, options?: DoOptions): Promise<T>;
+
+  /** The prepared-statement caches' counters (for tests and monitoring). */
+  stats(): DbStats;
 
   /**
    * Closes the database: new transactions fail with `ERR_DB_CLOSED`; transactions already
@@ -139,6 +165,7 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   checkCount('maxAttempts', options.maxAttempts, 1);
   checkCount('retryDelayMs', options.retryDelayMs, 0);
   checkCount('readConnections', options.readConnections, 1);
+  checkCount('statementCacheSize', options.statementCacheSize, 0);
   if (
     options.synchronous !== undefined &&
     options.synchronous !== 'full' &&
@@ -155,21 +182,24 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   const logger = options.logger ?? silentLogger;
   const opened: Connection[] = [];
   const open = async (readonly: boolean): Promise<Connection> => {
-    const conn = await Connection.open(path);
+    const conn = await Connection.open(path, options.statementCacheSize ?? 100);
     opened.push(conn);
     conn.busyTimeout(busyTimeoutMs);
     // Set per connection, before any transaction: neither pragma works inside one.
-    await conn.run('PRAGMA foreign_keys = ON', []);
+    await conn.run('PRAGMA foreign_keys = ON', [], false);
     await conn.run(
       `PRAGMA synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`,
       [],
+      false,
     );
-    if (readonly) await conn.run('PRAGMA query_only = ON', []);
+    if (readonly) await conn.run('PRAGMA query_only = ON', [], false);
     return conn;
   };
   try {
     const writer = await open(false);
     const mode = await writer.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL', []);
+    const version = await writer.get<{ v: string }>('select sqlite_version() as v', []);
+    writer.clearCache();
     const readers: Connection[] = [];
     if (!isPrivateDatabase(path)) {
       if (mode?.journal_mode !== 'wal') {
@@ -184,6 +214,7 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
       logger,
       maxAttempts: options.maxAttempts ?? 5,
       retryDelayMs: options.retryDelayMs ?? 25,
+      maxVariables: maxVariables(version?.v ?? ''),
     });
   } catch (err) {
     await Promise.allSettled(opened.map((c) => c.close()));
@@ -191,10 +222,20 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   }
 }
 
+/**
+ * sqlite's default limit on bound variables per statement: 32766 since 3.32.0, 999 before
+ * (a build may set another; these are the defaults of Debian's and node-sqlite3's builds).
+ */
+function maxVariables(version: string): number {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 3 || (major === 3 && minor >= 32) ? 32766 : 999;
+}
+
 interface Settings {
   logger: Logger;
   maxAttempts: number;
   retryDelayMs: number;
+  maxVariables: number;
 }
 
 class SqliteDb implements Db {
@@ -204,6 +245,10 @@ class SqliteDb implements Db {
   private closing: Promise<void> | undefined;
   private active = 0;
   private idle: (() => void) | undefined;
+  /** Bumped by each schema change; a connection behind it drops its cached statements. */
+  private schemaGeneration = 0;
+  private readonly generations = new Map<Connection, number>();
+  private readonly limits: TxLimits;
 
   constructor(
     readonly path: string,
@@ -213,6 +258,26 @@ class SqliteDb implements Db {
   ) {
     this.writePool = new Pool([writer]);
     this.readPool = readers.length > 0 ? new Pool(readers) : undefined;
+    this.limits = {
+      maxVariables: settings.maxVariables,
+      onSchemaChange: (conn) => {
+        this.schemaGeneration++;
+        conn.clearCache();
+        this.generations.set(conn, this.schemaGeneration);
+      },
+    };
+  }
+
+  stats(): DbStats {
+    const total: StatementCacheStats = { size: 0, hits: 0, misses: 0, evictions: 0 };
+    for (const conn of [this.writer, ...this.readers]) {
+      const s = conn.stats();
+      total.size += s.size;
+      total.hits += s.hits;
+      total.misses += s.misses;
+      total.evictions += s.evictions;
+    }
+    return { statementCache: total };
   }
 
   async do<T>(fn: (tx: Tx) => Promise<T>, options: DoOptions = {}): Promise<T> {
@@ -242,12 +307,23 @@ class SqliteDb implements Db {
   private async run<T>(fn: (tx: Tx) => Promise<T>, options: DoOptions): Promise<T> {
     const { signal } = options;
     const readonly = options.readonly ?? false;
+    const autocommit = options.autocommit ?? false;
+    if (autocommit && !readonly) {
+      throw newError('autocommit is for read-only transactions', {
+        code: DbErrorCodes.InvalidArgument,
+      });
+    }
     const pool = readonly && this.readPool ? this.readPool : this.writePool;
     const conn = await pool.acquire(signal, () => abortedError(signal));
+    // statements prepared before another connection changed the schema are dropped
+    if ((this.generations.get(conn) ?? 0) < this.schemaGeneration) {
+      conn.clearCache();
+      this.generations.set(conn, this.schemaGeneration);
+    }
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(conn, fn, readonly, signal);
+          return await this.attempt(conn, fn, readonly, autocommit, signal);
         } catch (err) {
           if (!(err instanceof RetryableError)) throw withStack(err);
           // Cancelled while waiting for another process's lock: report the cancellation.
@@ -275,9 +351,11 @@ class SqliteDb implements Db {
     conn: Connection,
     fn: (tx: Tx) => Promise<T>,
     readonly: boolean,
+    autocommit: boolean,
     signal: AbortSignal | undefined,
   ): Promise<T> {
     if (signal?.aborted) throw abortedError(signal);
+    if (autocommit) return this.attemptAutocommit(conn, fn, signal);
     // The in-memory database has one connection: make it read-only for this transaction.
     const toggleQueryOnly = readonly && conn === this.writer;
     if (toggleQueryOnly) await conn.run('PRAGMA query_only = ON', []);
@@ -289,7 +367,7 @@ class SqliteDb implements Db {
         const wrapped = wrapSqliteError(err, 'begin');
         throw wrapped.code === DbErrorCodes.Busy ? new RetryableError(wrapped) : wrapped;
       }
-      const tx = new Transaction(conn, readonly, signal);
+      const tx = new Transaction(conn, readonly, signal, this.limits);
       let result: T;
       try {
         result = await fn(tx);
@@ -310,6 +388,31 @@ class SqliteDb implements Db {
         const wrapped = wrapSqliteError(err, 'commit');
         throw wrapped.code === DbErrorCodes.Busy ? new RetryableError(wrapped) : wrapped;
       }
+      return result;
+    } finally {
+      if (toggleQueryOnly) await conn.run('PRAGMA query_only = OFF', []);
+    }
+  }
+
+  /** A read-only run without BEGIN / COMMIT: every statement is its own transaction. */
+  private async attemptAutocommit<T>(
+    conn: Connection,
+    fn: (tx: Tx) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const toggleQueryOnly = conn === this.writer;
+    if (toggleQueryOnly) await conn.run('PRAGMA query_only = ON', []);
+    try {
+      const tx = new Transaction(conn, true, signal, this.limits);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        await tx.end();
+        throw tx.sawBusy || is(err, DbErrorCodes.Busy) ? new RetryableError(err) : err;
+      }
+      await tx.end();
+      if (signal?.aborted) throw abortedError(signal);
       return result;
     } finally {
       if (toggleQueryOnly) await conn.run('PRAGMA query_only = OFF', []);
