@@ -174,21 +174,35 @@ export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
     let currentWal: string | undefined;
     let recorded: SinkPosition | undefined;
 
+    // one batch may be in sqlite (on the thread pool) while the next one is gathered
+    let inflight: Promise<void> | undefined;
+
     const current = async (): Promise<Tx> => (open ??= await beginTx(db)).tx;
-    const flush = async (): Promise<void> => {
+    const drain = async (): Promise<void> => {
+      const p = inflight;
+      inflight = undefined;
+      if (p) await p;
+    };
+    /** Applies the gathered actions; with `wait: false` returns once they are started. */
+    const flush = async (wait = true): Promise<void> => {
+      await drain();
       if (buffer.length === 0) return;
       const batch = buffer;
       buffer = [];
       const tx = await current();
-      if (options.applyBatch) await options.applyBatch(tx, batch);
-      else for (const a of batch) await options.apply(tx, a);
+      const apply = options.applyBatch;
+      if (!apply) throw newError('actions were gathered without applyBatch');
+      const p = apply(tx, batch);
+      if (wait) return p;
+      inflight = p;
+      p.catch(() => undefined); // awaited (and rethrown) by the next drain
     };
     const add = async (action: SinkAction): Promise<void> => {
       if (!options.applyBatch) {
         await options.apply(await current(), action);
       } else {
         buffer.push(action);
-        if (buffer.length >= batchRows) await flush();
+        if (buffer.length >= batchRows) await flush(false);
       }
       rows++;
     };
@@ -204,6 +218,7 @@ export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
 
     const sinkTx: SinkTransaction = {
       async reset() {
+        await drain();
         buffer = [];
         didReset = true;
         const tx = await current();
@@ -261,17 +276,22 @@ export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
       },
     };
 
+    const abandon = async (): Promise<void> => {
+      await inflight?.catch(() => undefined);
+      inflight = undefined;
+      await open?.rollback();
+    };
     let result: T;
     try {
       result = await fn(sinkTx);
     } catch (err) {
-      await open?.rollback();
+      await abandon();
       throw err;
     }
     try {
       await commit(recorded);
     } catch (err) {
-      await open?.rollback();
+      await abandon();
       throw err;
     }
     return result;
