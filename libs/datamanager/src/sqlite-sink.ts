@@ -268,10 +268,15 @@ export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
         }
       },
       async setPosition(position) {
-        await flush();
+        // the last rows, the revision and the wal sequence touch different tables: one round
+        // trip to sqlite for the three instead of three in turn
+        await flush(false);
         const tx = await current();
-        await setRevision(tx, position.revision);
-        await setWalSequence(tx, position.walSequence);
+        await Promise.all([
+          drain(),
+          setRevision(tx, position.revision),
+          setWalSequence(tx, position.walSequence),
+        ]);
         recorded = position;
       },
     };
