@@ -56,6 +56,22 @@ export interface OpenDbOptions {
    * @default 100
    */
   statementCacheSize?: number;
+  /**
+   * Who copies the WAL back into the database file (a WAL checkpoint, with its fsync).
+   * `'background'`: a connection of its own, at most `checkpointIntervalMs` after a write
+   * commits, off the writers' path (file databases in WAL mode only). `'commit'`: sqlite's
+   * default, the commit that fills the WAL past 1000 pages does it before it returns, so
+   * that write waits (tens of ms for a busy WAL, much more after a bulk load).
+   *
+   * @default 'background'
+   */
+  checkpoint?: 'background' | 'commit';
+  /**
+   * With `checkpoint: 'background'`, how long after a write commit the checkpoint runs.
+   *
+   * @default 200
+   */
+  checkpointIntervalMs?: number;
 }
 
 /** Options of {@link Db.do}. */
@@ -90,6 +106,8 @@ export interface DoOptions {
 export interface DbStats {
   /** Statements prepared and kept now, calls that reused one, calls that prepared one, finalized ones. */
   statementCache: StatementCacheStats;
+  /** Background WAL checkpoints run (see `checkpoint`). */
+  checkpoints: number;
 }
 
 /** A sqlite database opened with {@link openDb}. */
@@ -166,6 +184,16 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   checkCount('retryDelayMs', options.retryDelayMs, 0);
   checkCount('readConnections', options.readConnections, 1);
   checkCount('statementCacheSize', options.statementCacheSize, 0);
+  checkCount('checkpointIntervalMs', options.checkpointIntervalMs, 0);
+  if (
+    options.checkpoint !== undefined &&
+    options.checkpoint !== 'background' &&
+    options.checkpoint !== 'commit'
+  ) {
+    throw newError(`checkpoint must be 'background' or 'commit'`, {
+      code: DbErrorCodes.InvalidArgument,
+    });
+  }
   if (
     options.synchronous !== undefined &&
     options.synchronous !== 'full' &&
@@ -210,11 +238,17 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
       }
       for (let i = 0; i < (options.readConnections ?? 4); i++) readers.push(await open(true));
     }
-    return new SqliteDb(path, writer, readers, {
+    let checkpointer: Connection | undefined;
+    if (mode?.journal_mode === 'wal' && options.checkpoint !== 'commit') {
+      await writer.run('PRAGMA wal_autocheckpoint = 0', [], false);
+      checkpointer = await open(false);
+    }
+    return new SqliteDb(path, writer, readers, checkpointer, {
       logger,
       maxAttempts: options.maxAttempts ?? 5,
       retryDelayMs: options.retryDelayMs ?? 25,
       maxVariables: maxVariables(version?.v ?? ''),
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 200,
     });
   } catch (err) {
     await Promise.allSettled(opened.map((c) => c.close()));
@@ -236,6 +270,7 @@ interface Settings {
   maxAttempts: number;
   retryDelayMs: number;
   maxVariables: number;
+  checkpointIntervalMs: number;
 }
 
 class SqliteDb implements Db {
@@ -249,11 +284,15 @@ class SqliteDb implements Db {
   private schemaGeneration = 0;
   private readonly generations = new Map<Connection, number>();
   private readonly limits: TxLimits;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointRunning: Promise<void> | undefined;
+  private checkpoints = 0;
 
   constructor(
     readonly path: string,
     private readonly writer: Connection,
     private readonly readers: readonly Connection[],
+    private readonly checkpointer: Connection | undefined,
     private readonly settings: Settings,
   ) {
     this.writePool = new Pool([writer]);
@@ -277,7 +316,32 @@ class SqliteDb implements Db {
       total.misses += s.misses;
       total.evictions += s.evictions;
     }
-    return { statementCache: total };
+    return { statementCache: total, checkpoints: this.checkpoints };
+  }
+
+  /** After a write commit: a background checkpoint soon, unless one is already due. */
+  private scheduleCheckpoint(): void {
+    if (!this.checkpointer || this.checkpointTimer || this.closed) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      this.checkpointRunning = this.runCheckpoint();
+    }, this.settings.checkpointIntervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    // one at a time: a commit during a checkpoint schedules the next one
+    await this.checkpointRunning;
+    try {
+      // PASSIVE: copies what no reader still needs, never waits for or blocks the writer
+      await this.checkpointer?.run('PRAGMA wal_checkpoint(PASSIVE)', [], false);
+      this.checkpoints++;
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: wrapSqliteError(err, 'checkpoint') },
+        'WAL checkpoint failed',
+      );
+    }
   }
 
   async do<T>(fn: (tx: Tx) => Promise<T>, options: DoOptions = {}): Promise<T> {
@@ -295,8 +359,11 @@ class SqliteDb implements Db {
     this.closed = true;
     this.closing ??= (async () => {
       if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      clearTimeout(this.checkpointTimer);
+      await this.checkpointRunning;
       // The writer closes last: the last connection checkpoints the WAL into the database.
-      const results = await Promise.allSettled(this.readers.map((c) => c.close()));
+      const others = this.checkpointer ? [...this.readers, this.checkpointer] : this.readers;
+      const results = await Promise.allSettled(others.map((c) => c.close()));
       results.push(...(await Promise.allSettled([this.writer.close()])));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw wrapSqliteError(failed.reason, `closing database ${this.path}`);
@@ -388,6 +455,7 @@ class SqliteDb implements Db {
         const wrapped = wrapSqliteError(err, 'commit');
         throw wrapped.code === DbErrorCodes.Busy ? new RetryableError(wrapped) : wrapped;
       }
+      if (!readonly) this.scheduleCheckpoint();
       return result;
     } finally {
       if (toggleQueryOnly) await conn.run('PRAGMA query_only = OFF', []);

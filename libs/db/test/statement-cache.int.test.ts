@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { describe, expect, test } from 'vitest';
 import { DbErrorCodes } from '../src/codes.js';
 import { openDb, type Db, type OpenDbOptions } from '../src/db.js';
@@ -287,5 +288,48 @@ describe('insertMany', () => {
         changes: 0,
       });
     });
+  });
+});
+
+describe('background WAL checkpoints', () => {
+  /** Writes 8 KiB rows in 240 transactions, pausing now and then; returns the WAL's size. */
+  async function writeAndMeasure(options: OpenDbOptions): Promise<{ wal: number; db: Db }> {
+    const path = await tempDbPath();
+    const db = await openDb(path, { ...options, readConnections: 1 });
+    await db.do((tx) => tx.execScript('create table b (id integer primary key, v blob)'));
+    for (let i = 0; i < 240; i++) {
+      await db.do((tx) => tx.exec('insert into b (v) values (?)', [Buffer.alloc(8192, i)]));
+      if (i % 20 === 19) await new Promise((r) => setTimeout(r, 30));
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    return { wal: (await stat(`${path}-wal`)).size, db };
+  }
+
+  test('a connection of its own checkpoints after writes: the WAL is reused, not grown', async () => {
+    const background = await writeAndMeasure({ checkpointIntervalMs: 5 });
+    const commit = await writeAndMeasure({ checkpoint: 'commit' });
+    try {
+      // ~2 MB written: under sqlite's 1000-page threshold the commit mode never checkpoints
+      expect(commit.wal).toBeGreaterThan(1_900_000);
+      expect(commit.db.stats().checkpoints).toBe(0);
+      expect(background.db.stats().checkpoints).toBeGreaterThan(3);
+      expect(background.wal).toBeLessThan(commit.wal / 2);
+      const n = await background.db.do(
+        (tx) => tx.get<{ n: number }>('select count(*) as n from b'),
+        {
+          readonly: true,
+        },
+      );
+      expect(n?.n).toBe(240);
+    } finally {
+      await background.db.close();
+      await commit.db.close();
+    }
+  });
+
+  test('bad checkpoint options are refused', async () => {
+    await expect(
+      openDb(await tempDbPath(), { checkpoint: 'never' as 'commit' }),
+    ).rejects.toMatchObject({ code: DbErrorCodes.InvalidArgument });
   });
 });
