@@ -313,9 +313,10 @@ async function benchLag(dm: DataManager, dir: string) {
   const deadline = performance.now() + 10_000;
   while ((commits.at(-1)?.seq ?? '') < last && performance.now() < deadline)
     await new Promise((r) => setTimeout(r, 5));
-  const lagsOf = (sinkCommits: Array<{ seq: string; at: number }>) => {
+  const lagsOf = (sinkCommits: Array<{ seq: string; at: number }>, from = 0, to = Infinity) => {
     const lags: number[] = [];
     for (const w of returned) {
+      if (w.at - start < from || w.at - start >= to) continue;
       const c = sinkCommits.find((x) => x.seq >= w.seq);
       if (c) lags.push(Math.max(0, c.at - w.at));
     }
@@ -334,6 +335,12 @@ async function benchLag(dm: DataManager, dir: string) {
       `${name.padEnd(7)} | ${String(lags.length).padStart(7)} | ${fmt(percentile(lags, 50), 1).padStart(6)} | ${fmt(percentile(lags, 99), 1).padStart(6)} | ${fmt(lags.at(-1) ?? NaN, 1).padStart(6)}`,
     );
   }
+  const windows: string[] = [];
+  for (let w = 0; w * 5000 < elapsed * 1000; w++) {
+    const lags = lagsOf(commits, w * 5000, (w + 1) * 5000);
+    if (lags.length > 0) windows.push(fmt(percentile(lags, 99), 0));
+  }
+  console.log(`sqlite p99 ms per 5 s window: ${windows.join(', ')}`);
   txTimes.sort((a, b) => a - b);
   console.log(
     `sqlite sink transactions: ${txTimes.length}, p50 ${fmt(percentile(txTimes, 50), 1)} ms, p99 ${fmt(percentile(txTimes, 99), 1)} ms, max ${fmt(txTimes.at(-1) ?? NaN, 1)} ms`,
