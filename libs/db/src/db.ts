@@ -1,10 +1,10 @@
 import { is, newError, withStack, wrap } from '@agola-ts/errors';
 import { DbErrorCodes } from './codes.js';
-import { Connection } from './connection.js';
+import { Connection, type StatementCacheStats } from './connection.js';
 import { wrapSqliteError } from './errors.js';
 import { silentLogger, type Logger } from './logger.js';
 import { Pool } from './pool.js';
-import { abortedError, Transaction, type Tx } from './tx.js';
+import { abortedError, Transaction, type Tx, type TxLimits } from './tx.js';
 
 /** Options of {@link openDb}. */
 export interface OpenDbOptions {
@@ -48,6 +48,30 @@ export interface OpenDbOptions {
    * @default 'full'
    */
   synchronous?: 'full' | 'normal';
+  /**
+   * How many prepared statements each connection keeps (least recently used ones are
+   * finalized first). A cached statement runs in one thread-pool round trip instead of
+   * three (prepare, run, finalize). `0` prepares every statement anew.
+   *
+   * @default 100
+   */
+  statementCacheSize?: number;
+  /**
+   * Who copies the WAL back into the database file (a WAL checkpoint, with its fsync).
+   * `'background'`: a connection of its own, at most `checkpointIntervalMs` after a write
+   * commits, off the writers' path (file databases in WAL mode only). `'commit'`: sqlite's
+   * default, the commit that fills the WAL past 1000 pages does it before it returns, so
+   * that write waits (tens of ms for a busy WAL, much more after a bulk load).
+   *
+   * @default 'background'
+   */
+  checkpoint?: 'background' | 'commit';
+  /**
+   * With `checkpoint: 'background'`, how long after a write commit the checkpoint runs.
+   *
+   * @default 200
+   */
+  checkpointIntervalMs?: number;
 }
 
 /** Options of {@link Db.do}. */
@@ -67,6 +91,23 @@ export interface DoOptions {
    * @default false
    */
   readonly?: boolean;
+  /**
+   * With `readonly`: run the statements without `BEGIN` / `COMMIT`, each in its own implicit
+   * transaction, saving two round trips to sqlite. Each statement sees the state committed
+   * when it started, so it suits a function of a single statement (one read is always
+   * consistent with itself) or reads that need no common snapshot.
+   *
+   * @default false
+   */
+  autocommit?: boolean;
+}
+
+/** Counters of a database's prepared-statement caches, summed over its connections. */
+export interface DbStats {
+  /** Statements prepared and kept now, calls that reused one, calls that prepared one, finalized ones. */
+  statementCache: StatementCacheStats;
+  /** Background WAL checkpoints run (see `checkpoint`). */
+  checkpoints: number;
 }
 
 /** A sqlite database opened with {@link openDb}. */
@@ -95,6 +136,9 @@ export interface Db {
    * ```
    */
   do<T>(fn: (tx: Tx) => Promise<T>, options?: DoOptions): Promise<T>;
+
+  /** The prepared-statement caches' counters (for tests and monitoring). */
+  stats(): DbStats;
 
   /**
    * Closes the database: new transactions fail with `ERR_DB_CLOSED`; transactions already
@@ -139,6 +183,17 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   checkCount('maxAttempts', options.maxAttempts, 1);
   checkCount('retryDelayMs', options.retryDelayMs, 0);
   checkCount('readConnections', options.readConnections, 1);
+  checkCount('statementCacheSize', options.statementCacheSize, 0);
+  checkCount('checkpointIntervalMs', options.checkpointIntervalMs, 0);
+  if (
+    options.checkpoint !== undefined &&
+    options.checkpoint !== 'background' &&
+    options.checkpoint !== 'commit'
+  ) {
+    throw newError(`checkpoint must be 'background' or 'commit'`, {
+      code: DbErrorCodes.InvalidArgument,
+    });
+  }
   if (
     options.synchronous !== undefined &&
     options.synchronous !== 'full' &&
@@ -155,21 +210,24 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   const logger = options.logger ?? silentLogger;
   const opened: Connection[] = [];
   const open = async (readonly: boolean): Promise<Connection> => {
-    const conn = await Connection.open(path);
+    const conn = await Connection.open(path, options.statementCacheSize ?? 100);
     opened.push(conn);
     conn.busyTimeout(busyTimeoutMs);
     // Set per connection, before any transaction: neither pragma works inside one.
-    await conn.run('PRAGMA foreign_keys = ON', []);
+    await conn.run('PRAGMA foreign_keys = ON', [], false);
     await conn.run(
       `PRAGMA synchronous = ${options.synchronous === 'normal' ? 'NORMAL' : 'FULL'}`,
       [],
+      false,
     );
-    if (readonly) await conn.run('PRAGMA query_only = ON', []);
+    if (readonly) await conn.run('PRAGMA query_only = ON', [], false);
     return conn;
   };
   try {
     const writer = await open(false);
     const mode = await writer.get<{ journal_mode: string }>('PRAGMA journal_mode = WAL', []);
+    const version = await writer.get<{ v: string }>('select sqlite_version() as v', []);
+    writer.clearCache();
     const readers: Connection[] = [];
     if (!isPrivateDatabase(path)) {
       if (mode?.journal_mode !== 'wal') {
@@ -180,10 +238,17 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
       }
       for (let i = 0; i < (options.readConnections ?? 4); i++) readers.push(await open(true));
     }
-    return new SqliteDb(path, writer, readers, {
+    let checkpointer: Connection | undefined;
+    if (mode?.journal_mode === 'wal' && options.checkpoint !== 'commit') {
+      await writer.run('PRAGMA wal_autocheckpoint = 0', [], false);
+      checkpointer = await open(false);
+    }
+    return new SqliteDb(path, writer, readers, checkpointer, {
       logger,
       maxAttempts: options.maxAttempts ?? 5,
       retryDelayMs: options.retryDelayMs ?? 25,
+      maxVariables: maxVariables(version?.v ?? ''),
+      checkpointIntervalMs: options.checkpointIntervalMs ?? 200,
     });
   } catch (err) {
     await Promise.allSettled(opened.map((c) => c.close()));
@@ -191,10 +256,21 @@ export async function openDb(path: string, options: OpenDbOptions = {}): Promise
   }
 }
 
+/**
+ * sqlite's default limit on bound variables per statement: 32766 since 3.32.0, 999 before
+ * (a build may set another; these are the defaults of Debian's and node-sqlite3's builds).
+ */
+function maxVariables(version: string): number {
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  return major > 3 || (major === 3 && minor >= 32) ? 32766 : 999;
+}
+
 interface Settings {
   logger: Logger;
   maxAttempts: number;
   retryDelayMs: number;
+  maxVariables: number;
+  checkpointIntervalMs: number;
 }
 
 class SqliteDb implements Db {
@@ -204,15 +280,68 @@ class SqliteDb implements Db {
   private closing: Promise<void> | undefined;
   private active = 0;
   private idle: (() => void) | undefined;
+  /** Bumped by each schema change; a connection behind it drops its cached statements. */
+  private schemaGeneration = 0;
+  private readonly generations = new Map<Connection, number>();
+  private readonly limits: TxLimits;
+  private checkpointTimer: NodeJS.Timeout | undefined;
+  private checkpointRunning: Promise<void> | undefined;
+  private checkpoints = 0;
 
   constructor(
     readonly path: string,
     private readonly writer: Connection,
     private readonly readers: readonly Connection[],
+    private readonly checkpointer: Connection | undefined,
     private readonly settings: Settings,
   ) {
     this.writePool = new Pool([writer]);
     this.readPool = readers.length > 0 ? new Pool(readers) : undefined;
+    this.limits = {
+      maxVariables: settings.maxVariables,
+      onSchemaChange: (conn) => {
+        this.schemaGeneration++;
+        conn.clearCache();
+        this.generations.set(conn, this.schemaGeneration);
+      },
+    };
+  }
+
+  stats(): DbStats {
+    const total: StatementCacheStats = { size: 0, hits: 0, misses: 0, evictions: 0 };
+    for (const conn of [this.writer, ...this.readers]) {
+      const s = conn.stats();
+      total.size += s.size;
+      total.hits += s.hits;
+      total.misses += s.misses;
+      total.evictions += s.evictions;
+    }
+    return { statementCache: total, checkpoints: this.checkpoints };
+  }
+
+  /** After a write commit: a background checkpoint soon, unless one is already due. */
+  private scheduleCheckpoint(): void {
+    if (!this.checkpointer || this.checkpointTimer || this.closed) return;
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined;
+      this.checkpointRunning = this.runCheckpoint();
+    }, this.settings.checkpointIntervalMs);
+    this.checkpointTimer.unref();
+  }
+
+  private async runCheckpoint(): Promise<void> {
+    // one at a time: a commit during a checkpoint schedules the next one
+    await this.checkpointRunning;
+    try {
+      // PASSIVE: copies what no reader still needs, never waits for or blocks the writer
+      await this.checkpointer?.run('PRAGMA wal_checkpoint(PASSIVE)', [], false);
+      this.checkpoints++;
+    } catch (err) {
+      this.settings.logger.warn(
+        { err: wrapSqliteError(err, 'checkpoint') },
+        'WAL checkpoint failed',
+      );
+    }
   }
 
   async do<T>(fn: (tx: Tx) => Promise<T>, options: DoOptions = {}): Promise<T> {
@@ -230,8 +359,11 @@ class SqliteDb implements Db {
     this.closed = true;
     this.closing ??= (async () => {
       if (this.active > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+      clearTimeout(this.checkpointTimer);
+      await this.checkpointRunning;
       // The writer closes last: the last connection checkpoints the WAL into the database.
-      const results = await Promise.allSettled(this.readers.map((c) => c.close()));
+      const others = this.checkpointer ? [...this.readers, this.checkpointer] : this.readers;
+      const results = await Promise.allSettled(others.map((c) => c.close()));
       results.push(...(await Promise.allSettled([this.writer.close()])));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) throw wrapSqliteError(failed.reason, `closing database ${this.path}`);
@@ -242,12 +374,23 @@ class SqliteDb implements Db {
   private async run<T>(fn: (tx: Tx) => Promise<T>, options: DoOptions): Promise<T> {
     const { signal } = options;
     const readonly = options.readonly ?? false;
+    const autocommit = options.autocommit ?? false;
+    if (autocommit && !readonly) {
+      throw newError('autocommit is for read-only transactions', {
+        code: DbErrorCodes.InvalidArgument,
+      });
+    }
     const pool = readonly && this.readPool ? this.readPool : this.writePool;
     const conn = await pool.acquire(signal, () => abortedError(signal));
+    // statements prepared before another connection changed the schema are dropped
+    if ((this.generations.get(conn) ?? 0) < this.schemaGeneration) {
+      conn.clearCache();
+      this.generations.set(conn, this.schemaGeneration);
+    }
     try {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await this.attempt(conn, fn, readonly, signal);
+          return await this.attempt(conn, fn, readonly, autocommit, signal);
         } catch (err) {
           if (!(err instanceof RetryableError)) throw withStack(err);
           // Cancelled while waiting for another process's lock: report the cancellation.
@@ -275,9 +418,11 @@ class SqliteDb implements Db {
     conn: Connection,
     fn: (tx: Tx) => Promise<T>,
     readonly: boolean,
+    autocommit: boolean,
     signal: AbortSignal | undefined,
   ): Promise<T> {
     if (signal?.aborted) throw abortedError(signal);
+    if (autocommit) return this.attemptAutocommit(conn, fn, signal);
     // The in-memory database has one connection: make it read-only for this transaction.
     const toggleQueryOnly = readonly && conn === this.writer;
     if (toggleQueryOnly) await conn.run('PRAGMA query_only = ON', []);
@@ -289,7 +434,7 @@ class SqliteDb implements Db {
         const wrapped = wrapSqliteError(err, 'begin');
         throw wrapped.code === DbErrorCodes.Busy ? new RetryableError(wrapped) : wrapped;
       }
-      const tx = new Transaction(conn, readonly, signal);
+      const tx = new Transaction(conn, readonly, signal, this.limits);
       let result: T;
       try {
         result = await fn(tx);
@@ -310,6 +455,32 @@ class SqliteDb implements Db {
         const wrapped = wrapSqliteError(err, 'commit');
         throw wrapped.code === DbErrorCodes.Busy ? new RetryableError(wrapped) : wrapped;
       }
+      if (!readonly) this.scheduleCheckpoint();
+      return result;
+    } finally {
+      if (toggleQueryOnly) await conn.run('PRAGMA query_only = OFF', []);
+    }
+  }
+
+  /** A read-only run without BEGIN / COMMIT: every statement is its own transaction. */
+  private async attemptAutocommit<T>(
+    conn: Connection,
+    fn: (tx: Tx) => Promise<T>,
+    signal: AbortSignal | undefined,
+  ): Promise<T> {
+    const toggleQueryOnly = conn === this.writer;
+    if (toggleQueryOnly) await conn.run('PRAGMA query_only = ON', []);
+    try {
+      const tx = new Transaction(conn, true, signal, this.limits);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        await tx.end();
+        throw tx.sawBusy || is(err, DbErrorCodes.Busy) ? new RetryableError(err) : err;
+      }
+      await tx.end();
+      if (signal?.aborted) throw abortedError(signal);
       return result;
     } finally {
       if (toggleQueryOnly) await conn.run('PRAGMA query_only = OFF', []);

@@ -1,7 +1,7 @@
 export { openDb } from './db.js';
-export type { Db, DoOptions, OpenDbOptions } from './db.js';
-export type { Tx, QueryOptions } from './tx.js';
-export type { RunResult } from './connection.js';
+export type { Db, DbStats, DoOptions, OpenDbOptions } from './db.js';
+export type { Tx, QueryOptions, InsertManyOptions } from './tx.js';
+export type { RunResult, StatementCacheStats } from './connection.js';
 export type { SqlParams, SqlValue } from './params.js';
 export { migrate } from './migrate.js';
 export type { Migration, MigrateOptions, MigrateResult } from './migrate.js';

@@ -17,6 +17,21 @@ export type SqlParams = readonly SqlValue[] | Readonly<Record<string, SqlValue |
 
 const NAMED = /[$:@]([A-Za-z_][A-Za-z0-9_]*)/g;
 
+/** How many statements' parameter lists are remembered (they are parsed once per text). */
+const NAMES_MEMO_SIZE = 1000;
+const namesMemo = new Map<string, readonly string[]>();
+
+/** The distinct named parameters (`$id`, `:id`, `@id`) of a statement, parsed once per text. */
+function namedParameters(sql: string): readonly string[] {
+  let names = namesMemo.get(sql);
+  if (names === undefined) {
+    names = [...new Set([...stripLiterals(sql).matchAll(NAMED)].map((m) => m[0]))];
+    if (namesMemo.size >= NAMES_MEMO_SIZE) namesMemo.clear();
+    namesMemo.set(sql, names);
+  }
+  return names;
+}
+
 /**
  * Turns our parameters into what node-sqlite3 binds: arrays as they are, objects keyed by the
  * prefixed names the SQL uses. A named parameter the SQL uses but the object lacks is an error
@@ -31,11 +46,7 @@ export function bindParams(sql: string, params: SqlParams | undefined): unknown 
   }
   const values = params as Readonly<Record<string, SqlValue | undefined>>;
   const out: Record<string, unknown> = {};
-  const seen = new Set<string>();
-  for (const m of stripLiterals(sql).matchAll(NAMED)) {
-    const prefixed = m[0];
-    if (seen.has(prefixed)) continue;
-    seen.add(prefixed);
+  for (const prefixed of namedParameters(sql)) {
     const bare = prefixed.slice(1);
     const value = Object.hasOwn(values, prefixed) ? values[prefixed] : values[bare];
     if (value === undefined && !Object.hasOwn(values, prefixed) && !Object.hasOwn(values, bare)) {

@@ -1,8 +1,8 @@
-import { wrap, type AgolaError } from '@agola-ts/errors';
+import { newError, wrap, type AgolaError } from '@agola-ts/errors';
 import { DbErrorCodes } from './codes.js';
 import type { Connection, PreparedStatement, RunResult } from './connection.js';
 import { sqliteCode, wrapSqliteError } from './errors.js';
-import { bindParams, type SqlParams } from './params.js';
+import { bindParams, type SqlParams, type SqlValue } from './params.js';
 import { statementName } from './statement-name.js';
 
 /** Options of one statement. */
@@ -95,15 +95,61 @@ export interface Tx {
     options?: QueryOptions,
   ): AsyncIterableIterator<T>;
 
+  /**
+   * Inserts many rows with multi-row statements (`<head> values (?, ?), (?, ?), ...`): one
+   * statement per chunk of rows instead of one per row, each chunk within sqlite's limit on
+   * bound variables (and `maxRowsPerStatement`). `head` is the statement up to `values`
+   * (`insert or replace into entries (datatype, id, data)`); every row has one value per
+   * column. Resolves with the rows changed in total. The chunks run one after the other in
+   * this transaction, in order, so a later row of the same key wins with `or replace`.
+   *
+   * @throws `ERR_DB_INVALID_ARGUMENT` when rows differ in length; the statement errors of
+   * {@link Tx.exec}.
+   * @example
+   * ```ts
+   * await tx.insertMany('insert or replace into user (id, name)', users.map((u) => [u.id, u.name]));
+   * ```
+   */
+  insertMany(
+    head: string,
+    rows: readonly (readonly SqlValue[])[],
+    options?: InsertManyOptions,
+  ): Promise<{ changes: number }>;
+
   /** Runs several `;`-separated statements without parameters (schema scripts). */
   execScript(sql: string, options?: QueryOptions): Promise<void>;
 }
+
+/** Options of {@link Tx.insertMany}. */
+export interface InsertManyOptions extends QueryOptions {
+  /**
+   * The most rows in one statement (fewer when the columns would exceed sqlite's limit on
+   * bound variables). Bigger statements take longer to build and bind for little gain.
+   *
+   * @default 500
+   */
+  maxRowsPerStatement?: number;
+}
+
+/** Rows per multi-row statement by default. */
+const DEFAULT_ROWS_PER_STATEMENT = 500;
+
+/** A statement that changes the schema (after it, cached statements are dropped). */
+const DDL = /^\s*(?:create|drop|alter)\s/i;
 
 /** The ERR_DB_ABORTED error of a cancelled transaction; the cause is the signal's reason. */
 export function abortedError(signal: AbortSignal | undefined, what = 'transaction'): AgolaError {
   return wrap(signal?.reason ?? new Error('aborted'), `${what} cancelled`, {
     code: DbErrorCodes.Aborted,
   });
+}
+
+/** What a transaction needs from its database. */
+export interface TxLimits {
+  /** The most variables sqlite binds in one statement. */
+  maxVariables: number;
+  /** Called after a statement that may have changed the schema ran on `conn`. */
+  onSchemaChange(conn: Connection): void;
 }
 
 /** The implementation of {@link Tx}; `db.do` ends it with {@link Transaction.end}. */
@@ -123,12 +169,53 @@ export class Transaction implements Tx {
     private readonly conn: Connection,
     readonly readonly: boolean,
     readonly signal: AbortSignal | undefined,
+    private readonly limits: TxLimits,
   ) {
     signal?.addEventListener('abort', this.onAbort, { once: true });
   }
 
-  exec(sql: string, params?: SqlParams, options?: QueryOptions): Promise<RunResult> {
-    return this.call(sql, options, () => this.conn.run(sql, bindParams(sql, params)));
+  async exec(sql: string, params?: SqlParams, options?: QueryOptions): Promise<RunResult> {
+    const result = await this.call(sql, options, () => this.conn.run(sql, bindParams(sql, params)));
+    if (DDL.test(sql)) this.limits.onSchemaChange(this.conn);
+    return result;
+  }
+
+  async insertMany(
+    head: string,
+    rows: readonly (readonly SqlValue[])[],
+    options?: InsertManyOptions,
+  ): Promise<{ changes: number }> {
+    const first = rows[0];
+    if (first === undefined) return { changes: 0 };
+    const columns = first.length;
+    if (columns === 0 || rows.some((r) => r.length !== columns)) {
+      throw newError('insertMany: every row needs the same number of values, at least one', {
+        code: DbErrorCodes.InvalidArgument,
+      });
+    }
+    const perStatement = Math.max(
+      1,
+      Math.min(
+        options?.maxRowsPerStatement ?? DEFAULT_ROWS_PER_STATEMENT,
+        Math.floor(this.limits.maxVariables / columns),
+      ),
+    );
+    const tuple = `(${new Array<string>(columns).fill('?').join(', ')})`;
+    const name = options?.name ?? `${statementName(head)} (multi-row)`;
+    const fullSql = `${head} values ${new Array<string>(perStatement).fill(tuple).join(', ')}`;
+    let changes = 0;
+    for (let i = 0; i < rows.length; i += perStatement) {
+      const chunk = rows.slice(i, i + perStatement);
+      // only the full-size statement is worth keeping prepared: the last chunk's size varies
+      const full = chunk.length === perStatement;
+      const sql = full
+        ? fullSql
+        : `${head} values ${new Array<string>(chunk.length).fill(tuple).join(', ')}`;
+      const values = bindParams(sql, chunk.flat());
+      const res = await this.call(sql, { name }, () => this.conn.run(sql, values, full));
+      changes += res.changes;
+    }
+    return { changes };
   }
 
   get<T = Record<string, unknown>>(
@@ -195,8 +282,13 @@ export class Transaction implements Tx {
     }
   }
 
-  execScript(sql: string, options?: QueryOptions): Promise<void> {
-    return this.call(sql, options, () => this.conn.execScript(sql));
+  async execScript(sql: string, options?: QueryOptions): Promise<void> {
+    try {
+      await this.call(sql, options, () => this.conn.execScript(sql));
+    } finally {
+      // a script may change the schema even when a later statement of it failed
+      this.limits.onSchemaChange(this.conn);
+    }
   }
 
   /**
@@ -209,6 +301,7 @@ export class Transaction implements Tx {
     while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
     await Promise.all([...this.statements].map((s) => s.finalize()));
     this.statements.clear();
+    await this.conn.settle();
   }
 
   private async call<R>(
@@ -216,9 +309,10 @@ export class Transaction implements Tx {
     options: QueryOptions | undefined,
     fn: () => Promise<R>,
   ): Promise<R> {
-    const name = options?.name ?? statementName(sql);
+    // the name is only needed for an error: derive it then, not on every call
+    const name = (): string => options?.name ?? statementName(sql);
     if (this.done) {
-      throw wrap(new Error('transaction already ended'), name, { code: DbErrorCodes.TxDone });
+      throw wrap(new Error('transaction already ended'), name(), { code: DbErrorCodes.TxDone });
     }
     if (this.signal?.aborted) throw abortedError(this.signal);
     this.running++;
@@ -230,10 +324,10 @@ export class Transaction implements Tx {
     } catch (err) {
       if (err instanceof CallbackError) throw err.err;
       if (this.signal?.aborted && sqliteCode(err) === 'SQLITE_INTERRUPT') {
-        throw wrap(abortedError(this.signal), name);
+        throw wrap(abortedError(this.signal), name());
       }
       if (sqliteCode(err) === undefined) throw err; // our own (parameter) errors
-      const wrapped = wrapSqliteError(err, name);
+      const wrapped = wrapSqliteError(err, name());
       if (wrapped.code === DbErrorCodes.Busy) this.sawBusy = true;
       throw wrapped;
     } finally {

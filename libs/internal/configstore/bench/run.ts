@@ -1,7 +1,11 @@
-// Configstore benchmark (npm run bench): GET /projects/{ref} and POST /projects through HTTP on
-// loopback, next to a bare fastify route and the datamanager's commits/s, all in the same run
-// against the same etcd and posix storage. Bounded: every part runs for PART_MS.
+// Configstore benchmark (npm run bench): GET /projects/{ref} with 32 keep-alive connections
+// from a SEPARATE process (autocannon, run as a child process), next to a bare fastify route
+// in the same server process measured the same way; the routes interleaved round by round,
+// medians; the server process's peak RSS under that load. Then POST /projects and the
+// datamanager's commits/s with an in-process client. Same etcd and posix storage for all.
+import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -14,11 +18,71 @@ import { createConfigstore } from '../src/index.js';
 
 const CLIENTS = 32;
 const PART_MS = 5000;
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const LOAD_SECONDS = Number(process.env['BENCH_LOAD_S'] ?? 5);
+const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+
+interface LoadResult {
+  perSecond: number;
+  p50: number;
+  p99: number;
+  /** Non-2xx answers and socket errors. */
+  errors: number;
+  /** Peak RSS of this (the server's) process while the load ran, in MiB. */
+  peakRssMiB: number;
+}
+
+/**
+ * Loads `url` with autocannon in a child process: `CLIENTS` keep-alive connections, one
+ * request at a time each, for `LOAD_SECONDS`. Samples this process's RSS meanwhile.
+ */
+async function load(url: string): Promise<LoadResult> {
+  let peak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const child = spawn(
+        process.execPath,
+        [AUTOCANNON, '-c', String(CLIENTS), '-d', String(LOAD_SECONDS), '-j', url],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0 ? resolve(stdout) : reject(new Error(`autocannon exited ${code}: ${stderr}`)),
+      );
+    });
+    const r = JSON.parse(out) as {
+      requests: { average: number };
+      latency: { p50: number; p99: number };
+      non2xx: number;
+      errors: number;
+      timeouts: number;
+    };
+    return {
+      perSecond: r.requests.average,
+      p50: r.latency.p50,
+      p99: r.latency.p99,
+      errors: r.non2xx + r.errors + r.timeouts,
+      peakRssMiB: peak / 2 ** 20,
+    };
+  } finally {
+    clearInterval(sampler);
+  }
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 const fmt = (n: number, d = 1) => n.toFixed(d);
+const median = (xs: number[]) =>
+  percentile(
+    [...xs].sort((a, b) => a - b),
+    50,
+  );
 
 interface Result {
   perSecond: number;
@@ -87,9 +151,11 @@ async function main() {
   });
   try {
     console.log(
-      `# @agola-ts/configstore benchmark: ${CLIENTS} concurrent HTTP clients on loopback, ${PART_MS / 1000} s per part`,
+      `# @agola-ts/configstore benchmark: ${CLIENTS} concurrent HTTP clients on loopback`,
     );
-    console.log('# (etcd 3.4 + posix storage + sqlite readdb on this machine)');
+    console.log(
+      '# (etcd 3.4 + posix storage + sqlite readdb on this machine; a shared machine: noisy)',
+    );
     await cs.start();
     const url = cs.url ?? '';
     const client = createConfigstoreClient({ baseUrl: url });
@@ -131,17 +197,51 @@ async function main() {
     const address = bare.server.address();
     const barePort = typeof address === 'object' && address ? address.port : 0;
 
+    const routes: Array<[string, string]> = [
+      ['bare fastify GET (same JSON)', `http://127.0.0.1:${barePort}/bare`],
+      ['GET /projects/{id}', `${url}/projects/${project.id}`],
+      ['GET /projects/{path}', `${url}/projects/${encodeURIComponent('org/acme/group0/web')}`],
+    ];
     console.log(
-      '\nroute                              |    req/s |  p50 ms |  p99 ms | errors | vs bare',
+      `\n## GET, ${CLIENTS} keep-alive connections from autocannon in another process, ${LOAD_SECONDS} s per route and round, ${ROUNDS} rounds interleaved (order rotated), medians; server RSS sampled every 50 ms`,
     );
-    const bareRes = await throughput(() => request(`http://127.0.0.1:${barePort}/bare`, 200));
-    row('bare fastify GET (same JSON)', bareRes);
-    const byId = await throughput(() => request(`${url}/projects/${project.id}`, 200));
-    row('GET /projects/{id}', byId, bareRes);
-    const byPath = await throughput(() =>
-      request(`${url}/projects/${encodeURIComponent('org/acme/group0/web')}`, 200),
+    const results = new Map<string, LoadResult[]>(routes.map(([name]) => [name, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      for (let i = 0; i < routes.length; i++) {
+        const [name, routeUrl] = routes[(i + r) % routes.length]!;
+        results.get(name)!.push(await load(routeUrl));
+      }
+    }
+    const med = (name: string) => {
+      const rs = results.get(name)!;
+      return {
+        perSecond: median(rs.map((x) => x.perSecond)),
+        p50: median(rs.map((x) => x.p50)),
+        p99: median(rs.map((x) => x.p99)),
+        errors: rs.reduce((a, x) => a + x.errors, 0),
+        peakRssMiB: Math.max(...rs.map((x) => x.peakRssMiB)),
+        rounds: rs.map((x) => fmt(x.perSecond, 0)).join(' / '),
+      };
+    };
+    console.log(
+      'route                          | req/s (median) |  p50 ms |  p99 ms | errors | peak RSS MiB | vs bare | req/s per round',
     );
-    row('GET /projects/{path}', byPath, bareRes);
+    const bareMed = med(routes[0]![0]);
+    for (const [name] of routes) {
+      const m = med(name);
+      console.log(
+        `${name.padEnd(30)} | ${fmt(m.perSecond, 0).padStart(14)} | ${fmt(m.p50, 0).padStart(7)} | ${fmt(m.p99, 0).padStart(7)} | ${String(m.errors).padStart(6)} | ${fmt(m.peakRssMiB, 0).padStart(12)} | ${name === routes[0]![0] ? '       ' : `${fmt(m.perSecond / bareMed.perSecond, 2)}x`.padStart(7)} | ${m.rounds}`,
+      );
+    }
+    const byIdRatio = med(routes[1]![0]).perSecond / bareMed.perSecond;
+    const byPathRatio = med(routes[2]![0]).perSecond / bareMed.perSecond;
+
+    console.log(
+      '\n## POST /projects and datamanager commits, 32 concurrent clients in this process (fetch)',
+    );
+    console.log(
+      'route                              |    req/s |  p50 ms |  p99 ms | errors | vs bare',
+    );
     const creates = await throughput((w, i) =>
       request(`${url}/projects`, 201, {
         method: 'POST',
@@ -165,7 +265,7 @@ async function main() {
     });
     row('datamanager commits (1 put each)', commits);
     console.log(
-      `\nreads: ${fmt(byId.perSecond / bareRes.perSecond, 2)}x bare fastify by id, ${fmt(byPath.perSecond / bareRes.perSecond, 2)}x by path (goal >= 0.3x)`,
+      `\nreads: ${fmt(byIdRatio, 2)}x bare fastify by id, ${fmt(byPathRatio, 2)}x by path (goal >= 0.3x by id); server peak RSS under the GET load ${fmt(Math.max(med(routes[1]![0]).peakRssMiB, med(routes[2]![0]).peakRssMiB), 0)} MiB`,
     );
     console.log(
       `creates: ${fmt(creates.perSecond, 0)}/s = ${fmt(creates.perSecond / commits.perSecond, 2)}x the datamanager's ${fmt(commits.perSecond, 0)} commits/s (a create is one commit plus its validation and the readdb apply)`,

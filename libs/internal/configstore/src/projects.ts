@@ -100,10 +100,14 @@ export async function foundProject(
 export function registerProjectRoutes(api: FastifyInstance, store: Store): void {
   api.get<{ Params: Params }>('/projects/:ref', async (req) => {
     const ref = req.params['ref'] ?? '';
-    return store.read(async (tx): Promise<ProjectResponse> => {
-      const { project, place } = await foundProject(tx, ref);
-      return augmentProject(project, place);
-    });
+    // by id it is one query (the project with its group chain and owner): no transaction
+    return store.read(
+      async (tx): Promise<ProjectResponse> => {
+        const { project, place } = await foundProject(tx, ref);
+        return augmentProject(project, place);
+      },
+      { singleStatement: !ref.includes('/') },
+    );
   });
 
   api.post('/projects', async (req, reply) => {

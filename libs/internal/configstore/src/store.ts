@@ -74,9 +74,13 @@ export class Store {
     }
   }
 
-  /** Runs a read-only query on the readdb. */
-  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.db.do(fn, { readonly: true });
+  /**
+   * Runs a read-only query on the readdb, in one snapshot. With `singleStatement` (for a
+   * function that runs one statement, e.g. an entity and its place by id) it skips the
+   * explicit transaction: no `BEGIN` / `COMMIT` round trips, the statement is its own snapshot.
+   */
+  read<T>(fn: (tx: Tx) => Promise<T>, options: { singleStatement?: boolean } = {}): Promise<T> {
+    return this.db.do(fn, { readonly: true, autocommit: options.singleStatement ?? false });
   }
 
   /**
