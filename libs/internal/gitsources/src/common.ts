@@ -49,7 +49,8 @@ export function ownerAndName(provider: string, repoPath: string): [string, strin
       },
     );
   }
-  return [encodeURIComponent(parts[0]!), encodeURIComponent(parts[1]!)];
+  const [owner = '', name = ''] = parts;
+  return [encodeURIComponent(owner), encodeURIComponent(name)];
 }
 
 /** Encodes each segment of a file path (the slashes stay). */

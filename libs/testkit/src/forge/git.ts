@@ -112,7 +112,7 @@ export async function readCommit(dir: string, rev: string): Promise<GitCommit | 
     timestamp: timestamp ?? '',
     parents: (parents ?? '').split(' ').filter(Boolean),
     tree: tree ?? '',
-    message: rest.join(SEP).replace(/\n+$/, ''),
+    message: trimNewlines(rest.join(SEP)),
   };
 }
 
@@ -228,4 +228,11 @@ export function serveGitHttp(
 /** Joins a repo path under the repos root. */
 export function repoDir(root: string, path: string): string {
   return join(root, `${path}.git`);
+}
+
+/** `text` without trailing newlines (a loop: `/\n+$/` is quadratic on many newlines). */
+function trimNewlines(text: string): string {
+  let end = text.length;
+  while (end > 0 && text[end - 1] === '\n') end--;
+  return text.slice(0, end);
 }

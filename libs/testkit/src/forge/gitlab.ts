@@ -116,10 +116,6 @@ function commitJSON(core: ForgeCore, repo: ForgeRepo, c: GitCommit) {
   };
 }
 
-function fail(core: ForgeCore, reply: FastifyReply, status: number, message: string) {
-  return core.fail(reply, status, message);
-}
-
 function projectRef(core: ForgeCore, req: FastifyRequest): string {
   const { id } = req.params as { id: string };
   if (/^\d+$/.test(id)) return core.state.repoById(Number(id))?.path ?? '';
