@@ -137,6 +137,14 @@ export class ForgeCore {
     return this.url + this.provider.apiPrefix;
   }
 
+  /** The owner of a repo (repos are only created for existing users). */
+  ownerOf(repo: ForgeRepo): ForgeUser {
+    const user = this.state.users.get(repo.owner);
+    if (!user)
+      throw newError(`forge: no user ${repo.owner}`, { code: TestkitErrorCodes.ForgeUsage });
+    return user;
+  }
+
   repoInfo(repo: ForgeRepo): ForgeRepoInfo {
     return {
       id: repo.id,
@@ -354,9 +362,8 @@ export class ForgeCore {
     pusher: ForgeUser,
   ): Promise<void> {
     const zero = '0'.repeat(40);
-    const names = [...after.keys()].sort();
-    for (const ref of names) {
-      const sha = after.get(ref)!;
+    const changed = [...after].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    for (const [ref, sha] of changed) {
       const old = before.get(ref);
       if (old === sha) continue;
       if (!ref.startsWith('refs/heads/') && !ref.startsWith('refs/tags/')) continue;
@@ -481,8 +488,8 @@ export async function startForge(options: StartForgeOptions): Promise<Forge> {
             core,
             req,
             res,
-            decodeURIComponent(m[1]!),
-            m[2]!,
+            decodeURIComponent(m[1] ?? ''),
+            m[2] ?? '',
             q < 0 ? '' : url.slice(q + 1),
           );
           return;
@@ -722,8 +729,8 @@ async function handleGit(
   if (raw && req.method === 'GET') {
     const data = await readFileAt(
       repo.dir,
-      decodeURIComponent(raw[1]!),
-      decodeURIComponent(raw[2]!),
+      decodeURIComponent(raw[1] ?? ''),
+      decodeURIComponent(raw[2] ?? ''),
     );
     if (!data) {
       res.statusCode = 404;

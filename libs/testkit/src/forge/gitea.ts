@@ -33,7 +33,7 @@ function userJSON(core: ForgeCore, user: ForgeUser) {
 }
 
 function repoJSON(core: ForgeCore, repo: ForgeRepo, login?: string, fork?: boolean) {
-  const owner = core.state.users.get(repo.owner)!;
+  const owner = core.ownerOf(repo);
   const access = core.state.access(repo, login);
   const forkOwner = fork
     ? {

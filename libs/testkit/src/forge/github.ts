@@ -38,7 +38,7 @@ function repoJSON(
   login?: string,
   options: { fork?: boolean; push?: boolean } = {},
 ) {
-  const owner = core.state.users.get(repo.owner)!;
+  const owner = core.ownerOf(repo);
   const access = core.state.access(repo, login);
   const ownerLogin = options.fork ? 'fork-owner' : owner.login;
   const path = `${ownerLogin}/${repo.name}`;

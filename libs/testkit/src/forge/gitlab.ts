@@ -65,7 +65,7 @@ function projectJSON(core: ForgeCore, repo: ForgeRepo, login?: string) {
     default_branch: repo.defaultBranch,
     visibility: repo.private ? 'private' : 'public',
     namespace: {
-      id: core.state.users.get(repo.owner)!.id,
+      id: core.ownerOf(repo).id,
       name: repo.owner,
       path: repo.owner,
       kind: 'user',
