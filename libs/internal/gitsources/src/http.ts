@@ -77,7 +77,15 @@ export class HttpClient {
 
   /** The absolute URL of a path relative to the base URL. */
   url(path: string, query?: RequestOptions['query']): URL {
-    const u = new URL(path.replace(/^\/+/, ''), this.base);
+    // `.` and `..` segments would be resolved away by URL parsing and reach another endpoint
+    if (path.split('/').some((segment) => segment === '.' || segment === '..')) {
+      throw new GitSourceError(`${this.options.provider}: a path with a . or .. segment`, {
+        code: GitSourceErrorCodes.InvalidRepoPath,
+      });
+    }
+    let start = 0;
+    while (path[start] === '/') start++;
+    const u = new URL(path.slice(start), this.base);
     for (const [k, v] of Object.entries(query ?? {})) {
       if (v !== undefined) u.searchParams.set(k, String(v));
     }
