@@ -129,3 +129,38 @@ describe('forge simulator (gitea)', () => {
     expect(missing.status).toBe(404);
   });
 });
+
+describe('forge simulator options', () => {
+  test('sshURLAsHTTP reports the HTTP clone URL as the SSH URL, in the API and in webhooks', async () => {
+    const forge = await startForge({ type: 'github', sshURLAsHTTP: true });
+    const hook = await receiver();
+    try {
+      const { token } = forge.addUser({ login: 'carol' });
+      const repo = await forge.createRepo({ owner: 'carol', name: 'r' });
+      expect(repo.sshURL).toBe(`${forge.url}/carol/r.git`);
+      const res = await fetch(`${forge.apiURL}/repos/carol/r`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(((await res.json()) as { ssh_url: string }).ssh_url).toBe(repo.cloneURL);
+      await fetch(`${forge.apiURL}/repos/carol/r/hooks`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ config: { url: hook.url, content_type: 'json' }, events: ['push'] }),
+      });
+      await forge.commit({ repo: 'carol/r', files: { a: 'a' } });
+      const payload = JSON.parse(hook.received[0]!.body) as { repository: { ssh_url: string } };
+      expect(payload.repository.ssh_url).toBe(repo.cloneURL);
+      // and git can clone it
+      const dir = await mkdtemp(join(tmpdir(), 'forge-ssh-'));
+      try {
+        await run('git', ['clone', '--quiet', payload.repository.ssh_url, dir]);
+        expect(await readFile(join(dir, 'a'), 'utf8')).toBe('a');
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    } finally {
+      hook.server.close();
+      await forge.stop();
+    }
+  });
+});

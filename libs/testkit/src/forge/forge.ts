@@ -38,6 +38,13 @@ export type ForgeType = 'gitea' | 'github' | 'gitlab';
 /** Options of {@link startForge}. */
 export interface StartForgeOptions {
   type: ForgeType;
+  /**
+   * Report the HTTP clone URL wherever the provider gives its SSH clone URL (repo JSON and
+   * webhook payloads). The simulator has no SSH server: with this, a run that clones the
+   * webhook's SSH URL (Agola's `AGOLA_REPOSITORY_URL`) clones over HTTP instead.
+   * @default false
+   */
+  sshURLAsHTTP?: boolean;
 }
 
 /** A user created by {@link Forge.addUser}, with a personal access token. */
@@ -131,7 +138,14 @@ export class ForgeCore {
     readonly type: ForgeType,
     readonly provider: ForgeProvider,
     readonly root: string,
+    private readonly sshURLAsHTTP = false,
   ) {}
+
+  /** The SSH clone URL of a repo path (its HTTP clone URL with `sshURLAsHTTP`). */
+  sshURLOf(path: string): string {
+    if (this.sshURLAsHTTP) return `${this.url}/${path}.git`;
+    return `ssh://git@${new URL(this.url).host}/${path}.git`;
+  }
 
   get apiURL(): string {
     return this.url + this.provider.apiPrefix;
@@ -165,7 +179,7 @@ export class ForgeCore {
   }
 
   sshURL(repo: ForgeRepo): string {
-    return `ssh://git@${new URL(this.url).host}/${repo.path}.git`;
+    return this.sshURLOf(repo.path);
   }
 
   /** The authenticated user of a request: `Authorization: token|bearer|basic`, or `PRIVATE-TOKEN`. */
@@ -472,7 +486,7 @@ export async function startForge(options: StartForgeOptions): Promise<Forge> {
   const root = await mkdtemp(join(tmpdir(), `agola-forge-${options.type}-`));
   const reposRoot = join(root, 'repos');
   await mkdir(reposRoot, { recursive: true });
-  const core = new ForgeCore(options.type, provider, reposRoot);
+  const core = new ForgeCore(options.type, provider, reposRoot, options.sshURLAsHTTP);
 
   const app = Fastify({
     logger: false,

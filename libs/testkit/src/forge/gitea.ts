@@ -53,7 +53,7 @@ function repoJSON(core: ForgeCore, repo: ForgeRepo, login?: string, fork?: boole
     private: repo.private,
     fork: Boolean(fork),
     html_url: `${core.url}/${path}`,
-    ssh_url: `ssh://git@${new URL(core.url).host}/${path}.git`,
+    ssh_url: core.sshURLOf(path),
     clone_url: `${core.url}/${path}.git`,
     default_branch: repo.defaultBranch,
     permissions: {

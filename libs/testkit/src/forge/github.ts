@@ -56,7 +56,7 @@ function repoJSON(
     html_url: `${core.url}/${path}`,
     url: `${core.apiURL}/repos/${path}`,
     fork: Boolean(options.fork),
-    ssh_url: `ssh://git@${new URL(core.url).host}/${path}.git`,
+    ssh_url: core.sshURLOf(path),
     clone_url: `${core.url}/${path}.git`,
     git_url: `git://${new URL(core.url).host}/${path}.git`,
     default_branch: repo.defaultBranch,

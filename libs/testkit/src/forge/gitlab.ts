@@ -46,10 +46,9 @@ function userJSON(core: ForgeCore, user: ForgeUser) {
 }
 
 function projectURLs(core: ForgeCore, path: string) {
-  const host = new URL(core.url).host;
   return {
     web_url: `${core.url}/${path}`,
-    ssh_url_to_repo: `ssh://git@${host}/${path}.git`,
+    ssh_url_to_repo: core.sshURLOf(path),
     http_url_to_repo: `${core.url}/${path}.git`,
   };
 }
