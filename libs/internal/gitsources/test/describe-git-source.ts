@@ -294,6 +294,25 @@ export function describeGitSource(
           prFromSameRepo: false,
           message: 'From a fork',
         });
+        // a push to the head branch updates both pull requests: a push event and two
+        // pull request events with the new commit (deliveries may arrive in any order)
+        const before = hook.received.length;
+        const next = await forge.commit({
+          repo: 'alice/repo',
+          branch: 'feature',
+          files: { 'f.txt': 'f2' },
+          message: 'more',
+        });
+        const parsed = hook.received.slice(before).map((r) => source().parseWebhook(r, secret));
+        expect(
+          parsed.map((d) => [d?.event, d?.commitSHA, d?.prFromSameRepo ?? null]).sort(),
+        ).toEqual(
+          [
+            ['pull_request', next, false],
+            ['pull_request', next, true],
+            ['push', next, null],
+          ].sort(),
+        );
       });
 
       test('after deleteRepoWebhook a push delivers nothing', async () => {

@@ -141,6 +141,13 @@ export class ForgeCore {
     private readonly sshURLAsHTTP = false,
   ) {}
 
+  /** The provider's pull request head ref. */
+  pullRef(number: number): string {
+    return this.type === 'gitlab'
+      ? `refs/merge-requests/${number}/head`
+      : `refs/pull/${number}/head`;
+  }
+
   /** The SSH clone URL of a repo path (its HTTP clone URL with `sshURLAsHTTP`). */
   sshURLOf(path: string): string {
     if (this.sshURLAsHTTP) return `${this.url}/${path}.git`;
@@ -395,6 +402,19 @@ export class ForgeCore {
         pusher,
       };
       this.fire(repo, this.provider.pushEvent(this, push));
+      // a push to the head branch of an open pull request updates it, as forges do
+      if (ref.startsWith('refs/heads/')) {
+        const branch = ref.slice('refs/heads/'.length);
+        for (const pull of repo.pulls) {
+          if (pull.head !== branch || pull.sha === sha) continue;
+          pull.sha = sha;
+          await git(['update-ref', this.pullRef(pull.number), sha], { cwd: repo.dir });
+          this.fire(
+            repo,
+            this.provider.pullEvent(this, { repo, pull, action: 'synchronize', sender: pusher }),
+          );
+        }
+      }
     }
   }
 }
@@ -447,7 +467,8 @@ export interface Forge {
   /**
    * Opens a pull request from `head` (a branch of the repo) to `base`, creating the provider's
    * pull request ref and delivering the pull request webhooks. `fromFork` makes the payload
-   * say the head repo is another repository.
+   * say the head repo is another repository. A later push to `head` updates the pull request
+   * and sends the provider's "synchronize" event.
    */
   openPullRequest(options: {
     repo: string;
@@ -700,11 +721,7 @@ export async function startForge(options: StartForgeOptions): Promise<Forge> {
         fromFork: fromFork ?? false,
       };
       repo.pulls.push(pull);
-      const prRef =
-        options.type === 'gitlab'
-          ? `refs/merge-requests/${number}/head`
-          : `refs/pull/${number}/head`;
-      await git(['update-ref', prRef, commit.sha], { cwd: repo.dir });
+      await git(['update-ref', core.pullRef(number), commit.sha], { cwd: repo.dir });
       core.fire(repo, provider.pullEvent(core, { repo, pull, action: 'opened', sender: user }));
       await core.settled();
       return { number, sha: commit.sha };
