@@ -119,6 +119,14 @@ describe('forge simulator (gitea)', () => {
     }
   });
 
+  test('a malformed escape in a git path is a 400, and the server keeps serving', async () => {
+    const res = await fetch(`${forge.url}/alice/%E0%A4%A.git/raw/main/a`);
+    expect(res.status).toBe(400);
+    const raw = await fetch(`${forge.url}/alice/repo.git/raw/main/a/%ZZ`);
+    expect(raw.status).toBe(400);
+    expect((await fetch(`${forge.url}/alice/repo.git/raw/main/a/b.txt`)).status).toBe(200);
+  });
+
   test('API errors have the provider shape: 401 without a token, 404 for a missing repo', async () => {
     const unauth = await fetch(`${forge.apiURL}/api/v1/user`);
     expect(unauth.status).toBe(401);

@@ -519,14 +519,23 @@ export async function startForge(options: StartForgeOptions): Promise<Forge> {
         const path = q < 0 ? url : url.slice(0, q);
         const m = /^\/([^?]+?\.git)(\/.*)$/.exec(path);
         if (m) {
-          void handleGit(
-            core,
-            req,
-            res,
-            decodeURIComponent(m[1] ?? ''),
-            m[2] ?? '',
-            q < 0 ? '' : url.slice(q + 1),
-          );
+          const fail = () => {
+            if (!res.headersSent) res.statusCode = 400;
+            res.end();
+          };
+          try {
+            handleGit(
+              core,
+              req,
+              res,
+              decodeURIComponent(m[1] ?? ''),
+              m[2] ?? '',
+              q < 0 ? '' : url.slice(q + 1),
+            ).catch(fail);
+          } catch {
+            // a malformed %-escape in the path
+            fail();
+          }
           return;
         }
         handler(req, res);
@@ -758,6 +767,7 @@ async function handleGit(
   // Agola's gitserver file route, so the agolagit source can be tested on real git too.
   const raw = /^\/raw\/([^/]+)\/(.+)$/.exec(rest);
   if (raw && req.method === 'GET') {
+    // decodeURIComponent throws on a malformed escape: the caller answers 400
     const data = await readFileAt(
       repo.dir,
       decodeURIComponent(raw[1] ?? ''),
