@@ -6,4 +6,6 @@ export const TestkitErrorCodes = {
   StartFailed: 'ERR_TESTKIT_START_FAILED',
   /** A shared component was asked for outside a test run with the testkit global setup. */
   NotProvided: 'ERR_TESTKIT_NOT_PROVIDED',
+  /** A forge simulator helper was misused (unknown user or repo, a duplicate name). */
+  ForgeUsage: 'ERR_TESTKIT_FORGE_USAGE',
 } as const;

@@ -11,3 +11,13 @@ export { findBinary } from './find-binary.js';
 export { ManagedProcess } from './managed-process.js';
 export type { ManagedProcessOptions } from './managed-process.js';
 export { TestkitErrorCodes } from './codes.js';
+export { startForge } from './forge/forge.js';
+export type {
+  Forge,
+  ForgeType,
+  StartForgeOptions,
+  ForgeUserInfo,
+  ForgeRepoInfo,
+  ForgeDelivery,
+} from './forge/forge.js';
+export type { ForgeAccess, ForgeDeployKey, ForgeHook, ForgeStatus } from './forge/state.js';
