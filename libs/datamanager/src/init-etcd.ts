@@ -7,6 +7,7 @@ import { latestDataStatus } from './data-files.js';
 import { encodeWalData, encodeWalHeader, encodeWalsData } from './encoding.js';
 import { etcdKeys, LOCK_PREFIXES, ostPaths } from './paths.js';
 import type { DataStatus } from './types.js';
+import { deleteIfExists, readObjectIfExists } from './ost-io.js';
 import { listStorageWals, readWalHeader, TXN_CHUNK } from './wals.js';
 
 /** What {@link initEtcd} did. */
@@ -49,7 +50,9 @@ export async function initEtcd(
 
   const status = options.dataStatus ?? (await latestDataStatus(ctx.ost, signal));
   const firstWal = status?.walSequence ?? '';
-  const storageWals = (await listStorageWals(ctx, { signal })).filter((s) => s >= firstWal);
+  const storageWals = (await listStorageWals(ctx, { signal, all: true })).filter(
+    (s) => s >= firstWal,
+  );
   if (storageWals.length > 0 && !status && firstWal === '') {
     // no snapshot: the chain must start at its very first wal
     const first = await readWalHeader(ctx, storageWals[0]!, signal);
@@ -60,26 +63,27 @@ export async function initEtcd(
       );
     }
   }
+  // every wal up to this one is known to have its header (a hole after it is a sync pass that
+  // did not finish); undefined for storages written by Agola: any hole is then a gap
+  const synced = (await readObjectIfExists(ctx.ost, ostPaths.lastSynced, { signal }))?.toString();
 
   // Re-register the wals, checking the chain.
   let previous = '';
   const puts: Op[] = [];
-  for (const seq of storageWals) {
+  for (let i = 0; i < storageWals.length; i++) {
+    const seq = storageWals[i]!;
     const header = await readWalHeader(ctx, seq, signal);
-    if (previous !== '' && header.previousWalSequence !== previous) {
+    const expected =
+      previous !== '' ? previous : firstWal !== '' && seq !== firstWal ? firstWal : undefined;
+    if (expected !== undefined && header.previousWalSequence !== expected) {
+      if (synced !== undefined && expected >= synced) {
+        await dropUnfinishedSyncPass(ctx, expected, storageWals.slice(i), signal);
+        break;
+      }
       throw newError(
-        `wals gap: wal ${seq} follows ${JSON.stringify(header.previousWalSequence)}, expected ${previous}`,
-        { code: DataManagerErrorCodes.WalsGap },
-      );
-    }
-    if (
-      previous === '' &&
-      firstWal !== '' &&
-      seq !== firstWal &&
-      header.previousWalSequence !== firstWal
-    ) {
-      throw newError(
-        `wals gap: the first wal after snapshot wal ${firstWal} is ${seq}, which follows ${JSON.stringify(header.previousWalSequence)}`,
+        previous !== ''
+          ? `wals gap: wal ${seq} follows ${JSON.stringify(header.previousWalSequence)}, expected ${previous}`
+          : `wals gap: the first wal after snapshot wal ${firstWal} is ${seq}, which follows ${JSON.stringify(header.previousWalSequence)}`,
         { code: DataManagerErrorCodes.WalsGap },
       );
     }
@@ -109,6 +113,7 @@ export async function initEtcd(
     encodeWalHeader({ walDataFileId, previousWalSequence }),
     { persist: true, signal },
   );
+  await ctx.ost.write(ostPaths.lastSynced, walSeq, { persist: true, signal });
   const res = await ctx.etcd.txn({
     compare: [{ key: etcdKeys.walsData, target: 'create', operator: '==', value: 0n }],
     success: [
@@ -132,10 +137,29 @@ export async function initEtcd(
     });
   }
   ctx.logger.info(
-    { walsRegistered: storageWals.length, firstWal: walSeq },
+    { walsRegistered: puts.length, firstWal: walSeq },
     'datamanager etcd state initialized',
   );
-  return { initialized: true, walsRegistered: storageWals.length, firstWal: walSeq };
+  return { initialized: true, walsRegistered: puts.length, firstWal: walSeq };
+}
+
+/**
+ * The headers after `last` belong to a sync pass that did not finish (a hole after the last
+ * synced marker) and etcd, which held those wals, is gone: they cannot be part of the chain.
+ * Their headers are deleted (their data files become orphans the cleaner removes) and the
+ * loss is logged at error level.
+ */
+async function dropUnfinishedSyncPass(
+  ctx: DataManagerContext,
+  last: string,
+  strays: string[],
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  ctx.logger.error(
+    { lastKept: last, firstLost: strays[0], headersDropped: strays.length },
+    `datamanager recovery: the wals after ${last} were acknowledged but only partly in the object storage when etcd was lost (a sync pass did not finish); they are lost, ${strays.length} stray wal headers dropped`,
+  );
+  for (const seq of strays) await deleteIfExists(ctx.ost, ostPaths.walHeader(seq), { signal });
 }
 
 async function ensureMinRev(ctx: DataManagerContext): Promise<void> {

@@ -8,6 +8,11 @@ export const ostPaths = {
   dataDir: 'data/',
   walData: (fileId: string) => `wals/data/${fileId}`,
   walHeader: (walSeq: string) => `wals/status/${walSeq}.committed`,
+  /**
+   * Ours, not Agola's (Agola ignores it): the last wal of the last finished sync pass; every
+   * wal up to it has its header (the chain has no hole up to it).
+   */
+  lastSynced: 'wals/lastsynced',
   dataStatus: (dataSeq: string) => `data/${dataSeq}.status`,
   dataFile: (dataType: string, fileId: string) => `data/${dataType}/${fileId}.data`,
   dataIndex: (dataType: string, fileId: string) => `data/${dataType}/${fileId}.index`,

@@ -1,37 +1,58 @@
 import type { Op } from '@agola-ts/etcd';
 import type { DataManagerContext } from './context.js';
-import { encodeWalData, encodeWalHeader } from './encoding.js';
+import { decodeWalData, encodeWalData, encodeWalHeader } from './encoding.js';
 import { etcdKeys, ostPaths } from './paths.js';
-import { listEtcdWals, mapLimit, updateWalsGuarded } from './wals.js';
+import { mapLimit, updateWalsGuarded, type EtcdWal } from './wals.js';
+
+/** Most wals one sync pass takes (the next pass takes the rest). */
+export const MAX_WALS_PER_SYNC_PASS = 4096;
 
 /**
- * Writes the headers of the wals that are only `committed` in etcd to the object storage, in
- * sequence order and one after the other (a reader listing headers must never see a later wal
- * without the earlier ones), then marks them `committed_storage` in one guarded transaction.
- * Returns how many wals were synced.
+ * One sync pass with group commit to the object storage: takes the wals that are only
+ * `committed` in etcd (every one after `lastcommittedstoragewalseq`, up to
+ * {@link MAX_WALS_PER_SYNC_PASS}), writes their data files (inline wals) and their headers in
+ * parallel (`syncConcurrency` writes in flight, each durable; the file system merges the
+ * concurrent fsyncs), then advances two ordered markers: the object storage's
+ * `wals/lastsynced` (the last wal of the pass, written once every header of the pass is
+ * durable) and, in etcd, `committed_storage` + `lastcommittedstoragewalseq` in guarded
+ * transactions in sequence order.
+ *
+ * A crash at any point leaves a gap-free prefix: every wal up to `wals/lastsynced` has its
+ * header; headers after it may have holes (a pass that did not finish). The next pass rewrites
+ * them (same content), and a recovery from the object storage alone ({@link initEtcd}) keeps
+ * the chain up to the first hole after the marker and drops the rest. Readers list headers
+ * only up to `lastcommittedstoragewalseq` ({@link listStorageWals}), so they never see a hole.
+ *
+ * Returns the sequences of the wals synced, in order.
  */
 export async function syncWalHeaders(
   ctx: DataManagerContext,
   signal?: AbortSignal,
-): Promise<number> {
-  // only the wals after the last synced one: a backlog of wals in etcd costs nothing here
+): Promise<string[]> {
+  // only the wals after the last synced one: a backlog of synced wals in etcd costs nothing here
   const last = (await ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value.toString();
-  const { wals } = await listEtcdWals(ctx, { startAfter: last ? etcdKeys.wal(last) : undefined });
-  const toSync = wals.filter((w) => w.wal.walStatus === 'committed');
-  if (toSync.length === 0) return 0;
-  // The inline wals' data files first, in parallel (a header must never name a missing file)...
-  await mapLimit(
-    toSync.filter((w) => w.wal.inlineData),
-    8,
-    ({ wal }) =>
-      ctx.ost.write(ostPaths.walData(wal.walDataFileId), wal.inlineData!, {
+  const toSync: EtcdWal[] = [];
+  const pages = ctx.etcd.listPaged(etcdKeys.walsDir, {
+    pageSize: 100,
+    startAfter: last ? etcdKeys.wal(last) : undefined,
+  });
+  for await (const page of pages) {
+    for (const kv of page) {
+      const wal = decodeWalData(kv.value, kv.key);
+      if (wal.walStatus === 'committed') toSync.push({ kv, wal });
+    }
+    if (toSync.length >= MAX_WALS_PER_SYNC_PASS) break;
+  }
+  if (toSync.length === 0) return [];
+  // Each wal: its data file first (a header must never name a missing file), then its header.
+  // Wals go in parallel: order only matters for the markers below.
+  await mapLimit(toSync, ctx.options.syncConcurrency, async ({ wal }) => {
+    if (wal.inlineData) {
+      await ctx.ost.write(ostPaths.walData(wal.walDataFileId), wal.inlineData, {
         persist: true,
         signal,
-      }),
-  );
-  // ...then the headers one after the other: whatever happens, the storage holds a prefix of
-  // the chain (recovery after a crash finds no hole).
-  for (const { wal } of toSync) {
+      });
+    }
     await ctx.ost.write(
       ostPaths.walHeader(wal.walSequence),
       encodeWalHeader({
@@ -40,9 +61,11 @@ export async function syncWalHeaders(
       }),
       { persist: true, signal },
     );
-  }
+  });
+  const lastOfPass = toSync[toSync.length - 1]!.wal.walSequence;
+  await ctx.ost.write(ostPaths.lastSynced, lastOfPass, { persist: true, signal });
   // marked in order, so lastcommittedstoragewalseq always names a wal whose predecessors are synced
-  return updateWalsGuarded(ctx, toSync, (chunk) => [
+  const done = await updateWalsGuarded(ctx, toSync, (chunk) => [
     ...chunk.map(({ wal }): Op => ({
       type: 'put',
       key: etcdKeys.wal(wal.walSequence),
@@ -55,4 +78,5 @@ export async function syncWalHeaders(
       value: chunk[chunk.length - 1]!.wal.walSequence,
     },
   ]);
+  return toSync.slice(0, done).map((w) => w.wal.walSequence);
 }

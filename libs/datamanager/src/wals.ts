@@ -79,11 +79,20 @@ export async function readWalActions(
   return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
 }
 
-/** The sequences of the wal headers in the object storage, in order (after `startAfter`). */
+/**
+ * The sequences of the wal headers in the object storage, in order (after `startAfter`).
+ * Only up to etcd's `lastcommittedstoragewalseq` when etcd has it (a sync pass writes the
+ * headers of its wals in parallel, so later ones may briefly exist without earlier ones; the
+ * wals after that marker are in etcd): a reader never sees a hole that is only a sync in
+ * progress. `all` lists every header (recovery).
+ */
 export async function listStorageWals(
   ctx: DataManagerContext,
-  options: { startAfter?: string; signal?: AbortSignal } = {},
+  options: { startAfter?: string; signal?: AbortSignal; all?: boolean } = {},
 ): Promise<string[]> {
+  const upTo = options.all
+    ? undefined
+    : (await ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value.toString();
   const seqs: string[] = [];
   const startAfter =
     options.startAfter !== undefined && options.startAfter !== ''
@@ -94,7 +103,9 @@ export async function listStorageWals(
     signal: options.signal,
   })) {
     const m = WAL_HEADER_RE.exec(obj.key.slice(ostPaths.walStatusDir.length));
-    if (m) seqs.push(m[1]!);
+    if (!m) continue;
+    if (upTo && m[1]! > upTo) break;
+    seqs.push(m[1]!);
   }
   return seqs;
 }
