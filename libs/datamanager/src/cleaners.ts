@@ -3,6 +3,7 @@ import type { DataManagerContext } from './context.js';
 import { listDataStatusSequences, readDataStatus } from './data-files.js';
 import { deleteIfExists } from './ost-io.js';
 import { DATA_FILE_RE, etcdKeys, LEGACY_WAL_HEADER_RE, ostPaths, WAL_HEADER_RE } from './paths.js';
+import { listBatches } from './wal-batches.js';
 import { listEtcdWals, readWalHeader, updateWalsGuarded } from './wals.js';
 
 /**
@@ -107,6 +108,14 @@ export async function cleanStorageWals(
       } else {
         referenced.add(header.walDataFileId);
       }
+    }
+  }
+  if (candidates.length > 0) {
+    // a sync batch named by its last wal: before the threshold, every wal of it is gone
+    const threshold = candidates.reduce((a, b) => (a < b ? a : b));
+    for (const name of await listBatches(ctx, { before: threshold, signal })) {
+      await deleteIfExists(ctx.ost, ostPaths.walBatch(name), { signal });
+      deleted++;
     }
   }
   const cutoff = Date.now() - ctx.options.orphanWalDataGraceMs;

@@ -25,6 +25,7 @@ import { SyncTracker, type StorageSyncStatus } from './sync-tracker.js';
 import { Backoff } from './backoff.js';
 import { decodeWalData, decodeWalHeader } from './encoding.js';
 import { readObjectIfExists } from './ost-io.js';
+import { repairFromBatches } from './wal-batches.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
 import { Locks } from './locks.js';
@@ -69,6 +70,8 @@ const MAX_ID_LENGTH = 1024;
 /** A sync after a commit that finds the lock busy retries this often, this far apart. */
 const SYNC_BUSY_RETRIES = 100;
 const SYNC_BUSY_DELAY_MS = 25;
+/** The sync lock is kept this long after a pass, waiting for more commits. */
+const SYNC_LINGER_MS = 250;
 
 /**
  * A database of entries `(dataType, id) -> bytes` whose durable truth is in object storage,
@@ -86,6 +89,7 @@ export class DataManager {
   private readonly snapshot: SnapshotCache;
   private syncRunning: Promise<void> | undefined;
   private syncAgain = false;
+  private syncWake: (() => void) | undefined;
   private readonly locks: Locks;
   private readonly tracker: SyncTracker;
   /** The last failure of the current `start()` (the cause of an aborted start). */
@@ -490,19 +494,27 @@ export class DataManager {
    */
   private triggerSync(): void {
     this.syncAgain = true;
+    this.syncWake?.();
     if (this.syncRunning) return;
     const signal = this.controller?.signal;
     if (!signal) return;
+    const delay = this.options.syncDelayMs;
     this.syncRunning = (async () => {
       let busy = 0;
       const backoff = new Backoff(this.options.intervals);
       while (this.syncAgain && !signal.aborted) {
         let failed = false;
+        // gather the commits of the next few milliseconds into the same pass
+        await sleep(delay, signal);
         const ran = await this.locks
           .tryRun(etcdKeys.locks.sync, async () => {
             do {
               this.syncAgain = false;
               await this.syncPass(signal);
+              // keep the lock a little while, so a steady trickle of commits does not pay
+              // for taking it at every pass
+              if (!this.syncAgain) await this.syncWoken(SYNC_LINGER_MS, signal);
+              if (this.syncAgain) await sleep(delay, signal);
             } while (this.syncAgain && !signal.aborted);
             return true;
           })
@@ -524,6 +536,21 @@ export class DataManager {
         }
       }
     })().finally(() => (this.syncRunning = undefined));
+  }
+
+  /** Resolves when a commit triggers a sync, or after `ms`. */
+  private syncWoken(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.syncWake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.syncWake = done;
+    });
   }
 
   /** One sync pass, its outcome told to the tracker (which logs failures). */
@@ -555,8 +582,15 @@ export class DataManager {
    */
   private async ensureInitialized(signal: AbortSignal, untilDone: boolean): Promise<void> {
     const backoff = new Backoff(this.options.intervals);
+    let repaired = !untilDone;
     for (;;) {
       try {
+        if (!repaired) {
+          // a machine crash during a sync pass can lose per-wal objects: rewrite them first
+          const status = await latestDataStatus(this.ctx.ost, signal);
+          await repairFromBatches(this.ctx, status?.walSequence ?? '', signal);
+          repaired = true;
+        }
         const walsData = await this.ctx.etcd.get(etcdKeys.walsData);
         if (walsData.kv) {
           if (untilDone) await this.checkStorageMatches(signal);

@@ -206,7 +206,6 @@ async function resetEtcdForImport(
       signal,
     },
   );
-  await ctx.ost.write(ostPaths.lastSynced, walSeq, { persist: true, signal });
   const status: DataStatus = { ...base, walSequence: walSeq };
   await ctx.ost.write(ostPaths.dataStatus(status.dataSequence), encodeDataStatus(status), {
     persist: true,

@@ -7,7 +7,7 @@ import { latestDataStatus } from './data-files.js';
 import { encodeWalData, encodeWalHeader, encodeWalsData } from './encoding.js';
 import { etcdKeys, LOCK_PREFIXES, ostPaths } from './paths.js';
 import type { DataStatus } from './types.js';
-import { deleteIfExists, readObjectIfExists } from './ost-io.js';
+import { repairFromBatches } from './wal-batches.js';
 import { listStorageWals, readWalHeader, TXN_CHUNK } from './wals.js';
 
 /** What {@link initEtcd} did. */
@@ -50,6 +50,8 @@ export async function initEtcd(
 
   const status = options.dataStatus ?? (await latestDataStatus(ctx.ost, signal));
   const firstWal = status?.walSequence ?? '';
+  // a crash during a sync pass can leave per-wal objects missing: rewrite them from the batches
+  await repairFromBatches(ctx, firstWal, signal);
   const storageWals = (await listStorageWals(ctx, { signal, all: true })).filter(
     (s) => s >= firstWal,
   );
@@ -63,23 +65,14 @@ export async function initEtcd(
       );
     }
   }
-  // every wal up to this one is known to have its header (a hole after it is a sync pass that
-  // did not finish); undefined for storages written by Agola: any hole is then a gap
-  const synced = (await readObjectIfExists(ctx.ost, ostPaths.lastSynced, { signal }))?.toString();
-
   // Re-register the wals, checking the chain.
   let previous = '';
   const puts: Op[] = [];
-  for (let i = 0; i < storageWals.length; i++) {
-    const seq = storageWals[i]!;
+  for (const seq of storageWals) {
     const header = await readWalHeader(ctx, seq, signal);
     const expected =
       previous !== '' ? previous : firstWal !== '' && seq !== firstWal ? firstWal : undefined;
     if (expected !== undefined && header.previousWalSequence !== expected) {
-      if (synced !== undefined && expected >= synced) {
-        await dropUnfinishedSyncPass(ctx, expected, storageWals.slice(i), signal);
-        break;
-      }
       throw newError(
         previous !== ''
           ? `wals gap: wal ${seq} follows ${JSON.stringify(header.previousWalSequence)}, expected ${previous}`
@@ -113,7 +106,6 @@ export async function initEtcd(
     encodeWalHeader({ walDataFileId, previousWalSequence }),
     { persist: true, signal },
   );
-  await ctx.ost.write(ostPaths.lastSynced, walSeq, { persist: true, signal });
   const res = await ctx.etcd.txn({
     compare: [{ key: etcdKeys.walsData, target: 'create', operator: '==', value: 0n }],
     success: [
@@ -141,25 +133,6 @@ export async function initEtcd(
     'datamanager etcd state initialized',
   );
   return { initialized: true, walsRegistered: puts.length, firstWal: walSeq };
-}
-
-/**
- * The headers after `last` belong to a sync pass that did not finish (a hole after the last
- * synced marker) and etcd, which held those wals, is gone: they cannot be part of the chain.
- * Their headers are deleted (their data files become orphans the cleaner removes) and the
- * loss is logged at error level.
- */
-async function dropUnfinishedSyncPass(
-  ctx: DataManagerContext,
-  last: string,
-  strays: string[],
-  signal: AbortSignal | undefined,
-): Promise<void> {
-  ctx.logger.error(
-    { lastKept: last, firstLost: strays[0], headersDropped: strays.length },
-    `datamanager recovery: the wals after ${last} were acknowledged but only partly in the object storage when etcd was lost (a sync pass did not finish); they are lost, ${strays.length} stray wal headers dropped`,
-  );
-  for (const seq of strays) await deleteIfExists(ctx.ost, ostPaths.walHeader(seq), { signal });
 }
 
 async function ensureMinRev(ctx: DataManagerContext): Promise<void> {

@@ -45,6 +45,12 @@ export interface DataManagerOptions {
   maxUnsyncedWals?: number;
   /** Most bytes of inline wal data that may wait in etcd for the object storage (as above). @default 67108864 (64 MiB) */
   maxUnsyncedBytes?: number;
+  /**
+   * A commit's sync to the object storage starts this long after it, so the commits of that
+   * moment share one pass (fewer object storage and etcd writes per wal; a wal stays that
+   * much longer in etcd only). @default 10
+   */
+  syncDelayMs?: number;
   /** Object storage writes in flight during one sync pass (wal data files and headers). @default 32 */
   syncConcurrency?: number;
   /** A sync failing for this long is logged at error level (once, then every `syncFailureLogIntervalMs`). @default 5000 */
@@ -144,6 +150,7 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
     maxUnsyncedWals: positive('maxUnsyncedWals', options.maxUnsyncedWals, 10_000),
     maxUnsyncedBytes: positive('maxUnsyncedBytes', options.maxUnsyncedBytes, 64 * 1024 * 1024),
     syncConcurrency: positive('syncConcurrency', options.syncConcurrency, 32),
+    syncDelayMs: nonNegative('syncDelayMs', options.syncDelayMs, 10),
     syncFailureErrorAfterMs: nonNegative(
       'syncFailureErrorAfterMs',
       options.syncFailureErrorAfterMs,

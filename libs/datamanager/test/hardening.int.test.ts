@@ -299,7 +299,7 @@ describe('durability while the object storage fails', () => {
 });
 
 describe('storage sync', () => {
-  test('one sync pass writes a whole backlog, behind one ordered marker', async () => {
+  test('one sync pass writes a whole backlog as one durable batch, then the per-wal objects', async () => {
     fx = await fixture();
     let failing = false;
     const flaky = flakyOst(fx.ost, (key) => failing && key.includes('/wals/'));
@@ -315,19 +315,26 @@ describe('storage sync', () => {
       }),
     );
     seqs.sort();
-    const headersAtMarker: number[] = [];
-    const countHeaders = async () =>
-      (await allKeys(fx!.ost, 'configdata/wals/status/')).filter((k) => k.endsWith('.committed'))
-        .length;
-    // observe the storage when the marker is written: every header of the pass is there
+    // observe the storage when the batch is written: no per-wal object of the pass exists yet
+    const headersAtBatch: number[] = [];
     flaky.beforeWrite = async (key) => {
-      if (key.endsWith('wals/lastsynced')) headersAtMarker.push(await countHeaders());
+      if (key.includes('/wals/batches/'))
+        headersAtBatch.push(
+          (await allKeys(fx!.ost, 'configdata/wals/status/')).filter((k) =>
+            k.endsWith('.committed'),
+          ).length,
+        );
     };
     failing = false;
     await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
-    // one pass took the 50 wals: the first marker written after the outage covers them all
-    expect(headersAtMarker[0]).toBe(51 + 1); // 50 + the first wal + init's empty wal
-    expect(await text(fx.ost, 'configdata/wals/lastsynced')).toBe(seqs[49]);
+    // one pass took the 50 wals: one batch object named by the last one, holding all of them
+    expect(headersAtBatch[0]).toBe(2); // the first wal + init's empty wal
+    const batch = (await text(fx.ost, `configdata/${ostPaths.walBatch(seqs[49]!)}`))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { WalSequence: string; Data?: string });
+    expect(batch.map((w) => w.WalSequence)).toEqual(seqs);
+    expect(batch.every((w) => typeof w.Data === 'string')).toBe(true);
     // the chain in the storage is gap-free and ends at the last wal
     let previous = first.walSequence;
     for (const seq of seqs) {
@@ -342,7 +349,7 @@ describe('storage sync', () => {
     );
   });
 
-  test('a pass cut short: readers never see its hole, and a recovery keeps the gap-free prefix', async () => {
+  test('a pass cut short: readers never see its hole, and a recovery rewrites what the batch holds', async () => {
     etcd = await startEtcd();
     fx = await fixture('posix', etcd.endpoint);
     let failKeys = new Set<string>();
@@ -355,16 +362,15 @@ describe('storage sync', () => {
       kept.push((await dm.write([put('user', `k${i}`, 'x')])).walSequence);
     await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
 
-    // the next pass writes the header of the third wal but not those of the first two
+    // the next pass writes its batch and the header of the third wal, not those of the first two
     const seqOf = (n: number) => {
       const s = Sequence.parse(kept[2]!);
       return new Sequence(s.epoch, s.counter + BigInt(n)).toString();
     };
     failKeys = new Set([1, 2].map((n) => `configdata/${ostPaths.walHeader(seqOf(n))}`));
-    const lost: string[] = [];
-    for (let i = 0; i < 3; i++)
-      lost.push((await dm.write([put('user', `l${i}`, 'y')])).walSequence);
-    expect(lost).toEqual([seqOf(1), seqOf(2), seqOf(3)]);
+    const cut: string[] = [];
+    for (let i = 0; i < 3; i++) cut.push((await dm.write([put('user', `l${i}`, 'y')])).walSequence);
+    expect(cut).toEqual([seqOf(1), seqOf(2), seqOf(3)]);
     await eventually(async () =>
       (await allKeys(fx!.ost)).includes(`configdata/${ostPaths.walHeader(seqOf(3))}`),
     );
@@ -393,18 +399,14 @@ describe('storage sync', () => {
     const dm2 = fx.dm({ logger, intervals: { retry: 20, retryMax: 40 } });
     await dm2.start();
     for (let i = 0; i < 3; i++) expect((await dm2.read('user', `k${i}`)).toString()).toBe('x');
-    for (let i = 0; i < 3; i++)
-      await expect(dm2.read('user', `l${i}`)).rejects.toMatchObject({
-        code: DataManagerErrorCodes.NotExist,
-      });
-    const loss = lines.find((l) => l.level === 'error' && l.msg.includes('recovery'));
-    expect(loss?.fields['lastKept']).toBe(kept[2]);
-    expect(loss?.fields['firstLost']).toBe(seqOf(3));
-    // the stray header is gone; the chain goes on from the last kept wal
+    // nothing acknowledged is lost: the missing headers came back from the batch
+    for (let i = 0; i < 3; i++) expect((await dm2.read('user', `l${i}`)).toString()).toBe('y');
+    const repair = lines.find((l) => l.msg.includes('rewritten from their sync batches'));
+    expect(repair?.fields['repaired']).toBe(2);
     const keys = await allKeys(fx.ost, 'configdata/wals/status/');
-    expect(keys).not.toContain(`configdata/${ostPaths.walHeader(seqOf(3))}`);
+    for (const seq of cut) expect(keys).toContain(`configdata/${ostPaths.walHeader(seq)}`);
     const next = await dm2.write([put('user', 'after', 'a')]);
     expect((await dm2.read('user', 'after')).toString()).toBe('a');
-    expect(next.walSequence > kept[2]!).toBe(true);
+    expect(next.walSequence > cut[2]!).toBe(true);
   });
 });

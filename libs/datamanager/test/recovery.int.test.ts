@@ -141,8 +141,9 @@ describe('recovery', () => {
       seqs.push((await dm.write([put('user', `u${i}`, 'x')])).walSequence);
     await eventually(async () => (await lastStorageWal(fx!)) === seqs[4]);
     await dm.stop();
-    // lose a wal header in the middle, then lose etcd
+    // lose a wal header in the middle and the sync batches (which would restore it), then etcd
     await fx.ost.delete(`configdata/${ostPaths.walHeader(seqs[2]!)}`);
+    for (const key of await allKeys(fx.ost, 'configdata/wals/batches/')) await fx.ost.delete(key);
     await etcd.restart({ wipe: true });
 
     const ignore = () => undefined;
