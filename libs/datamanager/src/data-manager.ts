@@ -23,9 +23,8 @@ import type { SnapshotResult } from './snapshot.js';
 import { syncWalHeaders } from './sync.js';
 import { SyncTracker, type StorageSyncStatus } from './sync-tracker.js';
 import { Backoff } from './backoff.js';
-import { decodeWalData, decodeWalHeader } from './encoding.js';
-import { readObjectIfExists } from './ost-io.js';
-import { repairFromBatches } from './wal-batches.js';
+import { decodeWalData } from './encoding.js';
+import { readWalHeader } from './wals.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
 import { Locks } from './locks.js';
@@ -582,15 +581,8 @@ export class DataManager {
    */
   private async ensureInitialized(signal: AbortSignal, untilDone: boolean): Promise<void> {
     const backoff = new Backoff(this.options.intervals);
-    let repaired = !untilDone;
     for (;;) {
       try {
-        if (!repaired) {
-          // a machine crash during a sync pass can lose per-wal objects: rewrite them first
-          const status = await latestDataStatus(this.ctx.ost, signal);
-          await repairFromBatches(this.ctx, status?.walSequence ?? '', signal);
-          repaired = true;
-        }
         const walsData = await this.ctx.etcd.get(etcdKeys.walsData);
         if (walsData.kv) {
           if (untilDone) await this.checkStorageMatches(signal);
@@ -644,7 +636,11 @@ export class DataManager {
     const key = ostPaths.walHeader(seq);
     const [etcdWal, header] = await Promise.all([
       this.ctx.etcd.get(etcdKeys.wal(seq)),
-      readObjectIfExists(this.ctx.ost, key, { signal }),
+      // its own header object, or its sync batch
+      readWalHeader(this.ctx, seq, signal).catch((err: unknown) => {
+        if (isNotExist(err)) return undefined;
+        throw err;
+      }),
     ]);
     const where = `${this.options.basePath}/${key}`;
     const mismatch = async (what: string) => {
@@ -662,7 +658,7 @@ export class DataManager {
     }
     if (!etcdWal.kv) return;
     const inEtcd = decodeWalData(etcdWal.kv.value, etcdKeys.wal(seq)).walDataFileId;
-    const inStorage = decodeWalHeader(header, where).walDataFileId;
+    const inStorage = header.walDataFileId;
     if (inEtcd !== inStorage) {
       throw await mismatch(
         `wal ${seq} names data file ${inEtcd} in etcd but ${inStorage} in the object storage (${where})`,

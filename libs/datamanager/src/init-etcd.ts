@@ -7,7 +7,6 @@ import { latestDataStatus } from './data-files.js';
 import { encodeWalData, encodeWalHeader, encodeWalsData } from './encoding.js';
 import { etcdKeys, LOCK_PREFIXES, ostPaths } from './paths.js';
 import type { DataStatus } from './types.js';
-import { repairFromBatches } from './wal-batches.js';
 import { listStorageWals, readWalHeader, TXN_CHUNK } from './wals.js';
 
 /** What {@link initEtcd} did. */
@@ -50,8 +49,6 @@ export async function initEtcd(
 
   const status = options.dataStatus ?? (await latestDataStatus(ctx.ost, signal));
   const firstWal = status?.walSequence ?? '';
-  // a crash during a sync pass can leave per-wal objects missing: rewrite them from the batches
-  await repairFromBatches(ctx, firstWal, signal);
   const storageWals = (await listStorageWals(ctx, { signal, all: true })).filter(
     (s) => s >= firstWal,
   );

@@ -2,10 +2,8 @@ import { newError } from '@agola-ts/errors';
 import { isNotExist } from '@agola-ts/ost';
 import { DataManagerErrorCodes } from './codes.js';
 import type { DataManagerContext } from './context.js';
-import { encodeWalHeader } from './encoding.js';
 import { readObject } from './ost-io.js';
 import { ostPaths, WAL_BATCH_RE } from './paths.js';
-import { mapLimit } from './wals.js';
 
 /** One wal of a sync batch: its header, and its data when it was inline in etcd. */
 export interface BatchWal {
@@ -82,52 +80,86 @@ export async function listBatches(
   return names;
 }
 
-/**
- * Makes the per-wal objects (Agola's `wals/status/<seq>.committed` and `wals/data/<id>`) of
- * every sync batch after `after` whole again: a sync pass writes its batch durably, then the
- * per-wal objects without an fsync each, so a machine crash can leave them missing or empty.
- * A missing or wrongly sized one is rewritten (durably) from its batch. Idempotent; several
- * instances may run it at once. Returns how many objects were rewritten.
- */
-export async function repairFromBatches(
+/** Decoded batches kept per datamanager context (most recently used last). */
+const MAX_CACHED_BATCHES = 64;
+interface BatchCache {
+  batches: Map<string, Promise<BatchWal[]>>;
+  /** Wal data file id -> the wal (data files of batched wals live in their batch). */
+  byId: Map<string, BatchWal>;
+}
+const caches = new WeakMap<DataManagerContext, BatchCache>();
+
+function cacheOf(ctx: DataManagerContext): BatchCache {
+  let c = caches.get(ctx);
+  if (!c) caches.set(ctx, (c = { batches: new Map(), byId: new Map() }));
+  return c;
+}
+
+/** Reads (once, then from a small cache) the batch named by its last wal. */
+export function loadBatch(
   ctx: DataManagerContext,
-  after: string,
+  name: string,
   signal?: AbortSignal,
-): Promise<number> {
-  let repaired = 0;
-  const sizeOf = async (key: string) => {
-    try {
-      return (await ctx.ost.stat(key, { signal })).size;
-    } catch (err) {
-      if (isNotExist(err)) return -1;
-      throw err;
+): Promise<BatchWal[]> {
+  const cache = cacheOf(ctx);
+  let p = cache.batches.get(name);
+  if (p) {
+    cache.batches.delete(name);
+    cache.batches.set(name, p);
+    return p;
+  }
+  const key = ostPaths.walBatch(name);
+  p = readObject(ctx.ost, key, { signal }).then((buf) => {
+    const wals = decodeBatch(buf, key);
+    if (cache.byId.size > 100_000) cache.byId.clear();
+    for (const w of wals) cache.byId.set(w.walDataFileId, w);
+    return wals;
+  });
+  // a failed read is not cached
+  p.catch(() => cache.batches.delete(name));
+  cache.batches.set(name, p);
+  while (cache.batches.size > MAX_CACHED_BATCHES) {
+    cache.batches.delete(cache.batches.keys().next().value!);
+  }
+  return p;
+}
+
+/** Forgets a batch (deleted by the cleaner). */
+export function forgetBatch(ctx: DataManagerContext, name: string): void {
+  cacheOf(ctx).batches.delete(name);
+}
+
+/** The wal `walSequence` from the sync batch that holds it, or undefined. */
+export async function walFromBatch(
+  ctx: DataManagerContext,
+  walSequence: string,
+  signal?: AbortSignal,
+): Promise<BatchWal | undefined> {
+  // the batch holding a wal is the first one named by a wal at or after it
+  let name: string | undefined;
+  for await (const obj of ctx.ost.list(ostPaths.walBatchesDir, {
+    startAfter: `${ostPaths.walBatchesDir}${walSequence}`,
+    signal,
+  })) {
+    const m = WAL_BATCH_RE.exec(obj.key.slice(ostPaths.walBatchesDir.length));
+    if (m) {
+      name = m[1]!;
+      break;
     }
-  };
-  for (const name of await listBatches(ctx, { after, signal })) {
-    const key = ostPaths.walBatch(name);
-    const wals = decodeBatch(await readObject(ctx.ost, key, { signal }), key);
-    await mapLimit(wals, ctx.options.syncConcurrency, async (w) => {
-      if (w.walSequence <= after) return;
-      if (w.data) {
-        const dataKey = ostPaths.walData(w.walDataFileId);
-        if ((await sizeOf(dataKey)) !== w.data.length) {
-          await ctx.ost.write(dataKey, w.data, { persist: true, signal });
-          repaired++;
-        }
-      }
-      const header = encodeWalHeader(w);
-      const headerKey = ostPaths.walHeader(w.walSequence);
-      if ((await sizeOf(headerKey)) !== Buffer.byteLength(header)) {
-        await ctx.ost.write(headerKey, header, { persist: true, signal });
-        repaired++;
-      }
-    });
   }
-  if (repaired > 0) {
-    ctx.logger.warn(
-      { repaired, after },
-      'datamanager: wal objects missing or incomplete in the object storage (a crash during a sync) were rewritten from their sync batches',
-    );
+  if (name === undefined) return undefined;
+  try {
+    return (await loadBatch(ctx, name, signal)).find((w) => w.walSequence === walSequence);
+  } catch (err) {
+    if (isNotExist(err)) return undefined; // cleaned meanwhile
+    throw err;
   }
-  return repaired;
+}
+
+/** A batched wal by its data file id, when its batch was read recently (see {@link loadBatch}). */
+export function batchedWalById(
+  ctx: DataManagerContext,
+  walDataFileId: string,
+): BatchWal | undefined {
+  return cacheOf(ctx).byId.get(walDataFileId);
 }

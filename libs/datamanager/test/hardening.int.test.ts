@@ -1,16 +1,19 @@
 import { createServer, type Server } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { is, newError } from '@agola-ts/errors';
-import { createEtcdClient, Sequence } from '@agola-ts/etcd';
+import { createEtcdClient } from '@agola-ts/etcd';
 import type { ObjectStorage } from '@agola-ts/ost';
-import { getFreePort, startEtcd, type EtcdServer } from '@agola-ts/testkit';
+import { getFreePort, type EtcdServer } from '@agola-ts/testkit';
+import { createDataManager, DataManagerErrorCodes, ostPaths } from '../src/index.js';
 import {
-  createDataManager,
-  createMemorySink,
-  DataManagerErrorCodes,
-  ostPaths,
-} from '../src/index.js';
-import { allKeys, createOst, eventually, fixture, put, type Fixture } from './helpers.js';
+  allKeys,
+  createOst,
+  eventually,
+  fixture,
+  put,
+  storedWals,
+  type Fixture,
+} from './helpers.js';
 
 let fx: Fixture | undefined;
 let etcd: EtcdServer | undefined;
@@ -59,12 +62,6 @@ function flakyOst(inner: ObjectStorage, failWrite: (key: string) => boolean) {
     },
   };
   return state;
-}
-
-async function text(ost: ObjectStorage, key: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of await ost.read(key)) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
 }
 
 const code = (p: Promise<unknown>) =>
@@ -271,8 +268,8 @@ describe('durability while the object storage fails', () => {
     expect(lines.some((l) => l.level === 'info' && l.msg.includes('recovered after'))).toBe(true);
     expect(dm.storageSyncStatus().failingSince).toBeUndefined();
     // the acknowledged wals are all in the storage, and writes are accepted again
-    const keys = await allKeys(fx.ost, 'configdata/wals/status/');
-    for (const seq of acked) expect(keys).toContain(`configdata/${ostPaths.walHeader(seq)}`);
+    const stored = await storedWals(fx.ost);
+    for (const seq of acked) expect(stored.has(seq)).toBe(true);
     await dm.write([put('user', 'u5', 'v5')]);
     expect((await dm.read('user', 'u4')).toString()).toBe('v4');
   });
@@ -299,11 +296,18 @@ describe('durability while the object storage fails', () => {
 });
 
 describe('storage sync', () => {
-  test('one sync pass writes a whole backlog as one durable batch, then the per-wal objects', async () => {
+  test('one sync pass writes a whole backlog as ONE durable object; old batches are cleaned', async () => {
     fx = await fixture();
     let failing = false;
     const flaky = flakyOst(fx.ost, (key) => failing && key.includes('/wals/'));
-    const dm = fx.dm({ ost: flaky.ost, intervals: { retry: 20, retryMax: 40 } });
+    const writes: string[] = [];
+    flaky.beforeWrite = async (key) => void writes.push(key);
+    const dm = fx.dm({
+      ost: flaky.ost,
+      etcdWalsKeepNum: 1,
+      checkpointsToKeep: 1,
+      intervals: { retry: 20, retryMax: 40 },
+    });
     await dm.start();
     const first = await dm.write([put('user', 'first', 'x')]);
     await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
@@ -315,98 +319,36 @@ describe('storage sync', () => {
       }),
     );
     seqs.sort();
-    // observe the storage when the batch is written: no per-wal object of the pass exists yet
-    const headersAtBatch: number[] = [];
-    flaky.beforeWrite = async (key) => {
-      if (key.includes('/wals/batches/'))
-        headersAtBatch.push(
-          (await allKeys(fx!.ost, 'configdata/wals/status/')).filter((k) =>
-            k.endsWith('.committed'),
-          ).length,
-        );
-    };
+    writes.length = 0;
     failing = false;
     await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
-    // one pass took the 50 wals: one batch object named by the last one, holding all of them
-    expect(headersAtBatch[0]).toBe(2); // the first wal + init's empty wal
-    const batch = (await text(fx.ost, `configdata/${ostPaths.walBatch(seqs[49]!)}`))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { WalSequence: string; Data?: string });
-    expect(batch.map((w) => w.WalSequence)).toEqual(seqs);
-    expect(batch.every((w) => typeof w.Data === 'string')).toBe(true);
-    // the chain in the storage is gap-free and ends at the last wal
+    // one pass took the 50 wals: one object written, the batch named by the last one
+    expect(writes).toEqual([`configdata/${ostPaths.walBatch(seqs[49]!)}`]);
+    const stored = await storedWals(fx.ost);
+    // the chain in the storage is gap-free and ends at the last wal; the data is in the batch
     let previous = first.walSequence;
     for (const seq of seqs) {
-      const header = JSON.parse(await text(fx.ost, `configdata/${ostPaths.walHeader(seq)}`)) as {
-        PreviousWalSequence: string;
-      };
-      expect(header.PreviousWalSequence).toBe(previous);
+      const w = stored.get(seq)!;
+      expect(w.in).toBe(`configdata/${ostPaths.walBatch(seqs[49]!)}`);
+      expect(w.PreviousWalSequence).toBe(previous);
+      expect(w.Data).toBeDefined();
       previous = seq;
     }
     expect((await fx.etcd.get('datamanager/lastcommittedstoragewalseq')).kv?.value.toString()).toBe(
       seqs[49],
     );
-  });
-
-  test('a pass cut short: readers never see its hole, and a recovery rewrites what the batch holds', async () => {
-    etcd = await startEtcd();
-    fx = await fixture('posix', etcd.endpoint);
-    let failKeys = new Set<string>();
-    const flaky = flakyOst(fx.ost, (key) => failKeys.has(key));
-    const { lines, logger } = recordingLogger();
-    const dm = fx.dm({ ost: flaky.ost, logger, intervals: { retry: 20, retryMax: 40 } });
-    await dm.start();
-    const kept: string[] = [];
-    for (let i = 0; i < 3; i++)
-      kept.push((await dm.write([put('user', `k${i}`, 'x')])).walSequence);
-    await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
-
-    // the next pass writes its batch and the header of the third wal, not those of the first two
-    const seqOf = (n: number) => {
-      const s = Sequence.parse(kept[2]!);
-      return new Sequence(s.epoch, s.counter + BigInt(n)).toString();
-    };
-    failKeys = new Set([1, 2].map((n) => `configdata/${ostPaths.walHeader(seqOf(n))}`));
-    const cut: string[] = [];
-    for (let i = 0; i < 3; i++) cut.push((await dm.write([put('user', `l${i}`, 'y')])).walSequence);
-    expect(cut).toEqual([seqOf(1), seqOf(2), seqOf(3)]);
-    await eventually(async () =>
-      (await allKeys(fx!.ost)).includes(`configdata/${ostPaths.walHeader(seqOf(3))}`),
-    );
-
-    // a follower starting now reads the storage up to the synced marker, then etcd: no resync
-    const sink = createMemorySink();
-    const resyncs: string[] = [];
-    const ac = new AbortController();
-    let caughtUp!: () => void;
-    const ready = new Promise<void>((r) => (caughtUp = r));
-    const following = dm.follow(sink, {
-      signal: ac.signal,
-      onResync: (reason) => resyncs.push(reason),
-      onCaughtUp: () => caughtUp(),
-    });
-    await ready;
-    expect(sink.get('user', 'l2')?.toString()).toBe('y');
-    expect(resyncs.filter((r) => r.includes('gap'))).toEqual([]);
-    ac.abort();
-    await following;
-
-    // the process dies and etcd is lost before the pass finishes
-    await dm.stop();
-    await etcd.restart({ wipe: true });
-    failKeys = new Set();
-    const dm2 = fx.dm({ logger, intervals: { retry: 20, retryMax: 40 } });
-    await dm2.start();
-    for (let i = 0; i < 3; i++) expect((await dm2.read('user', `k${i}`)).toString()).toBe('x');
-    // nothing acknowledged is lost: the missing headers came back from the batch
-    for (let i = 0; i < 3; i++) expect((await dm2.read('user', `l${i}`)).toString()).toBe('y');
-    const repair = lines.find((l) => l.msg.includes('rewritten from their sync batches'));
-    expect(repair?.fields['repaired']).toBe(2);
-    const keys = await allKeys(fx.ost, 'configdata/wals/status/');
-    for (const seq of cut) expect(keys).toContain(`configdata/${ostPaths.walHeader(seq)}`);
-    const next = await dm2.write([put('user', 'after', 'a')]);
-    expect((await dm2.read('user', 'after')).toString()).toBe('a');
-    expect(next.walSequence > cut[2]!).toBe(true);
+    // a new instance (no cache) reads them from the batch; a checkpoint too
+    const other = fx.dm();
+    await other.start();
+    expect((await other.read('user', 'u7')).toString()).toBe('v7');
+    await dm.checkpoint({ force: true });
+    await dm.write([put('user', 'later', 'l')]);
+    await dm.checkpoint({ force: true });
+    await dm.clean();
+    // the batch is older than every kept snapshot and every etcd wal: cleaned
+    const keys = await allKeys(fx.ost, 'configdata/wals/batches/');
+    expect(keys).not.toContain(`configdata/${ostPaths.walBatch(seqs[49]!)}`);
+    expect((await other.read('user', 'u7')).toString()).toBe('v7');
+    expect((await dm.read('user', 'u49')).toString()).toBe('v49');
   });
 });

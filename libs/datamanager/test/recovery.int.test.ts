@@ -5,7 +5,7 @@ import { is } from '@agola-ts/errors';
 import { Sequence } from '@agola-ts/etcd';
 import { startEtcd, type EtcdServer } from '@agola-ts/testkit';
 import { DataManagerErrorCodes, ostPaths } from '../src/index.js';
-import { allKeys, eventually, fixture, put, type Fixture } from './helpers.js';
+import { allKeys, eventually, fixture, loseStoredWal, put, type Fixture } from './helpers.js';
 
 let fx: Fixture | undefined;
 let etcd: EtcdServer | undefined;
@@ -141,9 +141,8 @@ describe('recovery', () => {
       seqs.push((await dm.write([put('user', `u${i}`, 'x')])).walSequence);
     await eventually(async () => (await lastStorageWal(fx!)) === seqs[4]);
     await dm.stop();
-    // lose a wal header in the middle and the sync batches (which would restore it), then etcd
-    await fx.ost.delete(`configdata/${ostPaths.walHeader(seqs[2]!)}`);
-    for (const key of await allKeys(fx.ost, 'configdata/wals/batches/')) await fx.ost.delete(key);
+    // lose a wal in the middle, then lose etcd
+    await loseStoredWal(fx.ost, seqs[2]!);
     await etcd.restart({ wipe: true });
 
     const ignore = () => undefined;
