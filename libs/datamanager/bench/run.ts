@@ -279,10 +279,10 @@ async function benchSustained(etcd: EtcdClient, dmEtcd: EtcdClient, dm: DataMana
   });
   const stopped = performance.now();
   stop = true;
-  await sampler;
   const atStop = await etcdBacklog(dmEtcd);
   while ((await etcdBacklog(dmEtcd)) > 0) await sleep(10);
   const drainMs = performance.now() - stopped;
+  await sampler;
   const ratio = res.perSecond / raw.perSecond;
   console.log(
     `dm commits: ${fmt(res.perSecond, 0)}/s sustained (p50 ${fmt(res.p50, 2)} ms, p99 ${fmt(res.p99, 2)} ms); ${fmt(ratio, 2)}x raw puts (goal >= 0.5x: ${ratio >= 0.5 ? 'met' : 'NOT met'})`,

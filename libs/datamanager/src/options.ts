@@ -51,8 +51,6 @@ export interface DataManagerOptions {
    * much longer in etcd only). @default 10
    */
   syncDelayMs?: number;
-  /** Object storage writes in flight during one sync pass (wal data files and headers). @default 32 */
-  syncConcurrency?: number;
   /** A sync failing for this long is logged at error level (once, then every `syncFailureLogIntervalMs`). @default 5000 */
   syncFailureErrorAfterMs?: number;
   /** While the sync keeps failing, the error line is repeated this often. @default 60000 */
@@ -149,7 +147,6 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
     lockTtlSeconds: positive('lockTtlSeconds', options.lockTtlSeconds, 5),
     maxUnsyncedWals: positive('maxUnsyncedWals', options.maxUnsyncedWals, 10_000),
     maxUnsyncedBytes: positive('maxUnsyncedBytes', options.maxUnsyncedBytes, 64 * 1024 * 1024),
-    syncConcurrency: positive('syncConcurrency', options.syncConcurrency, 32),
     syncDelayMs: nonNegative('syncDelayMs', options.syncDelayMs, 10),
     syncFailureErrorAfterMs: nonNegative(
       'syncFailureErrorAfterMs',

@@ -7,6 +7,8 @@ import { updateWalsGuarded, type EtcdWal } from './wals.js';
 
 /** Most wals one sync pass takes (the next pass takes the rest). */
 export const MAX_WALS_PER_SYNC_PASS = 4096;
+/** Most inline bytes one sync pass takes (a batch object stays a reasonable size). */
+export const MAX_BYTES_PER_SYNC_PASS = 16 * 1024 * 1024;
 
 /**
  * One sync pass with group commit to the object storage: takes the wals that are only
@@ -34,6 +36,7 @@ export async function syncWalHeaders(
   // only the wals after the last synced one: a backlog of synced wals in etcd costs nothing here
   const last = (await ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value.toString();
   const toSync: EtcdWal[] = [];
+  let bytes = 0;
   const pages = ctx.etcd.listPaged(etcdKeys.walsDir, {
     pageSize: 100,
     startAfter: last ? etcdKeys.wal(last) : undefined,
@@ -41,9 +44,11 @@ export async function syncWalHeaders(
   for await (const page of pages) {
     for (const kv of page) {
       const wal = decodeWalData(kv.value, kv.key);
-      if (wal.walStatus === 'committed') toSync.push({ kv, wal });
+      if (wal.walStatus !== 'committed') continue;
+      toSync.push({ kv, wal });
+      bytes += wal.inlineData?.length ?? 0;
     }
-    if (toSync.length >= MAX_WALS_PER_SYNC_PASS) break;
+    if (toSync.length >= MAX_WALS_PER_SYNC_PASS || bytes >= MAX_BYTES_PER_SYNC_PASS) break;
   }
   if (toSync.length === 0) return [];
   const t1 = performance.now();
