@@ -142,6 +142,7 @@ export class DataManager {
    */
   async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.controller) return;
+    this.startError = undefined;
     const external = options.signal;
     if (external?.aborted) throw this.startAborted();
     const controller = new AbortController();
@@ -150,7 +151,6 @@ export class DataManager {
     this.controller = controller;
     // in maintenance mode nothing runs: only export and import are served
     if (this.options.maintenanceMode) return;
-    this.startError = undefined;
     const onAbort = () => controller.abort();
     external?.addEventListener('abort', onAbort, { once: true });
     try {
@@ -248,7 +248,7 @@ export class DataManager {
     this.tracker.admit(walData.length <= this.options.inlineWalMaxBytes ? walData.length : 0);
     let inlineData: Buffer | undefined;
     if (walData.length <= this.options.inlineWalMaxBytes) {
-      // small wal: its data goes inline in the commit transaction; the sync loop writes the file
+      // small wal: its data goes inline in the commit transaction; the sync puts it in a batch
       inlineData = walData;
     } else {
       try {

@@ -29,8 +29,8 @@ export interface DataManagerOptions {
   orphanWalDataGraceMs?: number;
   /**
    * A wal whose data is at most this many bytes is committed with its data inline in etcd
-   * (one etcd transaction, no object storage write before the commit); the sync loop then
-   * writes its data file and header to the object storage and drops the inline copy. Larger
+   * (one etcd transaction, no object storage write before the commit); the sync then writes
+   * it into a sync batch in the object storage and drops the inline copy. Larger
    * wals write their data file first, as Agola does. 0 disables inlining. @default 65536
    */
   inlineWalMaxBytes?: number;
