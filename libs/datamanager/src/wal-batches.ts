@@ -86,12 +86,14 @@ interface BatchCache {
   batches: Map<string, Promise<BatchWal[]>>;
   /** Wal data file id -> the wal (data files of batched wals live in their batch). */
   byId: Map<string, BatchWal>;
+  /** Wal sequence -> the wal. */
+  bySeq: Map<string, BatchWal>;
 }
 const caches = new WeakMap<DataManagerContext, BatchCache>();
 
 function cacheOf(ctx: DataManagerContext): BatchCache {
   let c = caches.get(ctx);
-  if (!c) caches.set(ctx, (c = { batches: new Map(), byId: new Map() }));
+  if (!c) caches.set(ctx, (c = { batches: new Map(), byId: new Map(), bySeq: new Map() }));
   return c;
 }
 
@@ -111,8 +113,14 @@ export function loadBatch(
   const key = ostPaths.walBatch(name);
   p = readObject(ctx.ost, key, { signal }).then((buf) => {
     const wals = decodeBatch(buf, key);
-    if (cache.byId.size > 100_000) cache.byId.clear();
-    for (const w of wals) cache.byId.set(w.walDataFileId, w);
+    if (cache.byId.size > 100_000) {
+      cache.byId.clear();
+      cache.bySeq.clear();
+    }
+    for (const w of wals) {
+      cache.byId.set(w.walDataFileId, w);
+      cache.bySeq.set(w.walSequence, w);
+    }
     return wals;
   });
   // a failed read is not cached
@@ -126,7 +134,15 @@ export function loadBatch(
 
 /** Forgets a batch (deleted by the cleaner). */
 export function forgetBatch(ctx: DataManagerContext, name: string): void {
-  cacheOf(ctx).batches.delete(name);
+  const cache = cacheOf(ctx);
+  cache.batches.delete(name);
+  // its wals are gone from the storage: never answer for them from memory
+  for (const [seq, w] of cache.bySeq) {
+    if (seq <= name) {
+      cache.bySeq.delete(seq);
+      cache.byId.delete(w.walDataFileId);
+    }
+  }
 }
 
 /** The wal `walSequence` from the sync batch that holds it, or undefined. */
@@ -135,6 +151,8 @@ export async function walFromBatch(
   walSequence: string,
   signal?: AbortSignal,
 ): Promise<BatchWal | undefined> {
+  const cached = cacheOf(ctx).bySeq.get(walSequence);
+  if (cached) return cached;
   // the batch holding a wal is the first one named by a wal at or after it
   let name: string | undefined;
   for await (const obj of ctx.ost.list(ostPaths.walBatchesDir, {
@@ -162,4 +180,12 @@ export function batchedWalById(
   walDataFileId: string,
 ): BatchWal | undefined {
   return cacheOf(ctx).byId.get(walDataFileId);
+}
+
+/** A batched wal by its sequence, when its batch was read recently (see {@link loadBatch}). */
+export function batchedWalBySeq(
+  ctx: DataManagerContext,
+  walSequence: string,
+): BatchWal | undefined {
+  return cacheOf(ctx).bySeq.get(walSequence);
 }

@@ -3,7 +3,13 @@ import type { DataManagerContext } from './context.js';
 import { decodeWalData, decodeWalDataFile, decodeWalHeader } from './encoding.js';
 import { isNotExist } from '@agola-ts/ost';
 import { readObject } from './ost-io.js';
-import { batchedWalById, listBatches, loadBatch, walFromBatch } from './wal-batches.js';
+import {
+  batchedWalById,
+  batchedWalBySeq,
+  listBatches,
+  loadBatch,
+  walFromBatch,
+} from './wal-batches.js';
 import { etcdKeys, ostPaths, WAL_HEADER_RE } from './paths.js';
 import type { Action, WalData, WalHeader } from './types.js';
 
@@ -146,6 +152,9 @@ export async function readWalHeader(
   walSeq: string,
   signal?: AbortSignal,
 ): Promise<WalHeader> {
+  // a wal of a batch read recently: no storage call
+  const recent = batchedWalBySeq(ctx, walSeq);
+  if (recent) return recent;
   const key = ostPaths.walHeader(walSeq);
   try {
     return decodeWalHeader(await readObject(ctx.ost, key, { signal }), key);
@@ -186,4 +195,23 @@ export async function mapLimit<T, R>(
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
   return out;
+}
+
+/**
+ * Whether the object storage still holds wal `walSeq` (its own header object, or its sync
+ * batch). A follower uses it to tell "my position was cleaned away" from "my position is in a
+ * batch": a header `stat` alone answers no for every batched wal.
+ */
+export async function storageWalExists(
+  ctx: DataManagerContext,
+  walSeq: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    await readWalHeader(ctx, walSeq, signal);
+    return true;
+  } catch (err) {
+    if (isNotExist(err)) return false;
+    throw err;
+  }
 }
