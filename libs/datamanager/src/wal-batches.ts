@@ -80,21 +80,43 @@ export async function listBatches(
   return names;
 }
 
-/** Decoded batches kept per datamanager context (most recently used last). */
-const MAX_CACHED_BATCHES = 64;
+/** Decoded batches kept per datamanager context (a batch is a few MiB at most). */
+const MAX_CACHED_BATCHES = 16;
 interface BatchCache {
+  /** Batches read or being read, least recently used first. */
   batches: Map<string, Promise<BatchWal[]>>;
-  /** Wal data file id -> the wal (data files of batched wals live in their batch). */
+  /** The wals of the cached batches, by data file id and by sequence. */
   byId: Map<string, BatchWal>;
-  /** Wal sequence -> the wal. */
   bySeq: Map<string, BatchWal>;
+  /** The wals each cached batch put in the maps (removed with it). */
+  loaded: Map<string, BatchWal[]>;
+  /** Data file id -> batch name, for every batch read (ids only: small; outlives eviction). */
+  batchOfId: Map<string, string>;
 }
 const caches = new WeakMap<DataManagerContext, BatchCache>();
 
 function cacheOf(ctx: DataManagerContext): BatchCache {
   let c = caches.get(ctx);
-  if (!c) caches.set(ctx, (c = { batches: new Map(), byId: new Map(), bySeq: new Map() }));
+  if (!c) {
+    c = {
+      batches: new Map(),
+      byId: new Map(),
+      bySeq: new Map(),
+      loaded: new Map(),
+      batchOfId: new Map(),
+    };
+    caches.set(ctx, c);
+  }
   return c;
+}
+
+function dropFromCache(cache: BatchCache, name: string): void {
+  cache.batches.delete(name);
+  for (const w of cache.loaded.get(name) ?? []) {
+    if (cache.bySeq.get(w.walSequence) === w) cache.bySeq.delete(w.walSequence);
+    if (cache.byId.get(w.walDataFileId) === w) cache.byId.delete(w.walDataFileId);
+  }
+  cache.loaded.delete(name);
 }
 
 /** Reads (once, then from a small cache) the batch named by its last wal. */
@@ -113,36 +135,32 @@ export function loadBatch(
   const key = ostPaths.walBatch(name);
   p = readObject(ctx.ost, key, { signal }).then((buf) => {
     const wals = decodeBatch(buf, key);
-    if (cache.byId.size > 100_000) {
-      cache.byId.clear();
-      cache.bySeq.clear();
-    }
-    for (const w of wals) {
-      cache.byId.set(w.walDataFileId, w);
-      cache.bySeq.set(w.walSequence, w);
+    if (cache.batchOfId.size > 200_000) cache.batchOfId.clear();
+    for (const w of wals) cache.batchOfId.set(w.walDataFileId, name);
+    // still cached (not evicted or forgotten while it was read): index its wals
+    if (cache.batches.get(name) === p) {
+      for (const w of wals) {
+        cache.byId.set(w.walDataFileId, w);
+        cache.bySeq.set(w.walSequence, w);
+      }
+      cache.loaded.set(name, wals);
     }
     return wals;
   });
   // a failed read is not cached
-  p.catch(() => cache.batches.delete(name));
+  p.catch(() => {
+    if (cache.batches.get(name) === p) cache.batches.delete(name);
+  });
   cache.batches.set(name, p);
   while (cache.batches.size > MAX_CACHED_BATCHES) {
-    cache.batches.delete(cache.batches.keys().next().value!);
+    dropFromCache(cache, cache.batches.keys().next().value!);
   }
   return p;
 }
 
-/** Forgets a batch (deleted by the cleaner). */
+/** Forgets a batch (deleted by the cleaner): its wals are no longer answered from memory. */
 export function forgetBatch(ctx: DataManagerContext, name: string): void {
-  const cache = cacheOf(ctx);
-  cache.batches.delete(name);
-  // its wals are gone from the storage: never answer for them from memory
-  for (const [seq, w] of cache.bySeq) {
-    if (seq <= name) {
-      cache.bySeq.delete(seq);
-      cache.byId.delete(w.walDataFileId);
-    }
-  }
+  dropFromCache(cacheOf(ctx), name);
 }
 
 /** The wal `walSequence` from the sync batch that holds it, or undefined. */
@@ -180,6 +198,28 @@ export function batchedWalById(
   walDataFileId: string,
 ): BatchWal | undefined {
   return cacheOf(ctx).byId.get(walDataFileId);
+}
+
+/**
+ * A batched wal by its data file id, reading its batch again when it left the cache; undefined
+ * when no batch read by this instance holds it.
+ */
+export async function batchedWalByIdReload(
+  ctx: DataManagerContext,
+  walDataFileId: string,
+  signal?: AbortSignal,
+): Promise<BatchWal | undefined> {
+  const cache = cacheOf(ctx);
+  const hit = cache.byId.get(walDataFileId);
+  if (hit) return hit;
+  const name = cache.batchOfId.get(walDataFileId);
+  if (name === undefined) return undefined;
+  try {
+    return (await loadBatch(ctx, name, signal)).find((w) => w.walDataFileId === walDataFileId);
+  } catch (err) {
+    if (isNotExist(err)) return undefined;
+    throw err;
+  }
 }
 
 /** A batched wal by its sequence, when its batch was read recently (see {@link loadBatch}). */

@@ -5,6 +5,7 @@ import { isNotExist } from '@agola-ts/ost';
 import { readObject } from './ost-io.js';
 import {
   batchedWalById,
+  batchedWalByIdReload,
   batchedWalBySeq,
   listBatches,
   loadBatch,
@@ -101,7 +102,15 @@ export async function readWalActions(
     return decodeWalDataFile(batched.data, `data of wal ${batched.walSequence} in its sync batch`);
   }
   const key = ostPaths.walData(walDataFileId);
-  return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
+  try {
+    return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
+  } catch (err) {
+    if (!isNotExist(err)) throw err;
+    // its batch was read, then left the cache
+    const again = await batchedWalByIdReload(ctx, walDataFileId, signal);
+    if (again?.data === undefined) throw err;
+    return decodeWalDataFile(again.data, `data of wal ${again.walSequence} in its sync batch`);
+  }
 }
 
 /**

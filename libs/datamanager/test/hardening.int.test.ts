@@ -3,8 +3,17 @@ import { afterEach, describe, expect, test } from 'vitest';
 import { is, newError } from '@agola-ts/errors';
 import { createEtcdClient } from '@agola-ts/etcd';
 import type { ObjectStorage } from '@agola-ts/ost';
+import { withBasePath } from '@agola-ts/ost';
 import { getFreePort, type EtcdServer } from '@agola-ts/testkit';
-import { createDataManager, DataManagerErrorCodes, ostPaths } from '../src/index.js';
+import { silentLogger, type DataManagerContext } from '../src/context.js';
+import { resolveOptions } from '../src/options.js';
+import { listStorageWals, readWalActions, readWalHeader } from '../src/wals.js';
+import {
+  createDataManager,
+  createMemorySink,
+  DataManagerErrorCodes,
+  ostPaths,
+} from '../src/index.js';
 import {
   allKeys,
   createOst,
@@ -350,5 +359,49 @@ describe('storage sync', () => {
     expect(keys).not.toContain(`configdata/${ostPaths.walBatch(seqs[49]!)}`);
     expect((await other.read('user', 'u7')).toString()).toBe('v7');
     expect((await dm.read('user', 'u49')).toString()).toBe('v49');
+  });
+
+  test('a follower replays many small batches from the storage (more than the batch cache holds)', async () => {
+    fx = await fixture();
+    const dm = fx.dm();
+    await dm.start();
+    for (let i = 0; i < 40; i++) {
+      await dm.write([put('user', `m${i}`, `v${i}`)]);
+      await eventually(() => dm.storageSyncStatus().unsyncedWals === 0);
+    }
+    expect((await allKeys(fx.ost, 'configdata/wals/batches/')).length).toBeGreaterThanOrEqual(40);
+    // a new instance: its watcher and a follower read every wal from its batch
+    const fresh = fx.dm();
+    await fresh.start();
+    const sink = createMemorySink();
+    const ac = new AbortController();
+    let caughtUp!: () => void;
+    const ready = new Promise<void>((r) => (caughtUp = r));
+    const following = fresh.follow(sink, { signal: ac.signal, onCaughtUp: () => caughtUp() });
+    await ready;
+    for (let i = 0; i < 40; i++) expect(sink.get('user', `m${i}`)?.toString()).toBe(`v${i}`);
+    expect((await fresh.read('user', 'm0')).toString()).toBe('v0');
+    ac.abort();
+    await following;
+
+    // a reader that read a wal's header, then many other batches (the first one left the
+    // cache), still finds that wal's data by its id alone (as followers ask for it)
+    const ctx: DataManagerContext = {
+      etcd: fx.etcd.withPrefix('datamanager/'),
+      ost: withBasePath(fx.ost, 'configdata/'),
+      options: resolveOptions({
+        etcd: fx.etcd,
+        ost: fx.ost,
+        basePath: 'configdata',
+        dataTypes: ['user'],
+      }),
+      logger: silentLogger,
+    };
+    const seqs = await listStorageWals(ctx);
+    const target = seqs[seqs.length - 40]!; // the wal of m0
+    const header = await readWalHeader(ctx, target);
+    for (const seq of seqs.slice(-30)) await readWalHeader(ctx, seq);
+    const actions = await readWalActions(ctx, header.walDataFileId);
+    expect(actions.map((x) => [x.id, x.data.toString()])).toEqual([['m0', 'v0']]);
   });
 });
