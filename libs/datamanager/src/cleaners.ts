@@ -3,6 +3,7 @@ import type { DataManagerContext } from './context.js';
 import { listDataStatusSequences, readDataStatus } from './data-files.js';
 import { deleteIfExists } from './ost-io.js';
 import { DATA_FILE_RE, etcdKeys, LEGACY_WAL_HEADER_RE, ostPaths, WAL_HEADER_RE } from './paths.js';
+import { forgetBatch, listBatches, loadBatch } from './wal-batches.js';
 import { listEtcdWals, readWalHeader, updateWalsGuarded } from './wals.js';
 
 /**
@@ -107,6 +108,26 @@ export async function cleanStorageWals(
       } else {
         referenced.add(header.walDataFileId);
       }
+    }
+  }
+  // a sync batch is named by its last wal: before the threshold, every wal of it goes (the
+  // data file of a wal that was not inline, then the batch); the others keep their files
+  const batchThreshold =
+    candidates.length > 0 ? candidates.reduce((a, b) => (a < b ? a : b)) : undefined;
+  for (const name of await listBatches(ctx, { signal })) {
+    const batched = await loadBatch(ctx, name, signal);
+    if (batchThreshold !== undefined && name < batchThreshold) {
+      for (const w of batched) {
+        if (w.data === undefined) {
+          await deleteIfExists(ctx.ost, ostPaths.walData(w.walDataFileId), { signal });
+          deleted++;
+        }
+      }
+      await deleteIfExists(ctx.ost, ostPaths.walBatch(name), { signal });
+      forgetBatch(ctx, name);
+      deleted++;
+    } else {
+      for (const w of batched) referenced.add(w.walDataFileId);
     }
   }
   const cutoff = Date.now() - ctx.options.orphanWalDataGraceMs;

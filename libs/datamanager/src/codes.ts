@@ -43,4 +43,17 @@ export const DataManagerErrorCodes = {
   WalsLost: 'ERR_DATAMANAGER_WALS_LOST',
   /** etcd holds no datamanager state yet (it is being initialized). */
   NotInitialized: 'ERR_DATAMANAGER_NOT_INITIALIZED',
+  /** `start({ signal })` was aborted before the datamanager was ready (the cause is the last failure). */
+  StartAborted: 'ERR_DATAMANAGER_START_ABORTED',
+  /**
+   * etcd holds the datamanager state of another object storage (or another base path): the
+   * last wal etcd says is in the object storage is not there, or names another data file.
+   */
+  StorageMismatch: 'ERR_DATAMANAGER_STORAGE_MISMATCH',
+  /**
+   * Too many committed wals are not yet in the object storage (`maxUnsyncedWals` /
+   * `maxUnsyncedBytes`): the object storage is failing or too slow; writes are refused until
+   * the sync catches up.
+   */
+  UnsyncedLimit: 'ERR_DATAMANAGER_UNSYNCED_LIMIT',
 } as const;

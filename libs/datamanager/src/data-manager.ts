@@ -21,6 +21,10 @@ import { resolveOptions, type DataManagerOptions, type ResolvedOptions } from '.
 import { etcdKeys, ostPaths } from './paths.js';
 import type { SnapshotResult } from './snapshot.js';
 import { syncWalHeaders } from './sync.js';
+import { SyncTracker, type StorageSyncStatus } from './sync-tracker.js';
+import { Backoff } from './backoff.js';
+import { decodeWalData } from './encoding.js';
+import { readWalHeader } from './wals.js';
 import type { Action, ChangeGroupsToken, DataStatus } from './types.js';
 import { WalWatcher } from './wal-watcher.js';
 import { Locks } from './locks.js';
@@ -65,6 +69,8 @@ const MAX_ID_LENGTH = 1024;
 /** A sync after a commit that finds the lock busy retries this often, this far apart. */
 const SYNC_BUSY_RETRIES = 100;
 const SYNC_BUSY_DELAY_MS = 25;
+/** The sync lock is kept this long after a pass, waiting for more commits. */
+const SYNC_LINGER_MS = 250;
 
 /**
  * A database of entries `(dataType, id) -> bytes` whose durable truth is in object storage,
@@ -82,7 +88,11 @@ export class DataManager {
   private readonly snapshot: SnapshotCache;
   private syncRunning: Promise<void> | undefined;
   private syncAgain = false;
+  private syncWake: (() => void) | undefined;
   private readonly locks: Locks;
+  private readonly tracker: SyncTracker;
+  /** The last failure of the current `start()` (the cause of an aborted start). */
+  private startError: unknown;
   /** Test hooks. @internal */
   hooks: DataManagerHooks = {};
 
@@ -99,9 +109,16 @@ export class DataManager {
     );
     this.reader = new DataFileReader(this.ctx.ost);
     this.snapshot = new SnapshotCache(() => latestDataStatus(this.ctx.ost));
+    this.tracker = new SyncTracker(this.ctx);
     this.watcher = new WalWatcher(this.ctx, {
       snapshotChanged: () => this.snapshot.invalidate(),
       walsDropped: (upTo) => this.snapshot.require(upTo),
+      unsyncedLoaded: (unsynced) => this.tracker.reset(unsynced),
+      walChanged: (seq, wal) => {
+        if (wal?.walStatus === 'committed')
+          this.tracker.committed(seq, wal.inlineData?.length ?? 0);
+        else this.tracker.synced(seq);
+      },
     });
     this.committer = new Committer(this.ctx, (wals, revision) => this.committed(wals, revision));
   }
@@ -112,18 +129,56 @@ export class DataManager {
   }
 
   /**
-   * Starts the instance: initializes etcd if it is new or was reset (retrying until it
-   * succeeds or `stop()`), loads the pending wals, then starts the background loops.
+   * Starts the instance: initializes etcd if it is new or was reset, checks that etcd's state
+   * belongs to this object storage, loads the pending wals, then starts the background loops.
+   * While etcd (or the object storage) cannot be reached it retries with a capped exponential
+   * backoff (`intervals.retry` doubled up to `intervals.retryMax`), logging each failure with
+   * its cause, until it succeeds, `stop()` is called (then it resolves) or `options.signal`
+   * aborts.
+   *
+   * @throws `ERR_DATAMANAGER_START_ABORTED` when `options.signal` aborts first (the cause is
+   *   the last failure); `ERR_DATAMANAGER_STORAGE_MISMATCH` when etcd holds the state of
+   *   another object storage (the instance is stopped again).
    */
-  async start(): Promise<void> {
+  async start(options: { signal?: AbortSignal } = {}): Promise<void> {
     if (this.controller) return;
+    this.startError = undefined;
+    const external = options.signal;
+    if (external?.aborted) throw this.startAborted();
     const controller = new AbortController();
     // every loop, the watcher and in-flight storage calls listen on this one signal
     setMaxListeners(0, controller.signal);
     this.controller = controller;
-    const { signal } = controller;
     // in maintenance mode nothing runs: only export and import are served
     if (this.options.maintenanceMode) return;
+    const onAbort = () => controller.abort();
+    external?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const starting = this.startRunning(controller.signal);
+      // a call that hangs (an etcd that accepts and never answers) must not delay the abort
+      starting.catch(() => undefined);
+      await Promise.race([starting, aborted(controller.signal)]);
+    } catch (err) {
+      await this.stop();
+      throw withStack(err);
+    } finally {
+      external?.removeEventListener('abort', onAbort);
+    }
+    if (external?.aborted) {
+      await this.stop();
+      throw this.startAborted();
+    }
+  }
+
+  private startAborted() {
+    const message = 'datamanager start aborted before it was ready';
+    const code = DataManagerErrorCodes.StartAborted;
+    return this.startError === undefined
+      ? newError(message, { code })
+      : wrap(this.startError, message, { code });
+  }
+
+  private async startRunning(signal: AbortSignal): Promise<void> {
     await this.ensureInitialized(signal, true);
     if (signal.aborted) return;
     this.tasks.push(this.watcher.run(signal));
@@ -131,7 +186,10 @@ export class DataManager {
     if (signal.aborted) return;
     const i = this.options.intervals;
     this.tasks.push(
-      this.loop('sync', etcdKeys.locks.sync, i.sync, (s) => syncWalHeaders(this.ctx, s)),
+      // failures are logged by the tracker (warn, then error once they last)
+      this.loop('sync', etcdKeys.locks.sync, i.sync, (s) =>
+        this.syncPass(s).catch(() => undefined),
+      ),
       this.loop('checkpoint', etcdKeys.locks.checkpoint, i.checkpoint, (s) =>
         this.checkpointLocked(false, s),
       ),
@@ -175,7 +233,8 @@ export class DataManager {
    *
    * @throws `ERR_DATAMANAGER_CONCURRENCY` when a change group of the token changed since it
    *   was read (retry from the read); `ERR_DATAMANAGER_INVALID_ACTION`;
-   *   `ERR_DATAMANAGER_INVALID_CHANGE_GROUP`.
+   *   `ERR_DATAMANAGER_INVALID_CHANGE_GROUP`; `ERR_DATAMANAGER_UNSYNCED_LIMIT` when more than
+   *   `maxUnsyncedWals` wals (or `maxUnsyncedBytes`) wait for the object storage.
    */
   async write(actions: Action[], token?: ChangeGroupsToken): Promise<WriteResult> {
     this.requireStarted();
@@ -185,9 +244,11 @@ export class DataManager {
       validateChangeGroupName(name);
     const walDataFileId = randomUUID();
     const walData = Buffer.from(normalized.map(encodeAction).join(''));
+    // durability: only a bounded amount of acknowledged writes may exist in etcd alone
+    this.tracker.admit(walData.length <= this.options.inlineWalMaxBytes ? walData.length : 0);
     let inlineData: Buffer | undefined;
     if (walData.length <= this.options.inlineWalMaxBytes) {
-      // small wal: its data goes inline in the commit transaction; the sync loop writes the file
+      // small wal: its data goes inline in the commit transaction; the sync puts it in a batch
       inlineData = walData;
     } else {
       try {
@@ -265,7 +326,7 @@ export class DataManager {
   async checkpoint(options: { force?: boolean } = {}): Promise<SnapshotResult | undefined> {
     this.requireStarted();
     const signal = this.controller!.signal;
-    await this.locks.run(etcdKeys.locks.sync, () => syncWalHeaders(this.ctx, signal), signal);
+    await this.locks.run(etcdKeys.locks.sync, () => this.syncPass(signal), signal);
     return this.locks.run(
       etcdKeys.locks.checkpoint,
       () => this.checkpointLocked(options.force ?? false, signal),
@@ -348,6 +409,15 @@ export class DataManager {
     return this.snapshot.get();
   }
 
+  /**
+   * The object storage sync as this instance sees it: how many committed wals (and inline
+   * bytes) wait in etcd for the object storage, and since when the sync fails, if it does.
+   * For health checks.
+   */
+  storageSyncStatus(): StorageSyncStatus {
+    return this.tracker.status();
+  }
+
   /** How many times each locked loop ran its work on this instance (observability, tests). */
   lockedRuns(): Record<string, number> {
     return this.locks.runs();
@@ -403,6 +473,7 @@ export class DataManager {
     const changes = this.watcher.changes;
     for (const w of wals) {
       changes.applyWal(w.walSequence, w.request.actions);
+      this.tracker.committed(w.walSequence, w.request.inlineData?.length ?? 0);
       // read-your-writes for tokens too: the watcher may deliver this commit a bit later
       for (const name of Object.keys(w.request.token?.changeGroupsRevisions ?? {})) {
         changes.updateChangeGroup(name, revision);
@@ -413,34 +484,85 @@ export class DataManager {
   }
 
   /**
-   * Syncs wal headers to the object storage soon after a commit. When the sync lock is busy
-   * (the sync loop or another instance is syncing, maybe from a listing made before this
-   * commit), it tries again shortly, so a new wal never waits for the next loop interval.
+   * Syncs wals to the object storage soon after a commit. Passes run back to back under one
+   * hold of the sync lock while commits keep coming (each pass takes everything committed
+   * since the previous one: group commit). When the lock is busy (the sync loop or another
+   * instance is syncing, maybe from a listing made before this commit) it tries again
+   * shortly; after a failure it retries with backoff, so a backlog drains as soon as the
+   * object storage is back.
    */
   private triggerSync(): void {
-    if (this.syncRunning) {
-      this.syncAgain = true;
-      return;
-    }
+    this.syncAgain = true;
+    this.syncWake?.();
+    if (this.syncRunning) return;
     const signal = this.controller?.signal;
     if (!signal) return;
+    const delay = this.options.syncDelayMs;
     this.syncRunning = (async () => {
       let busy = 0;
-      do {
-        this.syncAgain = false;
-        try {
-          const ran = await this.locks.tryRun(etcdKeys.locks.sync, () =>
-            syncWalHeaders(this.ctx, signal),
-          );
-          if (ran === undefined && busy++ < SYNC_BUSY_RETRIES) {
-            this.syncAgain = true;
-            await sleep(SYNC_BUSY_DELAY_MS, signal);
-          }
-        } catch (err) {
-          this.ctx.logger.debug({ err }, 'wal header sync failed (the sync loop retries)');
+      const backoff = new Backoff(this.options.intervals);
+      while (this.syncAgain && !signal.aborted) {
+        let failed = false;
+        // gather the commits of the next few milliseconds into the same pass
+        await sleep(delay, signal);
+        const ran = await this.locks
+          .tryRun(etcdKeys.locks.sync, async () => {
+            do {
+              this.syncAgain = false;
+              await this.syncPass(signal);
+              // keep the lock a little while, so a steady trickle of commits does not pay
+              // for taking it at every pass
+              if (!this.syncAgain) await this.syncWoken(SYNC_LINGER_MS, signal);
+              if (this.syncAgain) await sleep(delay, signal);
+            } while (this.syncAgain && !signal.aborted);
+            return true;
+          })
+          .catch((err: unknown) => {
+            // syncPass failures are logged by the tracker; this is the lock's own failure
+            if (!signal.aborted) this.ctx.logger.debug({ err }, 'datamanager: sync failed');
+            failed = true;
+            return true;
+          });
+        if (failed) {
+          this.syncAgain = true;
+          await sleep(backoff.next(), signal);
+        } else if (ran === undefined) {
+          if (busy++ >= SYNC_BUSY_RETRIES) break;
+          this.syncAgain = true;
+          await sleep(SYNC_BUSY_DELAY_MS, signal);
+        } else {
+          backoff.reset();
         }
-      } while (this.syncAgain && !signal.aborted);
+      }
     })().finally(() => (this.syncRunning = undefined));
+  }
+
+  /** Resolves when a commit triggers a sync, or after `ms`. */
+  private syncWoken(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        this.syncWake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      this.syncWake = done;
+    });
+  }
+
+  /** One sync pass, its outcome told to the tracker (which logs failures). */
+  private async syncPass(signal: AbortSignal): Promise<number> {
+    try {
+      const synced = await syncWalHeaders(this.ctx, signal);
+      for (const seq of synced) this.tracker.synced(seq);
+      this.tracker.succeeded();
+      return synced.length;
+    } catch (err) {
+      if (!signal.aborted) this.tracker.failed(err);
+      throw err;
+    }
   }
 
   private async checkpointLocked(
@@ -452,11 +574,20 @@ export class DataManager {
     return result;
   }
 
+  /**
+   * Makes sure etcd holds the datamanager state (initializing it when it is new or was reset).
+   * With `untilDone` (start), retries with backoff until it succeeds, logging each failure,
+   * and then checks that etcd's state belongs to this object storage.
+   */
   private async ensureInitialized(signal: AbortSignal, untilDone: boolean): Promise<void> {
+    const backoff = new Backoff(this.options.intervals);
     for (;;) {
       try {
         const walsData = await this.ctx.etcd.get(etcdKeys.walsData);
-        if (walsData.kv) return;
+        if (walsData.kv) {
+          if (untilDone) await this.checkStorageMatches(signal);
+          return;
+        }
         const done = await this.locks.tryRun(etcdKeys.locks.initEtcd, async () => {
           const res = await initEtcd(this.ctx, { signal });
           this.committer.invalidate();
@@ -466,12 +597,72 @@ export class DataManager {
         if (done) return;
       } catch (err) {
         if (signal.aborted) return;
-        this.ctx.logger.warn({ err }, 'datamanager etcd init failed; retrying');
+        // retrying cannot fix a mismatch: the instance is misconfigured
+        if (is(err, DataManagerErrorCodes.StorageMismatch)) throw withStack(err);
+        if (untilDone) this.startError = err;
+        const delay = backoff.next();
+        // a gap or a corrupt file needs an operator (the loop still retries, for after the fix)
+        const level =
+          is(err, DataManagerErrorCodes.WalsGap) || is(err, DataManagerErrorCodes.Corrupt)
+            ? 'error'
+            : 'warn';
+        this.ctx.logger[level](
+          { err, attempt: backoff.attempts, retryInMs: untilDone ? delay : undefined },
+          untilDone
+            ? `datamanager: etcd init failed; retrying in ${delay} ms`
+            : 'datamanager: etcd init check failed',
+        );
         if (!untilDone) return;
+        await sleep(delay, signal);
+        continue;
       }
-      if (signal.aborted) return;
+      if (signal.aborted || !untilDone) return;
+      // another instance holds the init lock: wait for it
       await sleep(this.options.intervals.retry, signal);
-      if (!untilDone) return;
+    }
+  }
+
+  /**
+   * Checks that etcd's datamanager state belongs to this object storage: the last wal etcd
+   * says is in the storage must be there, naming the same data file. Otherwise (etcd of
+   * another storage or base path) the watcher could never load the wals and would loop.
+   *
+   * @throws `ERR_DATAMANAGER_STORAGE_MISMATCH`
+   */
+  private async checkStorageMatches(signal: AbortSignal): Promise<void> {
+    const last = (await this.ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value;
+    if (!last || last.length === 0) return;
+    const seq = last.toString();
+    const key = ostPaths.walHeader(seq);
+    const [etcdWal, header] = await Promise.all([
+      this.ctx.etcd.get(etcdKeys.wal(seq)),
+      // its own header object, or its sync batch
+      readWalHeader(this.ctx, seq, signal).catch((err: unknown) => {
+        if (isNotExist(err)) return undefined;
+        throw err;
+      }),
+    ]);
+    const where = `${this.options.basePath}/${key}`;
+    const mismatch = async (what: string) => {
+      const status = await latestDataStatus(this.ctx.ost, signal).catch(() => undefined);
+      const storage = status
+        ? `the storage's latest snapshot covers wals up to ${status.walSequence || '(none)'}`
+        : 'the storage holds no data snapshot';
+      return newError(
+        `etcd (prefix ${this.ctx.etcd.prefix}) holds the datamanager state of another object storage: ${what}; ${storage}. Point the service at the etcd prefix and object storage (and base path) that belong together, or clear the datamanager keys of this etcd prefix`,
+        { code: DataManagerErrorCodes.StorageMismatch },
+      );
+    };
+    if (!header) {
+      throw await mismatch(`etcd's last synced wal ${seq} is not in the object storage (${where})`);
+    }
+    if (!etcdWal.kv) return;
+    const inEtcd = decodeWalData(etcdWal.kv.value, etcdKeys.wal(seq)).walDataFileId;
+    const inStorage = header.walDataFileId;
+    if (inEtcd !== inStorage) {
+      throw await mismatch(
+        `wal ${seq} names data file ${inEtcd} in etcd but ${inStorage} in the object storage (${where})`,
+      );
     }
   }
 

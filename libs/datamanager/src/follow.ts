@@ -1,6 +1,5 @@
 import { AgolaError, as, compactText, is, newError } from '@agola-ts/errors';
 import { EtcdErrorCodes, Sequence, sleep } from '@agola-ts/etcd';
-import { isNotExist } from '@agola-ts/ost';
 import { DataManagerErrorCodes } from './codes.js';
 import type { DataManagerContext } from './context.js';
 import { latestDataStatus, readRawDataFile } from './data-files.js';
@@ -15,6 +14,7 @@ import {
   readWalActions,
   readWalHeader,
   walActions,
+  storageWalExists,
 } from './wals.js';
 
 /** The entry a sink failed to apply. */
@@ -371,12 +371,7 @@ async function fullSyncReason(
     return `etcd was reset: wal ${last} is of another epoch than the sink's ${pos.walSequence}`;
   }
   // the wal the sink stopped at must still be known (not cleaned away)
-  try {
-    await ctx.ost.stat(ostPaths.walHeader(pos.walSequence), { signal });
-    return undefined;
-  } catch (err) {
-    if (!isNotExist(err)) throw err;
-  }
+  if (await storageWalExists(ctx, pos.walSequence, signal)) return undefined;
   if ((await ctx.etcd.get(etcdKeys.wal(pos.walSequence))).kv) return undefined;
   return `wal ${pos.walSequence} of the sink was cleaned away`;
 }

@@ -1,6 +1,7 @@
 export { DataManager, createDataManager } from './data-manager.js';
 export type { WriteResult, ReadObjectResult, DataManagerHooks } from './data-manager.js';
 export type { DataManagerOptions, DataManagerIntervals } from './options.js';
+export type { StorageSyncStatus } from './sync-tracker.js';
 export type {
   Action,
   ActionType,

@@ -49,7 +49,9 @@ export async function initEtcd(
 
   const status = options.dataStatus ?? (await latestDataStatus(ctx.ost, signal));
   const firstWal = status?.walSequence ?? '';
-  const storageWals = (await listStorageWals(ctx, { signal })).filter((s) => s >= firstWal);
+  const storageWals = (await listStorageWals(ctx, { signal, all: true })).filter(
+    (s) => s >= firstWal,
+  );
   if (storageWals.length > 0 && !status && firstWal === '') {
     // no snapshot: the chain must start at its very first wal
     const first = await readWalHeader(ctx, storageWals[0]!, signal);
@@ -60,26 +62,18 @@ export async function initEtcd(
       );
     }
   }
-
   // Re-register the wals, checking the chain.
   let previous = '';
   const puts: Op[] = [];
   for (const seq of storageWals) {
     const header = await readWalHeader(ctx, seq, signal);
-    if (previous !== '' && header.previousWalSequence !== previous) {
+    const expected =
+      previous !== '' ? previous : firstWal !== '' && seq !== firstWal ? firstWal : undefined;
+    if (expected !== undefined && header.previousWalSequence !== expected) {
       throw newError(
-        `wals gap: wal ${seq} follows ${JSON.stringify(header.previousWalSequence)}, expected ${previous}`,
-        { code: DataManagerErrorCodes.WalsGap },
-      );
-    }
-    if (
-      previous === '' &&
-      firstWal !== '' &&
-      seq !== firstWal &&
-      header.previousWalSequence !== firstWal
-    ) {
-      throw newError(
-        `wals gap: the first wal after snapshot wal ${firstWal} is ${seq}, which follows ${JSON.stringify(header.previousWalSequence)}`,
+        previous !== ''
+          ? `wals gap: wal ${seq} follows ${JSON.stringify(header.previousWalSequence)}, expected ${previous}`
+          : `wals gap: the first wal after snapshot wal ${firstWal} is ${seq}, which follows ${JSON.stringify(header.previousWalSequence)}`,
         { code: DataManagerErrorCodes.WalsGap },
       );
     }
@@ -132,10 +126,10 @@ export async function initEtcd(
     });
   }
   ctx.logger.info(
-    { walsRegistered: storageWals.length, firstWal: walSeq },
+    { walsRegistered: puts.length, firstWal: walSeq },
     'datamanager etcd state initialized',
   );
-  return { initialized: true, walsRegistered: storageWals.length, firstWal: walSeq };
+  return { initialized: true, walsRegistered: puts.length, firstWal: walSeq };
 }
 
 async function ensureMinRev(ctx: DataManagerContext): Promise<void> {

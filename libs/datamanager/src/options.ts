@@ -29,13 +29,32 @@ export interface DataManagerOptions {
   orphanWalDataGraceMs?: number;
   /**
    * A wal whose data is at most this many bytes is committed with its data inline in etcd
-   * (one etcd transaction, no object storage write before the commit); the sync loop then
-   * writes its data file and header to the object storage and drops the inline copy. Larger
+   * (one etcd transaction, no object storage write before the commit); the sync then writes
+   * it into a sync batch in the object storage and drops the inline copy. Larger
    * wals write their data file first, as Agola does. 0 disables inlining. @default 65536
    */
   inlineWalMaxBytes?: number;
   /** Most wals committed in one etcd transaction (also bounded by etcd's 128 ops per transaction). @default 64 */
   maxWalsPerCommit?: number;
+  /**
+   * Most committed wals that may wait for the object storage (they live only in etcd until
+   * synced). Past it, writes fail with `ERR_DATAMANAGER_UNSYNCED_LIMIT` until the sync catches
+   * up (the bound is checked before a write, so the writes in flight may pass it by a batch).
+   * @default 10000
+   */
+  maxUnsyncedWals?: number;
+  /** Most bytes of inline wal data that may wait in etcd for the object storage (as above). @default 67108864 (64 MiB) */
+  maxUnsyncedBytes?: number;
+  /**
+   * A commit's sync to the object storage starts this long after it, so the commits of that
+   * moment share one pass (fewer object storage and etcd writes per wal; a wal stays that
+   * much longer in etcd only). @default 10
+   */
+  syncDelayMs?: number;
+  /** A sync failing for this long is logged at error level (once, then every `syncFailureLogIntervalMs`). @default 5000 */
+  syncFailureErrorAfterMs?: number;
+  /** While the sync keeps failing, the error line is repeated this often. @default 60000 */
+  syncFailureLogIntervalMs?: number;
   /** Lease TTL of the datamanager's locks. @default 5 */
   lockTtlSeconds?: number;
   /** Loop intervals in milliseconds. */
@@ -63,8 +82,13 @@ export interface DataManagerIntervals {
   compactChangeGroups: number;
   /** etcd pinger. @default 1000 */
   ping: number;
-  /** Retry after a failure of init or of the watcher; also how often etcd is checked for a reset. @default 1000 */
+  /**
+   * First retry delay after a failure of start, init or the watcher (doubled at each failure
+   * up to `retryMax`); also how often etcd is checked for a reset. @default 1000
+   */
   retry: number;
+  /** Cap of the retry backoff. @default 10000 */
+  retryMax: number;
 }
 
 /** Options with every default filled in. */
@@ -124,6 +148,19 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
     inlineWalMaxBytes: nonNegative('inlineWalMaxBytes', options.inlineWalMaxBytes, 65_536),
     maxWalsPerCommit: positive('maxWalsPerCommit', options.maxWalsPerCommit, 64),
     lockTtlSeconds: positive('lockTtlSeconds', options.lockTtlSeconds, 5),
+    maxUnsyncedWals: positive('maxUnsyncedWals', options.maxUnsyncedWals, 10_000),
+    maxUnsyncedBytes: positive('maxUnsyncedBytes', options.maxUnsyncedBytes, 64 * 1024 * 1024),
+    syncDelayMs: nonNegative('syncDelayMs', options.syncDelayMs, 10),
+    syncFailureErrorAfterMs: nonNegative(
+      'syncFailureErrorAfterMs',
+      options.syncFailureErrorAfterMs,
+      5000,
+    ),
+    syncFailureLogIntervalMs: positive(
+      'syncFailureLogIntervalMs',
+      options.syncFailureLogIntervalMs,
+      60_000,
+    ),
     intervals: {
       sync: positive('intervals.sync', i.sync, 5000),
       checkpoint: positive('intervals.checkpoint', i.checkpoint, 10_000),
@@ -133,6 +170,11 @@ export function resolveOptions(options: DataManagerOptions): ResolvedOptions {
       compactChangeGroups: positive('intervals.compactChangeGroups', i.compactChangeGroups, 1000),
       ping: positive('intervals.ping', i.ping, 1000),
       retry: positive('intervals.retry', i.retry, 1000),
+      // the cap is never below the first delay
+      retryMax: Math.max(
+        positive('intervals.retryMax', i.retryMax, 10_000),
+        positive('intervals.retry', i.retry, 1000),
+      ),
     },
   };
 }

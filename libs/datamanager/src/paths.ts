@@ -8,6 +8,13 @@ export const ostPaths = {
   dataDir: 'data/',
   walData: (fileId: string) => `wals/data/${fileId}`,
   walHeader: (walSeq: string) => `wals/status/${walSeq}.committed`,
+  /**
+   * Ours, not Agola's (Agola never reads it): the sync batches, one durable object per sync
+   * pass holding every header (and inline data) of the pass, named by its last wal. The
+   * per-wal objects above are written from it without an fsync each.
+   */
+  walBatchesDir: 'wals/batches/',
+  walBatch: (lastWalSeq: string) => `wals/batches/${lastWalSeq}.batch`,
   dataStatus: (dataSeq: string) => `data/${dataSeq}.status`,
   dataFile: (dataType: string, fileId: string) => `data/${dataType}/${fileId}.data`,
   dataIndex: (dataType: string, fileId: string) => `data/${dataType}/${fileId}.index`,
@@ -17,6 +24,8 @@ export const ostPaths = {
 export const WAL_HEADER_RE = /^([a-zA-Z0-9]+-[a-zA-Z0-9]+)\.committed$/;
 /** A legacy wal header file name. */
 export const LEGACY_WAL_HEADER_RE = /^([a-zA-Z0-9]+-[a-zA-Z0-9]+)\.checkpointed$/;
+/** A sync batch file name: `<lastWalSeq>.batch`. */
+export const WAL_BATCH_RE = /^([a-zA-Z0-9]+-[a-zA-Z0-9]+)\.batch$/;
 /** A data status file name. */
 export const DATA_STATUS_RE = /^([a-zA-Z0-9]+-[a-zA-Z0-9]+)\.status$/;
 /** A data or index file name: `<dataSeq>-<uuid>.(data|index)`. */

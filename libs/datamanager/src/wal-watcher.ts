@@ -4,6 +4,8 @@ import { EtcdErrorCodes, sleep, type WatchEvent } from '@agola-ts/etcd';
 import type { DataManagerContext } from './context.js';
 import { decodeWalData } from './encoding.js';
 import { etcdKeys } from './paths.js';
+import { Backoff } from './backoff.js';
+import type { WalData } from './types.js';
 import { WalChanges } from './wal-changes.js';
 import { listEtcdWals, mapLimit, walActions } from './wals.js';
 
@@ -29,14 +31,20 @@ export class WalWatcher {
        * snapshot that includes them.
        */
       walsDropped: (upTo: string) => void;
+      /** The etcd wals not yet in the object storage, after a full load: `[seq, inline bytes]`. */
+      unsyncedLoaded?: (unsynced: Array<[string, number]>) => void;
+      /** A wal changed in etcd: `wal` is its new value, undefined when it was deleted. */
+      walChanged?: (walSequence: string, wal: WalData | undefined) => void;
     },
   ) {}
 
   /** Runs until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
+    const backoff = new Backoff(this.ctx.options.intervals);
     while (!signal.aborted) {
       try {
         const revision = await this.load(signal);
+        backoff.reset();
         for await (const res of this.ctx.etcd.watch('', { startRevision: revision + 1n, signal })) {
           for (const event of res.events) await this.apply(event, signal);
           this.changes.revision = res.revision;
@@ -44,8 +52,12 @@ export class WalWatcher {
       } catch (err) {
         if (signal.aborted) break;
         const level = is(err, EtcdErrorCodes.Compacted) ? 'info' : 'warn';
-        this.ctx.logger[level]({ err }, 'datamanager watcher restarting');
-        await sleep(this.ctx.options.intervals.retry, signal);
+        const delay = backoff.next();
+        this.ctx.logger[level](
+          { err, attempt: backoff.attempts, retryInMs: delay },
+          `datamanager watcher restarting in ${delay} ms`,
+        );
+        await sleep(delay, signal);
       }
     }
   }
@@ -64,6 +76,11 @@ export class WalWatcher {
     }
     fresh.revision = revision;
     this.changes = fresh;
+    this.events.unsyncedLoaded?.(
+      wals
+        .filter((w) => w.wal.walStatus === 'committed')
+        .map((w) => [w.wal.walSequence, w.wal.inlineData?.length ?? 0]),
+    );
     this.events.snapshotChanged();
     // the wals before the first one listed are gone from etcd: snapshots must hold them
     const first = wals[0]?.wal.previousWalSequence;
@@ -78,11 +95,13 @@ export class WalWatcher {
       const seq = key.slice(etcdKeys.walsDir.length);
       if (event.type === 'delete') {
         // cleaned from etcd: its changes are in a snapshot by now
+        this.events.walChanged?.(seq, undefined);
         this.events.walsDropped(seq);
         this.changes.removeWal(seq);
         return;
       }
       const wal = decodeWalData(event.kv.value, key);
+      this.events.walChanged?.(seq, wal);
       if (wal.walStatus === 'checkpointed') this.events.snapshotChanged();
       if (!this.changes.hasWal(seq)) {
         this.changes.applyWal(seq, await walActions(this.ctx, wal, signal));

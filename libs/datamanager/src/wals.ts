@@ -1,7 +1,16 @@
 import type { KeyValue, Op } from '@agola-ts/etcd';
 import type { DataManagerContext } from './context.js';
 import { decodeWalData, decodeWalDataFile, decodeWalHeader } from './encoding.js';
+import { isNotExist } from '@agola-ts/ost';
 import { readObject } from './ost-io.js';
+import {
+  batchedWalById,
+  batchedWalByIdReload,
+  batchedWalBySeq,
+  listBatches,
+  loadBatch,
+  walFromBatch,
+} from './wal-batches.js';
 import { etcdKeys, ostPaths, WAL_HEADER_RE } from './paths.js';
 import type { Action, WalData, WalHeader } from './types.js';
 
@@ -58,7 +67,10 @@ export async function updateWalsGuarded(
   return done;
 }
 
-/** The actions of a wal: inline from etcd when it has them, else from its data file. */
+/**
+ * The actions of a wal: inline from etcd when it has them, else from its data file, else
+ * from the sync batch that holds it.
+ */
 export async function walActions(
   ctx: DataManagerContext,
   wal: WalData,
@@ -66,24 +78,55 @@ export async function walActions(
 ): Promise<Array<Action & { data: Buffer }>> {
   if (wal.inlineData)
     return decodeWalDataFile(wal.inlineData, `inline data of wal ${wal.walSequence}`);
-  return readWalActions(ctx, wal.walDataFileId, signal);
+  try {
+    return await readWalActions(ctx, wal.walDataFileId, signal);
+  } catch (err) {
+    if (!isNotExist(err)) throw err;
+    const batched = await walFromBatch(ctx, wal.walSequence, signal);
+    if (batched?.data === undefined) throw err;
+    return decodeWalDataFile(batched.data, `data of wal ${wal.walSequence} in its sync batch`);
+  }
 }
 
-/** The actions of a wal, from its data file. */
+/**
+ * The actions of a wal, from its data file (`wals/data/<id>`), or from its sync batch when
+ * that batch was just read (by {@link readWalHeader} of the same wal).
+ */
 export async function readWalActions(
   ctx: DataManagerContext,
   walDataFileId: string,
   signal?: AbortSignal,
 ): Promise<Array<Action & { data: Buffer }>> {
+  const batched = batchedWalById(ctx, walDataFileId);
+  if (batched?.data) {
+    return decodeWalDataFile(batched.data, `data of wal ${batched.walSequence} in its sync batch`);
+  }
   const key = ostPaths.walData(walDataFileId);
-  return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
+  try {
+    return decodeWalDataFile(await readObject(ctx.ost, key, { signal }), key);
+  } catch (err) {
+    if (!isNotExist(err)) throw err;
+    // its batch was read, then left the cache
+    const again = await batchedWalByIdReload(ctx, walDataFileId, signal);
+    if (again?.data === undefined) throw err;
+    return decodeWalDataFile(again.data, `data of wal ${again.walSequence} in its sync batch`);
+  }
 }
 
-/** The sequences of the wal headers in the object storage, in order (after `startAfter`). */
+/**
+ * The sequences of the wals in the object storage, in order (after `startAfter`): Agola's
+ * per-wal headers (`wals/status/<seq>.committed`) and the wals of the sync batches
+ * (`wals/batches/`). Only up to etcd's `lastcommittedstoragewalseq` when etcd has it (the
+ * wals after it are in etcd; a sync in progress is never half seen). `all` lists every wal
+ * (recovery).
+ */
 export async function listStorageWals(
   ctx: DataManagerContext,
-  options: { startAfter?: string; signal?: AbortSignal } = {},
+  options: { startAfter?: string; signal?: AbortSignal; all?: boolean } = {},
 ): Promise<string[]> {
+  const upTo = options.all
+    ? undefined
+    : (await ctx.etcd.get(etcdKeys.lastCommittedStorageWalSeq)).kv?.value.toString();
   const seqs: string[] = [];
   const startAfter =
     options.startAfter !== undefined && options.startAfter !== ''
@@ -94,19 +137,42 @@ export async function listStorageWals(
     signal: options.signal,
   })) {
     const m = WAL_HEADER_RE.exec(obj.key.slice(ostPaths.walStatusDir.length));
-    if (m) seqs.push(m[1]!);
+    if (!m) continue;
+    if (upTo && m[1]! > upTo) break;
+    seqs.push(m[1]!);
   }
-  return seqs;
+  const after = options.startAfter ?? '';
+  let batched = false;
+  for (const name of await listBatches(ctx, { after, signal: options.signal })) {
+    for (const w of await loadBatch(ctx, name, options.signal)) {
+      if (w.walSequence <= after || (upTo && w.walSequence > upTo)) continue;
+      seqs.push(w.walSequence);
+      batched = true;
+    }
+    if (upTo && name >= upTo) break;
+  }
+  // both kinds: one ordered list (a wal written both ways counts once)
+  return batched ? [...new Set(seqs)].sort() : seqs;
 }
 
-/** Reads a wal header from the object storage. */
+/** Reads a wal header from the object storage (its own object, or its sync batch). */
 export async function readWalHeader(
   ctx: DataManagerContext,
   walSeq: string,
   signal?: AbortSignal,
 ): Promise<WalHeader> {
+  // a wal of a batch read recently: no storage call
+  const recent = batchedWalBySeq(ctx, walSeq);
+  if (recent) return recent;
   const key = ostPaths.walHeader(walSeq);
-  return decodeWalHeader(await readObject(ctx.ost, key, { signal }), key);
+  try {
+    return decodeWalHeader(await readObject(ctx.ost, key, { signal }), key);
+  } catch (err) {
+    if (!isNotExist(err)) throw err;
+    const batched = await walFromBatch(ctx, walSeq, signal);
+    if (!batched) throw err;
+    return batched;
+  }
 }
 
 /**
@@ -138,4 +204,23 @@ export async function mapLimit<T, R>(
   const rejected = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (rejected) throw rejected.reason;
   return out;
+}
+
+/**
+ * Whether the object storage still holds wal `walSeq` (its own header object, or its sync
+ * batch). A follower uses it to tell "my position was cleaned away" from "my position is in a
+ * batch": a header `stat` alone answers no for every batched wal.
+ */
+export async function storageWalExists(
+  ctx: DataManagerContext,
+  walSeq: string,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  try {
+    await readWalHeader(ctx, walSeq, signal);
+    return true;
+  } catch (err) {
+    if (isNotExist(err)) return false;
+    throw err;
+  }
 }

@@ -114,3 +114,57 @@ export async function allKeys(ost: ObjectStorage, prefix = ''): Promise<string[]
   for await (const o of ost.list(prefix, { recursive: true })) keys.push(o.key);
   return keys;
 }
+
+/** A wal as the object storage holds it (its own header object, or a line of its sync batch). */
+export interface StoredWal {
+  WalDataFileID: string;
+  PreviousWalSequence: string;
+  /** Base64 data (batched wals that were inline in etcd). */
+  Data?: string;
+  /** Where it is: `header` (Agola's `wals/status/<seq>.committed`) or the batch key. */
+  in: string;
+}
+
+async function readText(ost: ObjectStorage, key: string): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of await ost.read(key)) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+/** Every wal in the object storage under `base`, by sequence, in order. */
+export async function storedWals(
+  ost: ObjectStorage,
+  base = 'configdata',
+): Promise<Map<string, StoredWal>> {
+  const out = new Map<string, StoredWal>();
+  for (const key of await allKeys(ost, `${base}/wals/status/`)) {
+    const m = /\/([^/]+)\.committed$/.exec(key);
+    if (m) out.set(m[1]!, { ...(JSON.parse(await readText(ost, key)) as StoredWal), in: 'header' });
+  }
+  for (const key of await allKeys(ost, `${base}/wals/batches/`)) {
+    for (const line of (await readText(ost, key)).split('\n')) {
+      if (!line) continue;
+      const w = JSON.parse(line) as StoredWal & { WalSequence: string };
+      out.set(w.WalSequence, { ...w, in: key });
+    }
+  }
+  return new Map([...out].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** Removes a wal from the object storage (its header object, or its line of its batch). */
+export async function loseStoredWal(
+  ost: ObjectStorage,
+  seq: string,
+  base = 'configdata',
+): Promise<void> {
+  const w = (await storedWals(ost, base)).get(seq);
+  if (!w) throw new Error(`wal ${seq} is not in the storage`);
+  if (w.in === 'header') {
+    await ost.delete(`${base}/wals/status/${seq}.committed`);
+    return;
+  }
+  const lines = (await readText(ost, w.in))
+    .split('\n')
+    .filter((l) => l && (JSON.parse(l) as { WalSequence: string }).WalSequence !== seq);
+  await ost.write(w.in, lines.map((l) => `${l}\n`).join(''));
+}

@@ -1,8 +1,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { is } from '@agola-ts/errors';
 import { DataManagerErrorCodes, ostPaths } from '../src/index.js';
-import { readObject } from '../src/ost-io.js';
-import { allKeys, del, fixture, put, type Fixture, type OstKind } from './helpers.js';
+import { allKeys, del, fixture, put, storedWals, type Fixture, type OstKind } from './helpers.js';
 
 let fx: Fixture | undefined;
 afterEach(async () => {
@@ -66,12 +65,19 @@ describe.each<[OstKind, number]>([
     const keys = await allKeys(fx.ost);
     expect(keys.length).toBeGreaterThan(0);
     for (const k of keys) expect(k.startsWith('configdata/')).toBe(true);
-    expect(keys).toContain(`configdata/${ostPaths.walHeader(walSequence)}`);
-    // the small wal was committed inline in etcd; the sync wrote its data file and dropped the copy
-    const header = JSON.parse(
-      (await readObject(fx.ost, `configdata/${ostPaths.walHeader(walSequence)}`)).toString(),
-    ) as { WalDataFileID: string };
-    expect(keys).toContain(`configdata/${ostPaths.walData(header.WalDataFileID)}`);
+    // the wal went to the storage in a sync batch (ours, named by its last wal); a small wal
+    // was committed inline in etcd and its data is in the batch, a larger one wrote its data
+    // file before the commit; etcd dropped the inline copy
+    expect(keys).toContain(`configdata/${ostPaths.walBatch(walSequence)}`);
+    const stored = (await storedWals(fx.ost)).get(walSequence)!;
+    expect(stored.in).toBe(`configdata/${ostPaths.walBatch(walSequence)}`);
+    if (inlineWalMaxBytes > 0) {
+      expect(Buffer.from(stored.Data!, 'base64').toString()).toContain('"ID":"u1"');
+      expect(keys).not.toContain(`configdata/${ostPaths.walData(stored.WalDataFileID)}`);
+    } else {
+      expect(stored.Data).toBeUndefined();
+      expect(keys).toContain(`configdata/${ostPaths.walData(stored.WalDataFileID)}`);
+    }
     const { kv } = await fx.etcd.get(`datamanager/wals/${walSequence}`);
     expect(JSON.parse(kv!.value.toString())).not.toHaveProperty('InlineData');
     expect(keys.some((k) => /^configdata\/data\/[0-9a-v]{13}-[0-9a-v]{13}\.status$/.test(k))).toBe(
