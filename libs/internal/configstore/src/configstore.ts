@@ -160,10 +160,14 @@ export function createConfigstore(
       const follow = new AbortController();
       let following: Promise<void> | undefined;
       let db: Db | undefined;
+      const syncWatch = setInterval(() => reportStorageSync(ctx.health, dm), 1000);
+      syncWatch.unref();
       const close = async () => {
+        clearInterval(syncWatch);
         follow.abort();
         await following?.catch(() => undefined);
         ctx.health.report('follower', undefined);
+        ctx.health.report('storage-sync', undefined);
         await dm.stop();
         await db?.close();
       };
@@ -335,6 +339,32 @@ async function probeStorage(
     }
     await sleep(intervalMs, signal);
   }
+}
+
+/** A storage sync failing for this long makes the service degraded (component `storage-sync`). */
+const STORAGE_SYNC_DEGRADED_AFTER_MS = 5000;
+
+/**
+ * Reports the datamanager's storage sync as the health component `storage-sync`: degraded
+ * once it has been failing for {@link STORAGE_SYNC_DEGRADED_AFTER_MS} (writes are then held
+ * only in etcd, and refused past the unsynced bound).
+ */
+function reportStorageSync(health: ServiceHealth, dm: DataManager): void {
+  const st = dm.storageSyncStatus();
+  if (
+    st.failingSince === undefined ||
+    Date.now() - st.failingSince.getTime() < STORAGE_SYNC_DEGRADED_AFTER_MS
+  ) {
+    health.report('storage-sync', undefined);
+    return;
+  }
+  health.report(
+    'storage-sync',
+    healthProblemOf(
+      st.lastError,
+      `the object storage sync has been failing since ${st.failingSince.toISOString()}; ${st.unsyncedWals} wals wait in etcd`,
+    ),
+  );
 }
 
 /** The readdb follower's state, as a health reason of the component `follower`. */
