@@ -1,0 +1,25 @@
+export { ExecutorErrorCodes } from './codes.js';
+export type { ExecutorErrorCode } from './codes.js';
+export { createSecretMasker, SECRET_MASK } from './masking.js';
+export type { SecretMasker, SecretMaskerOptions } from './masking.js';
+export { POD_LABELS } from './driver/types.js';
+export type {
+  Arch,
+  ContainerConfig,
+  ContainerExec,
+  Driver,
+  DriverLogger,
+  ExecConfig,
+  GetPodsOptions,
+  NewPodOptions,
+  Pod,
+  PodConfig,
+  RegistryAuth,
+  SignalOptions,
+  VolumeConfig,
+} from './driver/types.js';
+export { createLocalDriver } from './driver/local.js';
+export type { LocalDriverConfig } from './driver/local.js';
+export { entryPath, packPath, extractTo, sanitizeTar } from './tar.js';
+export { createDockerDriver } from './driver/docker.js';
+export type { DockerDriverConfig } from './driver/docker.js';

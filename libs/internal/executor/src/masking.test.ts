@@ -1,0 +1,98 @@
+import { describe, expect, test } from 'vitest';
+import { createSecretMasker, SECRET_MASK, type SecretMaskerOptions } from './masking.js';
+
+/** Writes the chunks one by one and returns everything the masker passed on. */
+async function mask(
+  secrets: string[],
+  chunks: (string | Buffer)[],
+  options?: SecretMaskerOptions,
+): Promise<string> {
+  const m = createSecretMasker(secrets, options);
+  const out: Buffer[] = [];
+  m.on('data', (c: Buffer) => out.push(c));
+  const done = new Promise<void>((resolve, reject) => {
+    m.on('end', resolve);
+    m.on('error', reject);
+  });
+  for (const c of chunks) m.write(c);
+  m.end();
+  await done;
+  return Buffer.concat(out).toString('utf8');
+}
+
+const M = SECRET_MASK;
+
+describe('createSecretMasker', () => {
+  test('masks every occurrence in plain output and leaves the rest byte for byte', async () => {
+    expect(await mask(['hunter22'], ['login hunter22 ok; again:hunter22\n'])).toBe(
+      `login ${M} ok; again:${M}\n`,
+    );
+    expect(await mask(['hunter22'], ['nothing to hide here\n'])).toBe('nothing to hide here\n');
+  });
+
+  test('masks a multi-line value as a whole, through a tty (CRLF), and line by line', async () => {
+    const key = '-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\n-----END KEY-----';
+    expect(await mask([key], [`key:\n${key}\ndone\n`])).toBe(`key:\n${M}\ndone\n`);
+    const tty = key.replace(/\n/g, '\r\n');
+    expect(await mask([key], [`key:\r\n${tty}\r\n`])).toBe(`key:\r\n${M}\r\n`);
+    expect(await mask([key], ['line: BBBBsecretline2!\n'])).toBe(`line: ${M}!\n`);
+  });
+
+  test('masks a secret split at every byte boundary, and one byte at a time', async () => {
+    const secret = 'pa55-wörd-ü'; // multi-byte UTF-8 characters as well
+    const text = Buffer.from(`before ${secret} middle ${secret}after\n`);
+    const expected = `before ${M} middle ${M}after\n`;
+    for (let k = 0; k <= text.length; k++) {
+      expect(await mask([secret], [text.subarray(0, k), text.subarray(k)])).toBe(expected);
+    }
+    for (let k = 1; k < text.length; k++) {
+      for (const j of [k + 1, k + 3, k + 7]) {
+        if (j >= text.length) continue;
+        const chunks = [text.subarray(0, k), text.subarray(k, j), text.subarray(j)];
+        expect(await mask([secret], chunks)).toBe(expected);
+      }
+    }
+    const bytes = [...text].map((b) => Buffer.from([b]));
+    expect(await mask([secret], bytes)).toBe(expected);
+  });
+
+  test('never lets a byte of a secret through while it might still complete', async () => {
+    const m = createSecretMasker(['abcdef']);
+    const out: string[] = [];
+    m.on('data', (c: Buffer) => out.push(c.toString()));
+    m.write('xx abc');
+    await new Promise((r) => setImmediate(r));
+    expect(out.join('')).toBe('xx '); // "abc" held back: it may be the start of the secret
+    expect(m.maxHoldBack).toBe(5);
+    m.write('dex');
+    await new Promise((r) => setImmediate(r));
+    expect(out.join('')).toBe('xx abcdex'); // not the secret after all
+    m.end('abcde'); // held at the end, then flushed as it is
+    await new Promise((r) => m.on('end', r));
+    expect(out.join('')).toBe('xx abcdexabcde');
+  });
+
+  test('masks overlapping and nested secrets as one region, leaking no part of either', async () => {
+    expect(await mask(['abcd', 'cdef'], ['x abcdef y'])).toBe(`x ${M} y`);
+    expect(await mask(['secret', 'cret'], ['[secret] [cret]'])).toBe(`[${M}] [${M}]`);
+    expect(await mask(['aaaa'], ['aaaaaa!'])).toBe(`${M}!`);
+    expect(await mask(['1234', '5678'], ['12345678'])).toBe(M);
+    const text = 'zz abcdef zz';
+    for (let k = 0; k <= text.length; k++) {
+      expect(await mask(['abcd', 'cdef'], [text.slice(0, k), text.slice(k)])).toBe(`zz ${M} zz`);
+    }
+  });
+
+  test('ignores empty values and, by policy, values shorter than minLength', async () => {
+    const m = createSecretMasker(['', 'ab', 'abcd']);
+    expect(m.unmaskedCount).toBe(1);
+    expect(await mask(['', 'ab'], ['ab cab'])).toBe('ab cab');
+    expect(await mask(['ab'], ['ab cab'], { minLength: 2 })).toBe(`${M} c${M}`);
+    expect(await mask([], ['no secrets\n'])).toBe('no secrets\n');
+  });
+
+  test('a long stream without secrets is passed on unchanged', async () => {
+    const chunk = 'lorem ipsum dolor sit amet '.repeat(1000);
+    expect(await mask(['not-there-123'], [chunk, chunk])).toBe(chunk + chunk);
+  });
+});

@@ -1,0 +1,156 @@
+import { Transform, type TransformCallback } from 'node:stream';
+
+/** What replaces a secret value in a log. */
+export const SECRET_MASK = '********';
+
+/** Options of {@link createSecretMasker}. */
+export interface SecretMaskerOptions {
+  /**
+   * Values shorter than this many bytes are not masked: masking `a` or `1` would replace
+   * every such character in the log and make it unreadable, while hiding little. They are
+   * counted in {@link SecretMasker.unmaskedCount} so the caller can warn (without the value).
+   * Empty values are never masked. @default 4
+   */
+  minLength?: number;
+}
+
+/** A stream that masks secret values (see {@link createSecretMasker}). */
+export interface SecretMasker extends Transform {
+  /** How many given values were too short to be masked (see {@link SecretMaskerOptions.minLength}). */
+  readonly unmaskedCount: number;
+  /** The most bytes the stream holds back while a secret might still be completing. */
+  readonly maxHoldBack: number;
+}
+
+/** Every byte sequence that must not reach the log for these values. */
+function needlesOf(values: readonly string[], minLength: number): Buffer[] {
+  const seen = new Set<string>();
+  const add = (s: string) => {
+    if (Buffer.byteLength(s) >= minLength) seen.add(s);
+  };
+  for (const value of values) {
+    add(value);
+    if (value.includes('\n')) {
+      // Through a tty, "\n" is written as "\r\n"; a program may also print one line alone.
+      add(value.replace(/\r?\n/g, '\r\n'));
+      for (const line of value.split('\n')) add(line.replace(/\r$/, ''));
+    }
+  }
+  return [...seen].map((s) => Buffer.from(s, 'utf8'));
+}
+
+class SecretMaskStream extends Transform implements SecretMasker {
+  readonly unmaskedCount: number;
+  readonly maxHoldBack: number;
+  /** Needles by their first byte, longest first. */
+  private readonly byFirstByte = new Map<number, Buffer[]>();
+  private pending: Buffer = Buffer.alloc(0);
+  /** True while inside a masked region (its mask already written). */
+  private inMask = false;
+  /** End of the masked region, relative to the start of {@link pending}. */
+  private maskEnd = 0;
+  private readonly mask = Buffer.from(SECRET_MASK);
+
+  constructor(values: readonly string[], minLength: number) {
+    super();
+    const nonEmpty = values.filter((v) => v.length > 0);
+    this.unmaskedCount = nonEmpty.filter((v) => Buffer.byteLength(v) < minLength).length;
+    const needles = needlesOf(nonEmpty, Math.max(1, minLength));
+    let maxLen = 0;
+    for (const n of needles) {
+      maxLen = Math.max(maxLen, n.length);
+      const first = n[0] as number;
+      const list = this.byFirstByte.get(first) ?? [];
+      list.push(n);
+      this.byFirstByte.set(first, list);
+    }
+    for (const list of this.byFirstByte.values()) list.sort((a, b) => b.length - a.length);
+    this.maxHoldBack = Math.max(0, maxLen - 1);
+  }
+
+  override _transform(chunk: Buffer | string, _enc: BufferEncoding, cb: TransformCallback): void {
+    const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    this.process(this.pending.length ? Buffer.concat([this.pending, data]) : data, false);
+    cb();
+  }
+
+  override _flush(cb: TransformCallback): void {
+    this.process(this.pending, true);
+    cb();
+  }
+
+  /**
+   * Emits everything of `d` that is decided. Every match of any needle is masked, and
+   * overlapping or adjacent matches become one mask, so no part of any secret leaks even when
+   * two secrets overlap. Bytes from the first position where a needle could still complete
+   * with the next chunk are held back (fewer than the longest needle).
+   */
+  private process(d: Buffer, final: boolean): void {
+    let i = 0;
+    let plainStart = 0;
+    let held = false;
+    while (i < d.length) {
+      let best = 0;
+      let partial = false;
+      for (const n of this.byFirstByte.get(d[i] as number) ?? []) {
+        if (d.length - i >= n.length) {
+          if (best === 0 && d.compare(n, 0, n.length, i, i + n.length) === 0) best = n.length;
+        } else if (!final && d.compare(n, 0, d.length - i, i, d.length) === 0) {
+          partial = true;
+          break;
+        }
+      }
+      if (partial) {
+        held = true;
+        break;
+      }
+      if (best > 0) {
+        if (this.inMask && i <= this.maskEnd) {
+          this.maskEnd = Math.max(this.maskEnd, i + best);
+        } else {
+          if (i > plainStart) this.push(d.subarray(plainStart, i));
+          this.push(this.mask);
+          this.inMask = true;
+          this.maskEnd = i + best;
+        }
+      } else if (this.inMask && i >= this.maskEnd) {
+        this.inMask = false;
+        plainStart = i;
+      }
+      i++;
+    }
+    const holdFrom = held ? i : d.length;
+    if (this.inMask) {
+      // Masked bytes before holdFrom are dropped; the region may go on into the held bytes.
+      this.maskEnd = Math.max(0, this.maskEnd - holdFrom);
+    } else if (holdFrom > plainStart) {
+      this.push(d.subarray(plainStart, holdFrom));
+    }
+    this.pending = Buffer.from(d.subarray(holdFrom));
+    if (final) this.inMask = false;
+  }
+}
+
+/**
+ * A Transform stream that replaces every occurrence of a secret value with `********`
+ * before any byte of it is passed on: also when a value spans lines, is written through a
+ * tty (`\n` as `\r\n`), is split across chunks, or overlaps another secret. For a multi-line
+ * value each line is masked on its own as well. The stream holds back at most
+ * `longest value - 1` bytes (only while they could still be the start of a secret) and
+ * writes them at the end.
+ *
+ * Policy for short values: empty values are ignored; values shorter than `minLength` bytes
+ * (default 4) are not masked and counted in `unmaskedCount`.
+ *
+ * @example
+ * ```ts
+ * const masker = createSecretMasker(['s3cr3t-token']);
+ * stepOutput.pipe(masker).pipe(createWriteStream(logPath));
+ * ```
+ */
+export function createSecretMasker(
+  values: readonly string[],
+  options: SecretMaskerOptions = {},
+): SecretMasker {
+  return new SecretMaskStream(values, options.minLength ?? 4);
+}
