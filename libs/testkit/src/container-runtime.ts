@@ -8,8 +8,12 @@ import { TestkitErrorCodes } from './codes.js';
 import { findBinary } from './find-binary.js';
 import { ManagedProcess } from './managed-process.js';
 
-/** Name of the local busybox image {@link startContainerRuntime} imports. */
-export const TEST_BUSYBOX_IMAGE = 'localhost/agola-testkit-busybox:latest';
+/**
+ * Name of the local busybox image {@link startContainerRuntime} imports. Its tag is not
+ * `latest`, so a driver does not try to pull it (no registry is reachable); the same image
+ * is also tagged `latest` for tests of that rule.
+ */
+export const TEST_BUSYBOX_IMAGE = 'localhost/agola-testkit-busybox:v1';
 
 /** Options of {@link startContainerRuntime}. */
 export interface StartContainerRuntimeOptions {
@@ -171,6 +175,7 @@ export async function startContainerRuntime(
     );
   });
   await podmanCli(['import', '--quiet', '-', TEST_BUSYBOX_IMAGE], tarball);
+  await podmanCli(['tag', TEST_BUSYBOX_IMAGE, TEST_BUSYBOX_IMAGE.replace(/:v1$/, ':latest')]);
   await rm(rootfs, { recursive: true, force: true });
 
   const socketPath = join(dir, 'podman.sock');

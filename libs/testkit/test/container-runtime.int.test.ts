@@ -28,7 +28,9 @@ describe.skipIf(process.env['AGOLA_TEST_NO_CONTAINERS'] === '1')('startContainer
       const images = JSON.parse((await apiGet(rt.socketPath, '/v1.41/images/json')).body) as {
         RepoTags: string[] | null;
       }[];
-      expect(images.flatMap((i) => i.RepoTags ?? [])).toContain(TEST_BUSYBOX_IMAGE);
+      const tags = images.flatMap((i) => i.RepoTags ?? []);
+      expect(tags).toContain(TEST_BUSYBOX_IMAGE);
+      expect(tags).toContain('localhost/agola-testkit-busybox:latest');
       const out = await rt.podman([
         'run',
         '--rm',

@@ -197,6 +197,11 @@ export function describeDriver(name: string, fixture: () => Promise<DriverFixtur
       const err = await run(pod, ['no-such-command-xyz']).catch((e: unknown) => e);
       expect(is(err, ExecutorErrorCodes.ExecStart)).toBe(true);
       expect(String((err as Error).message)).toContain('no-such-command-xyz');
+      const home = await homeOf(pod);
+      const noDir = await run(pod, ['pwd'], { workingDir: `${home}/no-such-dir` }).catch(
+        (e: unknown) => e,
+      );
+      expect(is(noDir, ExecutorErrorCodes.ExecStart)).toBe(true);
       // Through a shell it is the shell's usual 127.
       const viaShell = await run(pod, ['sh', '-c', 'no-such-command-xyz']);
       expect(viaShell.code).toBe(127);

@@ -84,22 +84,50 @@ function authConfig(auth: RegistryAuth | undefined, registry: string) {
   return { username: username ?? '', password: password ?? '', serveraddress: registry };
 }
 
+/**
+ * What the OCI runtime writes when an exec cannot start (the engine then reports exit code
+ * 126 or 127, as for a shell's "not found"): the command or the working dir is missing.
+ */
+const START_FAILURE =
+  /OCI runtime (?:exec failed|attempted to invoke)|exec failed: unable to start/;
+
 class DockerExec implements ContainerExec {
   readonly stdin: Writable | undefined;
   private readonly exited: Promise<number>;
 
-  constructor(exec: Docker.Exec, stream: Duplex, stdinAttached: boolean, done: Promise<void>) {
+  constructor(
+    exec: Docker.Exec,
+    stream: Duplex,
+    stdinAttached: boolean,
+    done: Promise<void>,
+    /** The first bytes of the process's stderr (or tty output). */
+    head: () => string,
+    cmd: string,
+  ) {
     this.stdin = stdinAttached ? stream : undefined;
     this.exited = done.then(async () => {
       // The exec may still be marked running for a moment after its stream ended.
+      let code = -1;
       for (let i = 0; i < 100; i++) {
         const info = await exec.inspect();
-        if (!info.Running && info.ExitCode !== null) return info.ExitCode;
+        if (!info.Running && info.ExitCode !== null) {
+          code = info.ExitCode;
+          break;
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
-      const info = await exec.inspect();
-      return info.ExitCode ?? -1;
+      if (code === 126 || code === 127) {
+        const text = head();
+        if (START_FAILURE.test(text)) {
+          const line = text.split('\n').find((l) => START_FAILURE.test(l)) ?? text;
+          throw newError(`cannot start ${JSON.stringify(cmd)}: ${line.trim()}`, {
+            code: ExecutorErrorCodes.ExecStart,
+          });
+        }
+      }
+      return code;
     });
+    this.exited.catch(() => undefined); // reported by wait()
   }
 
   wait(options: SignalOptions = {}): Promise<number> {
@@ -141,7 +169,7 @@ class DockerPod implements Pod {
         code: ExecutorErrorCodes.PodNotFound,
       });
     }
-    throw wrap(err, `${what} in pod ${this.id}: ${engineMessage(err)}`, {
+    throw wrap(err, `${what} in pod ${this.id}`, {
       code: ExecutorErrorCodes.Engine,
     });
   }
@@ -174,32 +202,46 @@ class DockerPod implements Pod {
         Tty: config.tty === true,
       })) as Duplex;
     } catch (err) {
-      throw wrap(err, `cannot start ${JSON.stringify(config.cmd[0])}: ${engineMessage(err)}`, {
+      throw wrap(err, `cannot start ${JSON.stringify(config.cmd[0])}`, {
         code: ExecutorErrorCodes.ExecStart,
       });
     }
     const stdout = config.stdout;
     const stderr = config.stderr;
+    let head = '';
+    const keepHead = (c: Buffer) => {
+      if (head.length < 4096) head += c.toString('utf8', 0, Math.min(c.length, 4096));
+    };
     const done = new Promise<void>((resolve) => {
       stream.on('end', resolve);
       stream.on('close', resolve);
       stream.on('error', () => resolve());
     });
     if (config.tty) {
-      stream.on('data', (c: Buffer) => stdout?.write(c));
+      stream.on('data', (c: Buffer) => {
+        keepHead(c);
+        stdout?.write(c);
+      });
     } else {
-      const sink = (to: Writable | undefined) => {
+      const sink = (to: Writable | undefined, keep: boolean) => {
         const pt = new PassThrough();
-        pt.on('data', (c: Buffer) => to?.write(c));
+        pt.on('data', (c: Buffer) => {
+          if (keep) keepHead(c);
+          to?.write(c);
+        });
         return pt;
       };
-      this.docker.modem.demuxStream(stream, sink(stdout), sink(stderr));
+      this.docker.modem.demuxStream(stream, sink(stdout, false), sink(stderr, true));
     }
     if (!config.attachStdin) stream.end();
-    const result = new DockerExec(exec, stream, config.attachStdin === true, done);
-    // A command that cannot be executed fails at start in the engine: report it as such
-    // rather than as an exit code (the engine gives 126/127 with a message on the output).
-    return result;
+    return new DockerExec(
+      exec,
+      stream,
+      config.attachStdin === true,
+      done,
+      () => head,
+      config.cmd[0] as string,
+    );
   }
 
   async copyIn(dir: string, tar: Readable, options: SignalOptions = {}): Promise<void> {
@@ -295,7 +337,7 @@ class DockerDriver implements Driver {
     try {
       await this.docker.ping();
     } catch (err) {
-      throw wrap(err, `the Docker API is not reachable: ${engineMessage(err)}`, {
+      throw wrap(err, `the Docker API is not reachable`, {
         code: ExecutorErrorCodes.Engine,
       });
     }
@@ -307,7 +349,7 @@ class DockerDriver implements Driver {
       return true;
     } catch (err) {
       if (status(err) === 404) return false;
-      throw wrap(err, `inspecting image ${image}: ${engineMessage(err)}`, {
+      throw wrap(err, `inspecting image ${image}`, {
         code: ExecutorErrorCodes.Engine,
       });
     }
@@ -323,11 +365,18 @@ class DockerDriver implements Driver {
     writeLine(options.out, `Pulling image ${image}`);
     try {
       const stream = await this.docker.pull(image, { authconfig: authConfig(creds, registry) });
+      // A failed pull can still answer 200: the error is an event of the progress stream.
+      let failure: string | undefined;
       await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(stream, (err: Error | null) =>
-          err ? reject(err) : resolve(),
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err ? reject(err) : resolve()),
+          (event: { error?: string; errorDetail?: { message?: string } }) => {
+            failure ??= event.errorDetail?.message ?? event.error;
+          },
         );
       });
+      if (failure !== undefined) throw new Error(failure);
     } catch (err) {
       if (exists) {
         writeLine(
@@ -337,13 +386,9 @@ class DockerDriver implements Driver {
         return;
       }
       writeLine(options.out, `Image ${image} not found: ${engineMessage(err)}`);
-      throw wrap(
-        err,
-        `image ${image} not found and it could not be pulled: ${engineMessage(err)}`,
-        {
-          code: ExecutorErrorCodes.ImageNotFound,
-        },
-      );
+      throw wrap(err, `image ${image} not found and it could not be pulled`, {
+        code: ExecutorErrorCodes.ImageNotFound,
+      });
     }
   }
 
@@ -406,7 +451,7 @@ class DockerDriver implements Driver {
       );
       await pod.remove().catch(() => undefined);
       if (options.signal?.aborted) throw wrap(err, `starting pod ${config.id}`);
-      throw wrap(err, `starting pod ${config.id}: ${engineMessage(err)}`, {
+      throw wrap(err, `starting pod ${config.id}`, {
         code: ExecutorErrorCodes.PodStart,
       });
     }
@@ -422,7 +467,7 @@ class DockerDriver implements Driver {
     try {
       list = await this.docker.listContainers({ all: true, filters: { label: filters } });
     } catch (err) {
-      throw wrap(err, `listing containers: ${engineMessage(err)}`, {
+      throw wrap(err, `listing containers`, {
         code: ExecutorErrorCodes.Engine,
       });
     }
@@ -469,7 +514,7 @@ class DockerDriver implements Driver {
       const arch = info.Architecture ? engineArch(info.Architecture) : undefined;
       return [arch ?? goArch(process.arch)];
     } catch (err) {
-      throw wrap(err, `reading the engine info: ${engineMessage(err)}`, {
+      throw wrap(err, `reading the engine info`, {
         code: ExecutorErrorCodes.Engine,
       });
     }

@@ -99,6 +99,8 @@ export interface ContainerExec {
   /**
    * Resolves with the exit code once the process has exited and all its output has been
    * written to the given streams. A process killed by a signal gives `128 + signal number`.
+   * @throws `ERR_EXECUTOR_EXEC_START` when the engine could only tell after the start that
+   *   the command or the working dir is missing (the docker driver).
    */
   wait(options?: SignalOptions): Promise<number>;
 }
@@ -112,7 +114,8 @@ export interface Pod {
   readonly labels: Readonly<Record<string, string>>;
   /**
    * Starts a process in container 0.
-   * @throws `ERR_EXECUTOR_EXEC_START` when the command cannot be started (missing command),
+   * @throws `ERR_EXECUTOR_EXEC_START` when the command cannot be started (a missing command
+   *   or working dir; some engines report it from {@link ContainerExec.wait} instead),
    *   `ERR_EXECUTOR_POD_NOT_FOUND` when the pod is gone.
    */
   exec(config: ExecConfig, options?: SignalOptions): Promise<ContainerExec>;
