@@ -23,3 +23,24 @@ export type { LocalDriverConfig } from './driver/local.js';
 export { entryPath, packPath, extractTo, sanitizeTar } from './tar.js';
 export { createDockerDriver } from './driver/docker.js';
 export type { DockerDriverConfig } from './driver/docker.js';
+export { expandDir, prepareWorkingDir, workingDirOf, LimitedCollector } from './steps/context.js';
+export type { ArtifactStore, StepContext } from './steps/context.js';
+export { archiveContents, unarchive } from './steps/archive.js';
+export type { ArchiveContent } from './steps/archive.js';
+export {
+  runStep,
+  saveToWorkspace,
+  restoreWorkspace,
+  saveCache,
+  restoreCache,
+  renderKey,
+} from './steps/steps.js';
+export type {
+  RunStep,
+  WorkspaceOperation,
+  CacheStepOptions,
+  SaveCacheStep,
+  RestoreCacheStep,
+} from './steps/steps.js';
+export { createMemoryArtifactStore } from './steps/memory-store.js';
+export type { MemoryArtifactStore } from './steps/memory-store.js';

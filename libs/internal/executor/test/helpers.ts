@@ -11,7 +11,10 @@ export class Collector extends Writable {
     cb();
   }
   text(): string {
-    return Buffer.concat(this.chunks).toString('utf8');
+    return this.buffer().toString('utf8');
+  }
+  buffer(): Buffer {
+    return Buffer.concat(this.chunks);
   }
 }
 
