@@ -22,6 +22,8 @@ export { createLocalDriver } from './driver/local.js';
 export type { LocalDriverConfig } from './driver/local.js';
 export { entryPath, packPath, extractTo, sanitizeTar } from './tar.js';
 export { createDockerDriver } from './driver/docker.js';
+export { createDriver } from './driver/create-driver.js';
+export type { DriverConfig } from './driver/create-driver.js';
 export type { DockerDriverConfig } from './driver/docker.js';
 export { expandDir, prepareWorkingDir, workingDirOf, LimitedCollector } from './steps/context.js';
 export type { ArtifactStore, StepContext } from './steps/context.js';

@@ -520,7 +520,9 @@ class DockerDriver implements Driver {
     }
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Nothing to release: every call is a fresh request or process.
+  }
 }
 
 /**

@@ -336,7 +336,9 @@ class LocalDriver implements Driver {
     return [goArch(process.arch)];
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<void> {
+    // Nothing to release: every call is a fresh request or process.
+  }
 }
 
 /**
