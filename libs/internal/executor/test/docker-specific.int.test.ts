@@ -3,7 +3,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { is } from '@agola-ts/errors';
 import { sharedContainerRuntime } from '@agola-ts/testkit';
 import { createDockerDriver, ExecutorErrorCodes, type Pod } from '../src/index.js';
-import { registryOf, tagOf } from '../src/driver/docker.js';
+import { authConfig, registryOf, tagOf } from '../src/driver/docker.js';
 import { Collector, run } from './helpers.js';
 
 const rt = await sharedContainerRuntime();
@@ -18,6 +18,21 @@ describe('image references', () => {
     expect(tagOf('registry.example.com:5000/team/app')).toBe('latest');
     expect(tagOf('registry.example.com:5000/team/app:1.2')).toBe('1.2');
     expect(tagOf('app@sha256:abcd')).toBe('');
+  });
+
+  test('registry credentials: basic, and encodedauth decoded', () => {
+    expect(authConfig(undefined, 'r.example.com')).toBeUndefined();
+    expect(authConfig({ username: 'u', password: 'p:w' }, 'r.example.com')).toEqual({
+      username: 'u',
+      password: 'p:w',
+      serveraddress: 'r.example.com',
+    });
+    const auth = Buffer.from('bot:s3:cret').toString('base64');
+    expect(authConfig({ auth }, 'index.docker.io')).toEqual({
+      username: 'bot',
+      password: 's3:cret',
+      serveraddress: 'index.docker.io',
+    });
   });
 });
 

@@ -72,14 +72,15 @@ export function tagOf(image: string): string {
   return colon < 0 ? 'latest' : name.slice(colon + 1);
 }
 
-function authConfig(auth: RegistryAuth | undefined, registry: string) {
+/** The `authconfig` of a pull for one registry (an `encodedauth` is decoded). */
+export function authConfig(auth: RegistryAuth | undefined, registry: string) {
   if (!auth) return undefined;
   let { username, password } = auth;
   if (auth.auth && (!username || !password)) {
     const decoded = Buffer.from(auth.auth, 'base64').toString('utf8');
     const i = decoded.indexOf(':');
-    username = decoded.slice(0, i);
-    password = decoded.slice(i + 1);
+    username = i < 0 ? decoded : decoded.slice(0, i);
+    password = i < 0 ? '' : decoded.slice(i + 1);
   }
   return { username: username ?? '', password: password ?? '', serveraddress: registry };
 }
