@@ -95,4 +95,48 @@ describe('createSecretMasker', () => {
     const chunk = 'lorem ipsum dolor sit amet '.repeat(1000);
     expect(await mask(['not-there-123'], [chunk, chunk])).toBe(chunk + chunk);
   });
+
+  test('any chunking gives the same output as masking the whole text at once (seeded random)', async () => {
+    // A plain reference: mark every byte covered by any match, one mask per marked run.
+    const reference = (secrets: string[], text: string) => {
+      const marked = new Array<boolean>(text.length).fill(false);
+      const runs: [number, number][] = [];
+      // The needles the masker documents: each value, and for a multi-line value its CRLF
+      // form and each of its lines.
+      const needles = secrets.flatMap((v) =>
+        v.includes('\n') ? [v, v.replace(/\n/g, '\r\n'), ...v.split('\n')] : [v],
+      );
+      for (const s of needles.filter((v) => v.length >= 4)) {
+        for (let at = text.indexOf(s); at >= 0; at = text.indexOf(s, at + 1))
+          runs.push([at, at + s.length]);
+      }
+      for (const [a, b] of runs) for (let i = a; i < b; i++) marked[i] = true;
+      let out = '';
+      for (let i = 0; i < text.length; i++) {
+        if (!marked[i]) out += text[i];
+        // Runs that touch (end of one = start of another) are one mask.
+        else if (i === 0 || (!marked[i - 1] && !runs.some(([, b]) => b === i))) out += M;
+      }
+      return out;
+    };
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const word = (len: number) => Array.from({ length: len }, () => 'ab\n'[rand(3)]).join('');
+    for (let round = 0; round < 300; round++) {
+      const secrets = Array.from({ length: 1 + rand(3) }, () => word(4 + rand(4)));
+      const text = word(10 + rand(60));
+      const chunks: string[] = [];
+      for (let i = 0; i < text.length;) {
+        const n = 1 + rand(6);
+        chunks.push(text.slice(i, i + n));
+        i += n;
+      }
+      const expected = await mask(secrets, [text]);
+      expect(await mask(secrets, chunks)).toBe(expected);
+      expect(expected).toBe(reference(secrets, text));
+    }
+  });
 });

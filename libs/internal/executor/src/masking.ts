@@ -83,51 +83,67 @@ class SecretMaskStream extends Transform implements SecretMasker {
    * Emits everything of `d` that is decided. Every match of any needle is masked, and
    * overlapping or adjacent matches become one mask, so no part of any secret leaks even when
    * two secrets overlap. Bytes from the first position where a needle could still complete
-   * with the next chunk are held back (fewer than the longest needle).
+   * with the next chunk are held back (fewer than the longest needle). Matches are found with
+   * `Buffer.indexOf` (native), so clean output costs little.
    */
   private process(d: Buffer, final: boolean): void {
-    let i = 0;
+    // The first position where a longer needle could still complete with the next chunk.
+    let holdFrom = d.length;
+    if (!final) {
+      for (
+        let i = Math.max(0, d.length - this.maxHoldBack);
+        i < d.length && holdFrom === d.length;
+        i++
+      ) {
+        for (const n of this.byFirstByte.get(d[i] as number) ?? []) {
+          if (n.length > d.length - i && d.compare(n, 0, d.length - i, i, d.length) === 0) {
+            holdFrom = i;
+            break;
+          }
+        }
+      }
+    }
+    // Matches starting before holdFrom (later ones are found again with the next chunk).
+    const regions: [number, number][] = [];
+    if (this.inMask) regions.push([0, this.maskEnd]);
+    for (const list of this.byFirstByte.values()) {
+      for (const n of list) {
+        for (let at = d.indexOf(n); at >= 0 && at < holdFrom; at = d.indexOf(n, at + 1)) {
+          regions.push([at, at + n.length]);
+        }
+      }
+    }
+    regions.sort((a, b) => a[0] - b[0]);
+    // One push per chunk: many small pushes cost more than the matching.
+    const out: Buffer[] = [];
     let plainStart = 0;
-    let held = false;
-    while (i < d.length) {
-      let best = 0;
-      let partial = false;
-      for (const n of this.byFirstByte.get(d[i] as number) ?? []) {
-        if (d.length - i >= n.length) {
-          if (best === 0 && d.compare(n, 0, n.length, i, i + n.length) === 0) best = n.length;
-        } else if (!final && d.compare(n, 0, d.length - i, i, d.length) === 0) {
-          partial = true;
-          break;
-        }
+    let current: [number, number] | undefined;
+    const continuing = this.inMask;
+    for (const [start, end] of regions) {
+      if (current && start <= current[1]) {
+        current[1] = Math.max(current[1], end);
+        continue;
       }
-      if (partial) {
-        held = true;
-        break;
+      if (current) plainStart = current[1];
+      current = [start, end];
+      if (!(continuing && start === 0)) {
+        if (start > plainStart) out.push(d.subarray(plainStart, start));
+        out.push(this.mask);
       }
-      if (best > 0) {
-        if (this.inMask && i <= this.maskEnd) {
-          this.maskEnd = Math.max(this.maskEnd, i + best);
-        } else {
-          if (i > plainStart) this.push(d.subarray(plainStart, i));
-          this.push(this.mask);
-          this.inMask = true;
-          this.maskEnd = i + best;
-        }
-      } else if (this.inMask && i >= this.maskEnd) {
-        this.inMask = false;
-        plainStart = i;
-      }
-      i++;
     }
-    const holdFrom = held ? i : d.length;
-    if (this.inMask) {
-      // Masked bytes before holdFrom are dropped; the region may go on into the held bytes.
-      this.maskEnd = Math.max(0, this.maskEnd - holdFrom);
-    } else if (holdFrom > plainStart) {
-      this.push(d.subarray(plainStart, holdFrom));
+    if (current && current[1] >= holdFrom) {
+      // The region reaches the held bytes (or ends right at them: an adjacent match merges).
+      this.inMask = !final;
+      this.maskEnd = current[1] - holdFrom;
+    } else {
+      if (current) plainStart = current[1];
+      this.inMask = false;
+      this.maskEnd = 0;
+      if (holdFrom > plainStart) out.push(d.subarray(plainStart, holdFrom));
     }
+    if (out.length === 1) this.push(Buffer.from(out[0] as Buffer));
+    else if (out.length > 1) this.push(Buffer.concat(out));
     this.pending = Buffer.from(d.subarray(holdFrom));
-    if (final) this.inMask = false;
   }
 }
 
