@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { chown, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,8 @@ async function buildBusyboxRootfs(busybox: string, root: string, env: NodeJS.Pro
     'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home/nobody:/bin/sh\n',
   );
   await writeFile(join(root, 'etc', 'group'), 'root:x:0:\nnogroup:x:65534:\n');
+  // nobody owns its home, as a real image's user does (steps as a non-root user write there).
+  await chown(join(root, 'home', 'nobody'), 65534, 65534);
 }
 
 function ping(socketPath: string): Promise<boolean> {

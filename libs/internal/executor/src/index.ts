@@ -7,6 +7,7 @@ export type {
   Arch,
   ContainerConfig,
   ContainerExec,
+  CopyInOptions,
   Driver,
   DriverLogger,
   ExecConfig,

@@ -9,6 +9,7 @@ import {
   rm,
   symlink,
   chmod,
+  lchown,
 } from 'node:fs/promises';
 import { createWriteStream } from 'node:fs';
 import { basename, dirname, join, posix, relative, sep } from 'node:path';
@@ -100,9 +101,21 @@ function inside(parent: string, child: string): boolean {
  * Existing files are replaced.
  * @throws `ERR_EXECUTOR_ARCHIVE_REJECTED` for an entry that would leave `dir`.
  */
-export async function extractTo(dir: string, tar: Readable, signal?: AbortSignal): Promise<void> {
-  await mkdir(dir, { recursive: true });
+export async function extractTo(
+  dir: string,
+  tar: Readable,
+  signal?: AbortSignal,
+  owner?: { uid: number; gid: number },
+): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
   const root = await realpath(dir);
+  const own = async (path: string) => {
+    if (owner) await lchown(path, owner.uid, owner.gid);
+  };
+  if (firstCreated && owner) {
+    // The dirs created for the destination belong to the owner too.
+    for (let p = root; p.length >= firstCreated.length; p = dirname(p)) await own(p);
+  }
   const ex = extract();
   const safeParent = async (target: string) => {
     const parent = dirname(target);
@@ -136,6 +149,7 @@ export async function extractTo(dir: string, tar: Readable, signal?: AbortSignal
           if (st && !st.isDirectory()) await rm(target, { recursive: true, force: true });
           await mkdir(target, { recursive: true });
           if (mode !== undefined) await chmod(target, mode);
+          await own(target);
           stream.resume();
           return;
         }
@@ -146,11 +160,13 @@ export async function extractTo(dir: string, tar: Readable, signal?: AbortSignal
           else if (st) await rm(target, { force: true }); // a hard link elsewhere stays intact
           await pipeline(stream, createWriteStream(target, { mode: mode ?? 0o644 }));
           if (mode !== undefined) await chmod(target, mode);
+          await own(target);
           return;
         }
         case 'symlink': {
           await rm(target, { recursive: true, force: true });
           await symlink(header.linkname ?? '', target);
+          await own(target);
           stream.resume();
           return;
         }

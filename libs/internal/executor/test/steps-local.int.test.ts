@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -13,6 +13,7 @@ afterAll(async () => {
 describeSteps('local driver', async () => {
   const podsDir = await mkdtemp(join(tmpdir(), 'agola-executor-steps-'));
   dirs.push(podsDir);
+  await chmod(podsDir, 0o755); // steps as another user must reach their pod's home
   return {
     driver: createLocalDriver({ type: 'local', executorId: 'steps-local', podsDir }),
     image: 'ignored',

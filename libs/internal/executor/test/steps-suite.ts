@@ -41,7 +41,7 @@ export function describeSteps(name: string, fixture: () => Promise<StepsFixture>
       const pod = await fx.driver.newPod({
         id: randomUUID(),
         taskId: 't',
-        containers: [{ image: fx.image }],
+        containers: [{ image: fx.image, ...(extra.user ? { user: extra.user } : {}) }],
       });
       pods.push(pod);
       const log = new Collector();
@@ -238,6 +238,30 @@ export function describeSteps(name: string, fixture: () => Promise<StepsFixture>
       expect(is(err, ExecutorErrorCodes.StepFailed)).toBe(true);
       expect(a.log.text()).toContain('no-such.lock');
       expect(store.cacheKeys()).toEqual([]);
+    });
+
+    test('steps as a non-root user: files it saves and restores stay its own', async () => {
+      const a = await newCtx({ user: 'nobody' });
+      const code = await runStep(a.ctx, {
+        command: 'id -u > who && mkdir -p out && echo data > out/f',
+        tty: false,
+      });
+      expect(a.log.text()).toBe('');
+      expect(code).toBe(0);
+      const archive = new Collector();
+      await saveToWorkspace(a.ctx, [{ sourceDir: '.', paths: ['**'] }], archive);
+      const store = createMemoryArtifactStore();
+      store.setArchive('ta', 0, archive.buffer());
+
+      const b = await newCtx({ user: 'nobody' });
+      await restoreWorkspace(b.ctx, 'restored', [{ taskId: 'ta', step: 0 }], store);
+      const code2 = await runStep(b.ctx, {
+        command:
+          'cat restored/who && echo more >> restored/out/f && touch restored/new && cat restored/out/f',
+        tty: false,
+      });
+      expect(b.log.text()).toBe('65534\ndata\nmore\n');
+      expect(code2).toBe(0);
     });
   });
 }

@@ -8,6 +8,7 @@ import {
   POD_LABELS,
   type Arch,
   type ContainerExec,
+  type CopyInOptions,
   type Driver,
   type DriverLogger,
   type ExecConfig,
@@ -245,8 +246,11 @@ class DockerPod implements Pod {
     );
   }
 
-  async copyIn(dir: string, tar: Readable, options: SignalOptions = {}): Promise<void> {
-    const mk = await this.exec({ cmd: ['mkdir', '-p', dir], user: '0' }, options);
+  async copyIn(dir: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+    const mk = await this.exec(
+      { cmd: ['mkdir', '-p', dir], ...(options.user ? { user: options.user } : {}) },
+      options,
+    );
     const code = await mk.wait(options);
     if (code !== 0) {
       throw newError(`cannot create ${JSON.stringify(dir)} in pod ${this.id} (exit ${code})`, {

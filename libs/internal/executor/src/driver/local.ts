@@ -1,7 +1,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import { chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -12,6 +12,7 @@ import { goArch, podLabels, silentLogger, writeLine } from './common.js';
 import type {
   Arch,
   ContainerExec,
+  CopyInOptions,
   Driver,
   DriverLogger,
   ExecConfig,
@@ -222,8 +223,11 @@ class LocalPod implements Pod {
     return exec;
   }
 
-  async copyIn(dir: string, tar: Readable, options: SignalOptions = {}): Promise<void> {
-    await extractTo(this.hostPath(dir), tar, options.signal);
+  async copyIn(dir: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {
+    // As root, what another user's steps restore belongs to that user (it is as if they wrote it).
+    const owner =
+      options.user && process.getuid?.() === 0 ? await lookupUser(options.user) : undefined;
+    await extractTo(this.hostPath(dir), tar, options.signal, owner);
   }
 
   async copyOut(path: string, options: SignalOptions = {}): Promise<Readable> {
@@ -284,6 +288,12 @@ class LocalDriver implements Driver {
       labels: podLabels(config, this.executorId),
     };
     await mkdir(join(dir, 'home'), { recursive: true });
+    const mainUser = config.containers[0]?.user;
+    if (mainUser && process.getuid?.() === 0) {
+      // The home belongs to the main container's user, as in an image made for that user.
+      const { uid, gid } = await lookupUser(mainUser);
+      await chown(join(dir, 'home'), uid, gid);
+    }
     await writeFile(join(dir, 'pod.json'), JSON.stringify(meta));
     const pod = new LocalPod(this, dir, meta);
     const images = config.containers.map((c) => c.image).join(', ');

@@ -120,11 +120,13 @@ export interface Pod {
    */
   exec(config: ExecConfig, options?: SignalOptions): Promise<ContainerExec>;
   /**
-   * Extracts a tar stream into `dir` of container 0 (created if missing). Entry names are
-   * relative to `dir`; entries leaving it are refused.
+   * Extracts a tar stream into `dir` of container 0 (created if missing, as `user` when
+   * given, so that user can write there). Entry names are relative to `dir`; entries leaving
+   * it are refused. Entries keep the owner their headers give (docker; the local driver writes
+   * as the executor's user).
    * @throws `ERR_EXECUTOR_ARCHIVE_REJECTED` for an entry outside `dir`.
    */
-  copyIn(dir: string, tar: Readable, options?: SignalOptions): Promise<void>;
+  copyIn(dir: string, tar: Readable, options?: CopyInOptions): Promise<void>;
   /**
    * A tar stream of `path` in container 0, like the Docker API's archive endpoint: entries
    * are named `<basename(path)>/...` (a file is one entry named after it).
@@ -135,6 +137,12 @@ export interface Pod {
   stop(options?: SignalOptions): Promise<void>;
   /** Stops and deletes the pod with everything it created; idempotent. */
   remove(options?: SignalOptions): Promise<void>;
+}
+
+/** Options of {@link Pod.copyIn}. */
+export interface CopyInOptions extends SignalOptions {
+  /** User that creates the missing dirs of the destination. @default the container's user */
+  user?: string;
 }
 
 /** Options of {@link Driver.getPods}. */

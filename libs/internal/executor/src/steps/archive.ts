@@ -185,7 +185,10 @@ export async function unarchive(ctx: StepContext, tar: Readable, destDir: string
         );
       }
     }
-    await ctx.pod.copyIn(dest, createReadStream(file), { signal: ctx.signal });
+    await ctx.pod.copyIn(dest, createReadStream(file), {
+      signal: ctx.signal,
+      ...(ctx.user ? { user: ctx.user } : {}),
+    });
   } catch (err) {
     if (is(err, ExecutorErrorCodes.ArchiveRejected) || is(err, ExecutorErrorCodes.StepFailed))
       throw err;

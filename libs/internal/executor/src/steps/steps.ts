@@ -46,7 +46,10 @@ export async function runStep(ctx: StepContext, step: RunStep): Promise<number> 
   const p = pack();
   p.entry({ name: scriptName, mode: 0o755 }, step.command);
   p.finalize();
-  await ctx.pod.copyIn(scriptDir, Readable.from(p), { signal: ctx.signal });
+  await ctx.pod.copyIn(scriptDir, Readable.from(p), {
+    signal: ctx.signal,
+    ...(ctx.user ? { user: ctx.user } : {}),
+  });
   const shell = (step.shell ?? ctx.shell ?? '/bin/sh -e').split(' ').filter(Boolean);
   const exec = await ctx.pod.exec(
     {
