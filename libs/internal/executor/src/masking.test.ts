@@ -38,6 +38,29 @@ describe('createSecretMasker', () => {
     expect(await mask([key], ['line: BBBBsecretline2!\n'])).toBe(`line: ${M}!\n`);
   });
 
+  test('an SSH key printed as an env var is masked (Woodpecker #388)', async () => {
+    const key = [
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW',
+      'QyNTUxOQAAACDHWlHYSHRWYfHLueNWtKWw2tM1bObyiAUZRbRvTm3SkQAAAJgWB0w/FgdM',
+      '-----END OPENSSH PRIVATE KEY-----',
+    ].join('\n');
+    const out = await mask([key], [`DRONE_JOB_NUMBER=1\nSSH_KEY=${key}\nNEXT=1\n`]);
+    expect(out).toBe(`DRONE_JOB_NUMBER=1\nSSH_KEY=${M}\nNEXT=1\n`);
+    // One line of it alone, e.g. from `head -2`.
+    const line = key.split('\n')[1]!;
+    expect(await mask([key], [`${line}\n`])).toBe(`${M}\n`);
+  });
+
+  test('short lines of a multi-line value do not mask unrelated output (Woodpecker #7103)', async () => {
+    const json = '{\n"foo": [\n"bar"\n]\n}';
+    const log = '[{description,"Run PropEr test suites"},{vsn,"0.12.1"},{registered,[]}]\n';
+    expect(await mask([json], [log])).toBe(log);
+    expect(await mask([json], [`value: ${json}\n`])).toBe(`value: ${M}\n`);
+    // A long enough line is still masked alone.
+    expect(await mask([json], ['x "foo": [ y\n'])).toBe(`x ${M} y\n`);
+  });
+
   test('masks a secret split at every byte boundary, and one byte at a time', async () => {
     const secret = 'pa55-wörd-ü'; // multi-byte UTF-8 characters as well
     const text = Buffer.from(`before ${secret} middle ${secret}after\n`);
@@ -104,7 +127,16 @@ describe('createSecretMasker', () => {
       // The needles the masker documents: each value, and for a multi-line value its CRLF
       // form and each of its lines.
       const needles = secrets.flatMap((v) =>
-        v.includes('\n') ? [v, v.replace(/\n/g, '\r\n'), ...v.split('\n')] : [v],
+        v.includes('\n')
+          ? [
+              v,
+              v.replace(/\n/g, '\r\n'),
+              ...v
+                .split('\n')
+                .map((l) => l.trim())
+                .filter((l) => l.length >= 8),
+            ]
+          : [v],
       );
       for (const s of needles.filter((v) => v.length >= 4)) {
         for (let at = text.indexOf(s); at >= 0; at = text.indexOf(s, at + 1))

@@ -12,6 +12,12 @@ export interface SecretMaskerOptions {
    * Empty values are never masked. @default 4
    */
   minLength?: number;
+  /**
+   * A line of a multi-line value is masked on its own only from this many bytes (after
+   * trimming): the short lines of a JSON or PEM value (`{`, `]`, `"bar"`) would otherwise
+   * mask unrelated output. The whole value is always masked. @default 8
+   */
+  minLineLength?: number;
 }
 
 /** A stream that masks secret values (see {@link createSecretMasker}). */
@@ -23,17 +29,19 @@ export interface SecretMasker extends Transform {
 }
 
 /** Every byte sequence that must not reach the log for these values. */
-function needlesOf(values: readonly string[], minLength: number): Buffer[] {
+function needlesOf(values: readonly string[], minLength: number, minLineLength: number): Buffer[] {
   const seen = new Set<string>();
-  const add = (s: string) => {
-    if (Buffer.byteLength(s) >= minLength) seen.add(s);
+  const add = (s: string, min: number) => {
+    if (Buffer.byteLength(s) >= min) seen.add(s);
   };
   for (const value of values) {
-    add(value);
+    add(value, minLength);
     if (value.includes('\n')) {
       // Through a tty, "\n" is written as "\r\n"; a program may also print one line alone.
-      add(value.replace(/\r?\n/g, '\r\n'));
-      for (const line of value.split('\n')) add(line.replace(/\r$/, ''));
+      add(value.replace(/\r?\n/g, '\r\n'), minLength);
+      // Short lines (`{`, `]`, `"bar"` of a JSON value) would mask unrelated output
+      // (Woodpecker #7103): lines count only from minLineLength, trimmed.
+      for (const line of value.split('\n')) add(line.trim(), Math.max(minLength, minLineLength));
     }
   }
   return [...seen].map((s) => Buffer.from(s, 'utf8'));
@@ -51,11 +59,11 @@ class SecretMaskStream extends Transform implements SecretMasker {
   private maskEnd = 0;
   private readonly mask = Buffer.from(SECRET_MASK);
 
-  constructor(values: readonly string[], minLength: number) {
+  constructor(values: readonly string[], minLength: number, minLineLength: number) {
     super();
     const nonEmpty = values.filter((v) => v.length > 0);
     this.unmaskedCount = nonEmpty.filter((v) => Buffer.byteLength(v) < minLength).length;
-    const needles = needlesOf(nonEmpty, Math.max(1, minLength));
+    const needles = needlesOf(nonEmpty, Math.max(1, minLength), minLineLength);
     let maxLen = 0;
     for (const n of needles) {
       maxLen = Math.max(maxLen, n.length);
@@ -151,7 +159,7 @@ class SecretMaskStream extends Transform implements SecretMasker {
  * A Transform stream that replaces every occurrence of a secret value with `********`
  * before any byte of it is passed on: also when a value spans lines, is written through a
  * tty (`\n` as `\r\n`), is split across chunks, or overlaps another secret. For a multi-line
- * value each line is masked on its own as well. The stream holds back at most
+ * value each line of at least `minLineLength` bytes is masked on its own as well. The stream holds back at most
  * `longest value - 1` bytes (only while they could still be the start of a secret) and
  * writes them at the end.
  *
@@ -168,5 +176,5 @@ export function createSecretMasker(
   values: readonly string[],
   options: SecretMaskerOptions = {},
 ): SecretMasker {
-  return new SecretMaskStream(values, options.minLength ?? 4);
+  return new SecretMaskStream(values, options.minLength ?? 4, options.minLineLength ?? 8);
 }
