@@ -164,11 +164,13 @@ export function describeDriver(name: string, fixture: () => Promise<DriverFixtur
       await found.remove(); // idempotent
     });
 
-    test("another executor's driver does not list this executor's pods", async () => {
+    test("another executor's driver lists this executor's pods only with all", async () => {
       const pod = await newPod();
       const other = await fx.create(`other-${randomUUID().slice(0, 8)}`);
       try {
         expect((await other.getPods()).map((p) => p.id)).not.toContain(pod.id);
+        const all = await other.getPods({ all: true });
+        expect(all.find((p) => p.id === pod.id)?.executorId).toBe(executorId);
       } finally {
         await other.close();
       }

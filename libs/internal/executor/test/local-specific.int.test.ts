@@ -13,7 +13,7 @@ import {
   SECRET_MASK,
   type DriverConfig,
 } from '../src/index.js';
-import { Collector } from './helpers.js';
+import { Collector, run } from './helpers.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -54,6 +54,36 @@ describe('local driver', () => {
     expect(await exec.wait()).toBe(128 + 9);
     await found!.remove();
     expect(await after.getPods()).toEqual([]);
+  });
+
+  test("a service container's entrypoint runs in the background and stop kills it", async () => {
+    const driver = createDriver({ type: 'local', executorId: 'e4', podsDir: await newPodsDir() });
+    const pod = await driver.newPod({
+      id: randomUUID(),
+      taskId: 't',
+      containers: [
+        { image: 'x' },
+        { image: 'redis', entrypoint: ['sh', '-c', 'echo $$ > svc.pid; exec sleep 120'] },
+      ],
+    });
+    let pid = '';
+    for (let i = 0; i < 100 && !pid; i++) {
+      pid = (await run(pod, ['sh', '-c', 'cat svc.pid 2>/dev/null || true'])).stdout.trim();
+      if (!pid) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(pid).toMatch(/^\d+$/);
+    expect(() => process.kill(Number(pid), 0)).not.toThrow();
+    await pod.stop();
+    for (let i = 0; i < 100; i++) {
+      try {
+        process.kill(Number(pid), 0);
+      } catch {
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(() => process.kill(Number(pid), 0)).toThrow();
+    await pod.remove();
   });
 
   test('an unknown driver type is a config error', () => {

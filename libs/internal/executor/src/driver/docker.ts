@@ -466,7 +466,8 @@ class DockerDriver implements Driver {
 
   async getPods(options: GetPodsOptions = {}): Promise<Pod[]> {
     const filters = [`${POD_LABELS.agola}=true`];
-    // The group is this executor alone, so `all` finds the same pods.
+    // With `all`, the pods of every executor on this engine (the pods cleaner removes those
+    // whose executor is gone), as Agola's docker driver does.
     if (!options.all) filters.push(`${POD_LABELS.executorId}=${this.executorId}`);
     let list: Docker.ContainerInfo[];
     try {

@@ -147,7 +147,10 @@ export interface CopyInOptions extends SignalOptions {
 
 /** Options of {@link Driver.getPods}. */
 export interface GetPodsOptions extends SignalOptions {
-  /** Also the pods of other executors of the same group. @default false */
+  /**
+   * Also the pods of other executors (on the same engine or pods dir), so pods whose executor
+   * is gone can be cleaned. @default false
+   */
   all?: boolean;
 }
 
