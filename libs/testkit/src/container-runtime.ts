@@ -1,5 +1,15 @@
 import { spawn } from 'node:child_process';
-import { chown, copyFile, mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  copyFile,
+  mkdir,
+  mkdtemp,
+  readdir,
+  readFile,
+  rm,
+  symlink,
+  writeFile,
+} from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +115,17 @@ async function buildBusyboxRootfs(busybox: string, root: string, env: NodeJS.Pro
   await chown(join(root, 'home', 'nobody'), 65534, 65534);
 }
 
+/** Pids of processes whose command line mentions `text` (this runtime's unique dir). */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(Number(name));
+  }
+  return pids;
+}
+
 function ping(socketPath: string): Promise<boolean> {
   return new Promise((resolve) => {
     const req = request({ socketPath, path: '/_ping', method: 'GET', timeout: 2000 }, (res) => {
@@ -205,8 +226,33 @@ export async function startContainerRuntime(
       await podmanCli(['rm', '--all', '--force', '--time', '0']).catch(() => undefined);
       await podmanCli(['volume', 'prune', '--force']).catch(() => undefined);
       await proc.stop();
-      // A mount podman still holds would make this fail: keep the dir rather than fail teardown.
-      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+      // conmon keeps a process per exec for 5 minutes (Docker's exec-inspect window, podman's
+      // exit_command_delay, which the API needs): end those this runtime started.
+      // Their cleanup may spawn more (`podman container cleanup`): repeat until none is left.
+      for (let round = 0; round < 50; round++) {
+        const pids = await processesMentioning(dir);
+        if (pids.length === 0) break;
+        for (const pid of pids) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      // podman's overlay driver bind-mounts its storage dir onto itself: unmount what is left
+      // under the temp dir (deepest first), then delete it.
+      const mounts = (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''))
+        .split('\n')
+        .map((l) => l.split(' ')[4] ?? '')
+        .filter((m) => m.startsWith(`${dir}/`))
+        .sort((a, b) => b.length - a.length);
+      for (const m of mounts) await run('umount', [m], process.env).catch(() => undefined);
+      // A mount still held would make this fail: keep the dir rather than fail teardown.
+      await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 }).catch(
+        () => undefined,
+      );
     },
   };
 }

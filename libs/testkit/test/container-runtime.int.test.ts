@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { startContainerRuntime, TEST_BUSYBOX_IMAGE } from '../src/index.js';
 
@@ -16,6 +17,17 @@ function apiGet(socketPath: string, path: string): Promise<{ status: number; bod
     req.on('error', reject);
     req.end();
   });
+}
+
+/** Pids of processes whose command line mentions `text`. */
+async function processesMentioning(text: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmdline = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(text)) pids.push(Number(name));
+  }
+  return pids;
 }
 
 describe.skipIf(process.env['AGOLA_TEST_NO_CONTAINERS'] === '1')('startContainerRuntime', () => {
@@ -42,9 +54,23 @@ describe.skipIf(process.env['AGOLA_TEST_NO_CONTAINERS'] === '1')('startContainer
         'echo hello; id -u nobody; echo $HOME',
       ]);
       expect(out).toBe('hello\n65534\n/root\n');
+      // A running container with an exec: stop() must leave no process and no mount behind.
+      await rt.podman([
+        'run',
+        '-d',
+        '--network',
+        'none',
+        '--name',
+        'c1',
+        rt.busyboxImage,
+        'sleep',
+        '300',
+      ]);
+      expect(await rt.podman(['exec', 'c1', 'echo', 'exec-ok'])).toBe('exec-ok\n');
     } finally {
       await rt.stop();
     }
     expect(existsSync(rt.dir)).toBe(false);
+    expect(await processesMentioning(rt.dir)).toEqual([]);
   });
 });
