@@ -127,7 +127,15 @@ async function main(): Promise<void> {
   const plain = await throughputMBs(() => new PassThrough(), data, 3);
   const masked = await throughputMBs(() => createSecretMasker(secrets), data, 3);
   console.log(
-    `masking                8 MiB log, 5 secrets: ${fmt(masked, 0)} MB/s (PassThrough ${fmt(plain, 0)} MB/s, ratio ${fmt(plain / masked, 1)}x)`,
+    `masking                8 MiB log, a secret on every line: ${fmt(masked, 0)} MB/s (PassThrough ${fmt(plain, 0)} MB/s, ratio ${fmt(plain / masked, 1)}x)`,
+  );
+  const clean = Buffer.from(
+    data.toString('latin1').replaceAll('hunter2-secret', 'hunter2-public'),
+    'latin1',
+  );
+  const cleanMasked = await throughputMBs(() => createSecretMasker(secrets), clean, 3);
+  console.log(
+    `masking                8 MiB log, no secret in it:    ${fmt(cleanMasked, 0)} MB/s (ratio ${fmt(plain / cleanMasked, 1)}x)`,
   );
 }
 
