@@ -7,8 +7,12 @@ export NX_NO_CLOUD=true NX_DAEMON=false NX_TUI=false NX_SKIP_NX_CACHE="${NX_SKIP
 export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 
 # Debian packages: etcd (datamanager, tests), sqlite headers (the sqlite3 addon builds against
-# them: 20 s instead of 2 min), git (executor, gitserver, tests), jsonnet (runconfig).
-AGOLA_APT_PACKAGES="etcd-server libsqlite3-dev git jsonnet"
+# them: 20 s instead of 2 min), git (executor, gitserver, tests), jsonnet (runconfig), and the
+# container runtime of the executor's docker-driver tests: podman (its Docker-compatible API
+# socket, `podman system service`; it pulls conmon and containers-common), runc (crun fails on
+# these VMs: no CAP_SYS_RESOURCE for its rlimits, hybrid cgroups) and busybox-static (the testkit
+# builds a local busybox image from it: no registry is reachable).
+AGOLA_APT_PACKAGES="etcd-server libsqlite3-dev git jsonnet podman runc busybox-static"
 
 install_system_packages() {
   local missing=()

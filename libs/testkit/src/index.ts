@@ -10,6 +10,10 @@ export { getFreePort } from './ports.js';
 export { findBinary } from './find-binary.js';
 export { ManagedProcess } from './managed-process.js';
 export type { ManagedProcessOptions } from './managed-process.js';
+export { startContainerRuntime, TEST_BUSYBOX_IMAGE } from './container-runtime.js';
+export type { ContainerRuntime, StartContainerRuntimeOptions } from './container-runtime.js';
+export { sharedContainerRuntime } from './shared-containers.js';
+export type { SharedContainerRuntime } from './shared-containers.js';
 export { TestkitErrorCodes } from './codes.js';
 export { startForge } from './forge/forge.js';
 export type {
