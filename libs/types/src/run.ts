@@ -92,7 +92,10 @@ export const RUN_GENERIC_SETUP_ERROR_NAME = 'Setup Error';
 export interface RunConfigTaskDepend {
   /** Parent task id. */
   task_id: string;
-  /** The parent's final status must match one of them; empty or absent means `on_success`. */
+  /**
+   * The parent's final status must match one of them. The planner writes `on_success` when the
+   * config names none; in the runservice an empty list never matches (the task is skipped).
+   */
   conditions?: RunConfigTaskDependCondition[];
 }
 
