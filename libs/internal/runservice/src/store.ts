@@ -1,0 +1,142 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  DataManagerErrorCodes,
+  type Action,
+  type DataManager,
+  type FollowSink,
+  type SinkTransaction,
+} from '@agola-ts/datamanager';
+import type { SqliteSink } from '@agola-ts/datamanager/sqlite-sink';
+import type { Db, Tx } from '@agola-ts/db';
+import { badRequest, is } from '@agola-ts/errors';
+import { RunserviceErrorCodes } from './codes.js';
+
+/** What a datamanager write decided inside its validation transaction. */
+export interface Mutation<T> {
+  /** Datamanager change group names (e.g. `counter-<projectID>`). */
+  groups: string[];
+  actions: Action[];
+  result: T;
+}
+
+/** Attempts of a write that lost a change-group race. */
+const MAX_ATTEMPTS = 20;
+/** How long a write waits for its own wal to reach the readdb (read-your-writes). */
+const APPLY_WAIT_MS = 10_000;
+
+/**
+ * The runservice's readdb and datamanager access: reads from the readdb; datamanager writes
+ * validated in one readdb transaction with the change-groups token read in it.
+ */
+export class Store {
+  private applied = '';
+  private readonly waiters = new Set<{ seq: string; resolve: () => void }>();
+
+  constructor(
+    readonly db: Db,
+    private readonly sqliteSink: SqliteSink,
+    readonly dm: DataManager,
+  ) {}
+
+  /** The sink to follow the datamanager with: it records the last wal applied. */
+  get sink(): FollowSink {
+    return {
+      position: () => this.sqliteSink.position(),
+      transaction: async <R>(fn: (tx: SinkTransaction) => Promise<R>): Promise<R> => {
+        let seq: string | undefined;
+        const result = await this.sqliteSink.transaction((tx) =>
+          fn({
+            reset: () => tx.reset(),
+            applyEntry: (e) => tx.applyEntry(e),
+            applyAction: (a, s) => tx.applyAction(a, s),
+            replaceChangeGroups: (g) => tx.replaceChangeGroups(g),
+            setChangeGroup: (n, r) => tx.setChangeGroup(n, r),
+            setPosition: async (p) => {
+              seq = p.walSequence;
+              await tx.setPosition(p);
+            },
+          }),
+        );
+        if (seq !== undefined) this.markApplied(seq);
+        return result;
+      },
+    };
+  }
+
+  /** Records the position the readdb reached. */
+  markApplied(seq: string): void {
+    this.applied = seq;
+    for (const w of this.waiters) {
+      if (w.seq <= seq) {
+        this.waiters.delete(w);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Runs a read-only query on the readdb. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.db.do(fn, { readonly: true });
+  }
+
+  /**
+   * Writes a wal decided by `validate` (which reads the readdb) with the token of its change
+   * groups read in the same transaction; a lost change-group race is validated again. Resolves
+   * once the readdb holds the write.
+   *
+   * @throws a 400 `ERR_RUNSERVICE_CONCURRENT_UPDATE` after {@link MAX_ATTEMPTS} lost races.
+   */
+  async mutate<T>(validate: (tx: Tx) => Promise<Mutation<T>>): Promise<T> {
+    for (let attempt = 1; ; attempt++) {
+      const { mutation, token } = await this.db.do(
+        async (tx) => {
+          const mutation = await validate(tx);
+          const token = await this.sqliteSink.changeGroupsToken(tx, mutation.groups);
+          return { mutation, token };
+        },
+        { readonly: true },
+      );
+      if (mutation.actions.length === 0) return mutation.result;
+      try {
+        const { walSequence } = await this.dm.write(mutation.actions, token);
+        await this.waitApplied(walSequence);
+        return mutation.result;
+      } catch (err) {
+        if (!is(err, DataManagerErrorCodes.Concurrency)) throw err;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw badRequest('the run counter was changed concurrently by other requests; retry', {
+            code: RunserviceErrorCodes.ConcurrentUpdate,
+            cause: err,
+          });
+        }
+        // the winner's wal is usually applied by now; a little jitter spreads the retries
+        await sleep(Math.random() * 5 * Math.min(attempt, 8));
+      }
+    }
+  }
+
+  /** Writes actions without change groups and waits for the readdb to hold them. */
+  async write(actions: Action[]): Promise<void> {
+    const { walSequence } = await this.dm.write(actions);
+    await this.waitApplied(walSequence);
+  }
+
+  private waitApplied(seq: string): Promise<void> {
+    if (this.applied >= seq) return Promise.resolve();
+    return new Promise((resolve) => {
+      const waiter = {
+        seq,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      };
+      // the write is durable either way: past the wait, answer (the readdb catches up later)
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        resolve();
+      }, APPLY_WAIT_MS);
+      this.waiters.add(waiter);
+    });
+  }
+}
