@@ -180,8 +180,8 @@ export function registerArtifactRoutes(
     if (req.method === 'HEAD') return reply.code(200).send();
     return sendObject(ost, matched, reply, 'cache');
   };
+  // fastify answers HEAD with this GET route (method HEAD: no object read)
   api.get('/executor/caches/:key', (req, reply) => cacheRead(req, reply));
-  api.head('/executor/caches/:key', (req, reply) => cacheRead(req, reply));
 
   // uploads are streams of any type: their own parser, in their own plugin
   const inflight = new Map<string, Promise<void>>();

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { is, wrap } from '@agola-ts/errors';
@@ -150,6 +151,8 @@ export class Engine {
   /** Starts the loops (and the watches with push dispatch) until `signal` aborts. */
   async start(signal: AbortSignal): Promise<void> {
     this.stopSignal = signal;
+    // every request to an executor and every run events stream listens on it
+    setMaxListeners(0, signal);
     this.session = await EtcdSession.create(this.deps.etcd, { ttlSeconds: 5 });
     const i = this.settings.intervals;
     const loop = (name: string, ms: number, fn: () => Promise<unknown>) =>
