@@ -93,7 +93,10 @@ describe('genExecutorTaskSpecData', () => {
       ],
       docker_registries_auth: { 'r.io': { type: 'basic', username: 'x', password: 'y', auth: '' } },
       cache_prefix: 'p1',
-      steps: [runStep, runStep],
+      steps: [
+        { ...runStep, tty: true },
+        { ...runStep, tty: true },
+      ],
     });
     // the run config is not changed by the overlay
     expect(runConfig.tasks['leaf']!.environment).toEqual({ A: 'task', B: 'task', C: 'task' });

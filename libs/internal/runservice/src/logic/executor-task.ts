@@ -16,7 +16,7 @@ import type {
   WorkspaceOperation,
 } from '@agola-ts/types';
 import { compareByLevelName, getAllParents, taskById } from './graph.js';
-import { pathList } from './run-create.js';
+import { pathList, withStepDefaults } from './run-create.js';
 
 function rcTask(runConfig: RunConfig, id: string): RunConfigTask {
   const rct = taskById(runConfig.tasks, id);
@@ -112,7 +112,7 @@ export function genExecutorTaskSpecData(
     workspace_operations: workspaceOperations,
     docker_registries_auth: structuredClone(rct.docker_registries_auth ?? null),
     cache_prefix: cachePrefixOf(run, runConfig),
-    steps: structuredClone(rct.steps ?? []),
+    steps: structuredClone(rct.steps ?? []).map(withStepDefaults),
   };
   if (rct.runtime?.arch !== undefined) data.arch = rct.runtime.arch;
   return data;

@@ -259,6 +259,22 @@ describe('newRun', () => {
     });
     expect(runConfig.tasks['t1']!.level).toBe(0);
     expect(runConfig.tasks['t2']!.level).toBe(1);
+    // a run step without tty gets Agola's default
+    expect(runConfig.tasks['t1']!.steps).toEqual([
+      { type: 'run', command: 'make', tty: true },
+      { type: 'save_to_workspace', contents: [] },
+      { type: 'restore_cache', keys: ['k'] },
+      { type: 'save_to_workspace', contents: [] },
+    ]);
+  });
+
+  it('keeps an explicit tty false', () => {
+    const r = req({
+      run_config_tasks: tasksOf(task('t1', [], { steps: [{ type: 'run', tty: false }] })),
+    });
+    expect(newRun(r, { id: 'r1', now: NOW }).runConfig.tasks['t1']!.steps).toEqual([
+      { type: 'run', tty: false },
+    ]);
   });
 
   it('does not change the request', () => {

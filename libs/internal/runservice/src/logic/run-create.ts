@@ -8,6 +8,7 @@ import type {
   RunConfig,
   RunConfigTask,
   RunConfigTaskDepend,
+  RunConfigStep,
   RunCreateRequest,
   RunTask,
   RunTaskStep,
@@ -135,6 +136,15 @@ export function computeLevels(tasks: RunConfigTasks): LevelsResult {
   return { levels };
 }
 
+/**
+ * A step with Agola's decoding defaults: a `run` step without `tty` gets `tty: true` (Agola's
+ * step decoder sets it, so its stored run configs and spec data always carry it).
+ */
+export function withStepDefaults(step: RunConfigStep): RunConfigStep {
+  if (step.type === 'run' && step.tty === undefined) return { ...step, tty: true };
+  return step;
+}
+
 function newRunTaskStep(): RunTaskStep {
   return { phase: 'notstarted', log_phase: 'notstarted', exit_status: null };
 }
@@ -202,7 +212,8 @@ export interface NewRunOptions {
  * Builds a new run and its run config from a create request (Agola's `newRun` + `genRun`).
  * The task graph is checked ({@link checkRunConfigTasks}) and levels computed
  * ({@link computeLevels}); a violation becomes one more setup error (several cycle messages
- * joined by `, `, as Agola). With setup errors the run is in phase `setuperror` and has no
+ * joined by `, `, as Agola). `run` steps without `tty` get `tty: true` ({@link withStepDefaults}).
+ * With setup errors the run is in phase `setuperror` and has no
  * tasks; otherwise it is `queued` with result `unknown`, and one {@link newRunTask} per config
  * task. `counter` is 0: the caller sets it when it saves the run.
  *
@@ -212,6 +223,9 @@ export function newRun(req: RunCreateRequest, options: NewRunOptions): RunBundle
   validateNewRunRequest(req);
   const setupErrors = [...(req.setup_errors ?? [])];
   const tasks: Record<string, RunConfigTask> = structuredClone(req.run_config_tasks ?? {});
+  for (const t of Object.values(tasks)) {
+    if (t.steps !== undefined) t.steps = t.steps.map(withStepDefaults);
+  }
 
   const graphErrors = checkRunConfigTasks(tasks);
   if (graphErrors.length > 0) setupErrors.push(graphErrors.join(', '));
