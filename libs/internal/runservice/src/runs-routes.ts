@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { incSequence } from '@agola-ts/etcd';
+import { is } from '@agola-ts/errors';
 import { created } from '@agola-ts/service-kit';
 import {
   RUN_ACTION_TYPES,
@@ -20,6 +21,7 @@ import {
   optStringList,
   optStringMap,
 } from './body.js';
+import { RunserviceErrorCodes } from './codes.js';
 import type { Engine } from './engine.js';
 import { decodeRunToken, encodeRunToken } from './etcd-store.js';
 import { invalid, invalidState, notFound } from './errors.js';
@@ -47,6 +49,30 @@ import type { Mutation, Store } from './store.js';
 type Params = Record<string, string>;
 
 const FINISHED_PHASES: RunPhase[] = ['finished', 'cancelled', 'setuperror'];
+
+/** Attempts of an action that lost a race with the scheduler on the run's revision. */
+const ACTION_ATTEMPTS = 10;
+
+/**
+ * Runs `fn` (read the run, check, put it) again while it fails only because the run's
+ * revision moved meanwhile (the scheduler writes runs all the time): each attempt re-reads
+ * and re-checks, so the result is the same as one uncontended request. A moved change group
+ * of the caller's token ("optimistic locking failed") is the caller's to handle.
+ */
+async function retryRunModified(fn: () => Promise<void>): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      const modified =
+        is(err, RunserviceErrorCodes.ConcurrentUpdate) &&
+        err instanceof Error &&
+        err.message.startsWith('run modified');
+      if (!modified || attempt >= ACTION_ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, Math.random() * 10 * attempt));
+    }
+  }
+}
 
 /** The run routes of reference §7.8. */
 export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: Store): void {
@@ -241,35 +267,38 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
       throw invalid(`action_type must be one of ${RUN_ACTION_TYPES.join(', ')}`);
     }
     const token = decodeRunToken(optString(body, 'change_groups_update_tokens'));
-    const cur = await estore.getRun(id);
-    if (!cur) throw notFound(`run ${JSON.stringify(id)} doesn't exist or is not active`);
-    const run = structuredClone(cur.value);
-    let event;
-    if (actionType === 'changephase') {
-      const phase = optString(body, 'phase');
-      if (phase !== 'running' && phase !== 'cancelled') {
-        throw invalid(`unsupported change phase ${JSON.stringify((phase ?? '').slice(0, 40))}`);
+    const phase = optString(body, 'phase');
+    await retryRunModified(async () => {
+      const cur = await estore.getRun(id);
+      if (!cur) throw notFound(`run ${JSON.stringify(id)} doesn't exist or is not active`);
+      const run = structuredClone(cur.value);
+      let event;
+      if (actionType === 'changephase') {
+        if (phase !== 'running' && phase !== 'cancelled') {
+          throw invalid(`unsupported change phase ${JSON.stringify((phase ?? '').slice(0, 40))}`);
+        }
+        if (run.phase !== 'queued') {
+          throw invalidState(
+            `run ${JSON.stringify(run.id)} is not queued but in ${JSON.stringify(run.phase)} phase`,
+          );
+        }
+        run.phase = phase;
+        const t = new Date().toISOString();
+        if (phase === 'running') run.start_time = t;
+        else run.end_time = t;
+        event = await estore.newRunEvent(run.id, run.phase, run.result);
+      } else {
+        if (run.phase !== 'running') {
+          throw invalidState(
+            `run ${run.id} is not running but in ${JSON.stringify(run.phase)} phase`,
+          );
+        }
+        run.stop = true;
+        for (const t of Object.values(run.tasks))
+          if (t.waiting_approval) t.waiting_approval = false;
       }
-      if (run.phase !== 'queued') {
-        throw invalidState(
-          `run ${JSON.stringify(run.id)} is not queued but in ${JSON.stringify(run.phase)} phase`,
-        );
-      }
-      run.phase = phase;
-      const t = new Date().toISOString();
-      if (phase === 'running') run.start_time = t;
-      else run.end_time = t;
-      event = await estore.newRunEvent(run.id, run.phase, run.result);
-    } else {
-      if (run.phase !== 'running') {
-        throw invalidState(
-          `run ${run.id} is not running but in ${JSON.stringify(run.phase)} phase`,
-        );
-      }
-      run.stop = true;
-      for (const t of Object.values(run.tasks)) if (t.waiting_approval) t.waiting_approval = false;
-    }
-    await estore.atomicPutRun(run, cur.revision, { event, token });
+      await estore.atomicPutRun(run, cur.revision, { event, token });
+    });
     return reply.code(200).send();
   });
 
@@ -283,36 +312,40 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
     }
     const annotations = optStringMap(body, 'annotations');
     const token = decodeRunToken(optString(body, 'change_groups_update_tokens'));
-    const cur = await estore.getRun(id);
-    if (!cur) throw notFound(`run ${JSON.stringify(id)} doesn't exist or is not active`);
-    const run = structuredClone(cur.value);
-    const task = Object.hasOwn(run.tasks, taskId) ? run.tasks[taskId] : undefined;
-    if (!task)
-      throw invalid(`run ${JSON.stringify(run.id)} doesn't have task ${JSON.stringify(taskId)}`);
-    if (actionType === 'setannotations') {
-      if (annotations === undefined) delete task.annotations;
-      else task.annotations = annotations;
-    } else {
-      if (!task.waiting_approval) {
-        throw invalidState(
-          `run ${JSON.stringify(run.id)}, task ${JSON.stringify(taskId)} is not in waiting approval state`,
-        );
+    await retryRunModified(async () => {
+      const cur = await estore.getRun(id);
+      if (!cur) throw notFound(`run ${JSON.stringify(id)} doesn't exist or is not active`);
+      const run = structuredClone(cur.value);
+      const task = Object.hasOwn(run.tasks, taskId) ? run.tasks[taskId] : undefined;
+      if (!task)
+        throw invalid(`run ${JSON.stringify(run.id)} doesn't have task ${JSON.stringify(taskId)}`);
+      if (actionType === 'setannotations') {
+        if (annotations === undefined) delete task.annotations;
+        else task.annotations = annotations;
+      } else {
+        if (!task.waiting_approval) {
+          throw invalidState(
+            `run ${JSON.stringify(run.id)}, task ${JSON.stringify(taskId)} is not in waiting approval state`,
+          );
+        }
+        if (task.approved) {
+          throw invalidState(
+            `run ${JSON.stringify(run.id)}, task ${JSON.stringify(taskId)} is already approved`,
+          );
+        }
+        task.waiting_approval = false;
+        task.approved = true;
       }
-      if (task.approved) {
-        throw invalidState(
-          `run ${JSON.stringify(run.id)}, task ${JSON.stringify(taskId)} is already approved`,
-        );
-      }
-      task.waiting_approval = false;
-      task.approved = true;
-    }
-    await estore.atomicPutRun(run, cur.revision, { token });
+      await estore.atomicPutRun(run, cur.revision, { token });
+    });
     return reply.code(200).send();
   });
 
-  api.get('/changegroups', async (req) => {
+  api.get('/changegroups', async (req, reply) => {
     const q = queryOf(req.query);
-    return encodeRunToken(await estore.changeGroupsToken(changeGroupsOf(q)));
+    const token = encodeRunToken(await estore.changeGroupsToken(changeGroupsOf(q)));
+    // a JSON string, as Agola's (fastify would send a bare string as text)
+    return reply.type('application/json; charset=utf-8').send(JSON.stringify(token));
   });
 
   // Server-Sent Events of `scheduler/runevents`, from now (the start id is ignored, as Agola)
