@@ -15,7 +15,10 @@ describe('run and task actions', () => {
     const { client } = await startFresh();
     const ex = await startExecutor({ id: 'ex1', client });
     const { run } = await client.createRun(
-      runRequest([task('build'), task('deploy', { depends: { build: ['on_success'] }, approval: true })]),
+      runRequest([
+        task('build'),
+        task('deploy', { depends: { build: ['on_success'] }, approval: true }),
+      ]),
     );
     // approving a task that does not wait yet is refused
     const early = await remoteError(client.approveRunTask(run.id, 'deploy'));
@@ -132,7 +135,11 @@ describe('run and task actions', () => {
     // a successful run cannot restart from failed tasks, but from scratch it can
     const denied = await remoteError(client.createRun({ run_id: re.run.id, group: run.group }));
     expect(denied.code).toBe('ERR_RUNSERVICE_INVALID_STATE');
-    const scratch = await client.createRun({ run_id: re.run.id, from_start: true, group: run.group });
+    const scratch = await client.createRun({
+      run_id: re.run.id,
+      from_start: true,
+      group: run.group,
+    });
     expect(Object.keys(scratch.run.tasks)).not.toContain('build');
     expect(Object.values(scratch.run.tasks).every((t) => t.status === 'notstarted')).toBe(true);
   });
@@ -151,7 +158,12 @@ describe('run and task actions', () => {
     await waitRun(client, run.id, 'finished', 'success');
     await eventually(async () => {
       const mine = events.filter((e) => e.RunID === run.id).map((e) => `${e.Phase}/${e.Result}`);
-      expect(mine).toEqual(['queued/unknown', 'running/unknown', 'running/success', 'finished/success']);
+      expect(mine).toEqual([
+        'queued/unknown',
+        'running/unknown',
+        'running/success',
+        'finished/success',
+      ]);
     });
     const seqs = events.map((e) => e.Sequence);
     expect([...seqs].sort()).toEqual(seqs);
