@@ -1,6 +1,11 @@
 import type { Run, RunConfig, RunConfigTask, RunTask } from '@agola-ts/types';
 import { describe, expect, it } from 'vitest';
-import { advanceRun, advanceRunTasks, getTasksToRun } from './advance.js';
+import {
+  advanceRun,
+  advanceRunTasks,
+  finishFetchOfUnscheduledTasks,
+  getTasksToRun,
+} from './advance.js';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
 
@@ -468,5 +473,38 @@ describe('advanceRun', () => {
     const copy = structuredClone(run);
     advanceRun(run, opts);
     expect(run).toEqual(copy);
+  });
+});
+
+describe('finishFetchOfUnscheduledTasks', () => {
+  it('marks the fetch phases of finished tasks without executor task, so children can run', () => {
+    const rc = baseConfig();
+    rc.tasks['task02']!.depends['task01']!.conditions = ['on_skipped'];
+    const run = withStatuses(baseRun(), { task01: 'skipped', task03: 'running' });
+    run.tasks['task01'] = {
+      ...run.tasks['task01']!,
+      steps: [{ phase: 'notstarted', log_phase: 'notstarted', exit_status: null }],
+      workspace_archives: [0],
+      workspace_archives_phase: ['notstarted'],
+    };
+    expect(getTasksToRun(run, rc).map((t) => t.id)).not.toContain('task02');
+
+    const { run: out, changed } = finishFetchOfUnscheduledTasks(run, [{ id: 'task03' }]);
+    expect(changed).toBe(true);
+    expect(out.tasks['task01']!.setup_step.log_phase).toBe('finished');
+    expect(out.tasks['task01']!.steps[0]!.log_phase).toBe('finished');
+    expect(out.tasks['task01']!.workspace_archives_phase).toEqual(['finished']);
+    // running and not started tasks are left alone
+    expect(out.tasks['task03']).toEqual(run.tasks['task03']);
+    expect(out.tasks['task04']).toEqual(run.tasks['task04']);
+    expect(getTasksToRun(out, rc).map((t) => t.id)).toContain('task02');
+    expect(finishFetchOfUnscheduledTasks(out, []).changed).toBe(false);
+  });
+
+  it('leaves a finished task alone while its executor task is scheduled', () => {
+    const run = withStatuses(baseRun(), { task01: 'success' });
+    const { run: out, changed } = finishFetchOfUnscheduledTasks(run, [{ id: 'task01' }]);
+    expect(changed).toBe(false);
+    expect(out.tasks['task01']!.setup_step.log_phase).toBe('notstarted');
   });
 });

@@ -198,3 +198,37 @@ export function getTasksToRun(run: Run, runConfig: RunConfig): RunTask[] {
   }
   return toRun;
 }
+
+/**
+ * Marks the log and archive fetch phases `finished` for every finished task that has no
+ * executor task (a task skipped or cancelled before it was scheduled): there is nothing to
+ * fetch. Agola's fetcher does this for every finished task whose executor task is gone; without
+ * it, a task depending on a skipped task with a `save_to_workspace` step would wait forever
+ * for its parent's archives. Returns a copy and whether anything changed.
+ */
+export function finishFetchOfUnscheduledTasks(
+  run: Run,
+  scheduledExecutorTasks: readonly ScheduledTask[],
+): { run: Run; changed: boolean } {
+  const next = structuredClone(run);
+  const scheduled = new Set(scheduledExecutorTasks.map((et) => et.id));
+  let changed = false;
+  for (const rt of Object.values(next.tasks)) {
+    if (!isRunTaskStatusFinished(rt.status) || scheduled.has(rt.id)) continue;
+    if (rt.setup_step.log_phase !== 'finished') {
+      rt.setup_step.log_phase = 'finished';
+      changed = true;
+    }
+    for (const st of rt.steps) {
+      if (st.log_phase !== 'finished') {
+        st.log_phase = 'finished';
+        changed = true;
+      }
+    }
+    if (rt.workspace_archives_phase.some((p) => p !== 'finished')) {
+      rt.workspace_archives_phase = rt.workspace_archives_phase.map(() => 'finished');
+      changed = true;
+    }
+  }
+  return { run: next, changed };
+}
