@@ -38,8 +38,10 @@ function logRef(q: Query): LogRef {
 /** The escaped cache key of a `/executor/caches/{key}` URL (Agola keeps it escaped). */
 function cacheKeyOf(rawUrl: string): string {
   const path = rawUrl.split('?', 1)[0] ?? '';
-  const key = path.slice(path.lastIndexOf('/') + 1);
+  const at = path.indexOf('/executor/caches/');
+  const key = at < 0 ? '' : path.slice(at + '/executor/caches/'.length);
   if (key === '') throw invalid('empty cache key');
+  if (key.includes('/')) throw invalid('invalid cache key');
   if (key.length > MAX_CACHE_KEY_LENGTH) throw invalid('cache key too long');
   if (key === '.' || key === '..') throw invalid('invalid cache key');
   return key;
@@ -181,14 +183,14 @@ export function registerArtifactRoutes(
     return sendObject(ost, matched, reply, 'cache');
   };
   // fastify answers HEAD with this GET route (method HEAD: no object read)
-  api.get('/executor/caches/:key', (req, reply) => cacheRead(req, reply));
+  api.get('/executor/caches/*', (req, reply) => cacheRead(req, reply));
 
   // uploads are streams of any type: their own parser, in their own plugin
   const inflight = new Map<string, Promise<void>>();
   void api.register(async (raw) => {
     raw.removeAllContentTypeParsers();
     raw.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
-    raw.post('/executor/caches/:key', async (req, reply) => {
+    raw.post('/executor/caches/*', async (req, reply) => {
       const key = cacheKeyOf(req.url);
       const body = (req.body ?? req.raw) as Readable;
       const pending = inflight.get(key);
