@@ -171,7 +171,8 @@ export function updateRunTaskStatus(run: Run, executorTask: ExecutorTask): boole
   rt.setup_step.phase = st.setup_step.phase;
   setOptional(rt.setup_step, 'start_time', st.setup_step.start_time);
   setOptional(rt.setup_step, 'end_time', st.setup_step.end_time);
-  st.steps.forEach((s, i) => {
+  // Go executors omit an empty `steps` list
+  (st.steps ?? []).forEach((s, i) => {
     const step = rt.steps[i];
     if (step === undefined) return;
     step.phase = s.phase;
