@@ -461,6 +461,20 @@ describe('advanceRun', () => {
     expect(out.phase).toBe('cancelled');
   });
 
+  it('lets a run cancelled while queued be archived: its tasks have nothing to fetch', () => {
+    const run = baseRun();
+    run.phase = 'cancelled';
+    run.tasks['task01']!.workspace_archives = [0];
+    run.tasks['task01']!.workspace_archives_phase = ['notstarted'];
+    const out = advanceRun(run, opts);
+    expect(out.events).toBe(false);
+    expect(out.run.result).toBe('unknown');
+    for (const rt of Object.values(out.run.tasks)) {
+      expect(rt.setup_step.log_phase).toBe('finished');
+      expect(rt.workspace_archives_phase.every((p) => p === 'finished')).toBe(true);
+    }
+  });
+
   it('does nothing to a queued run', () => {
     const run = baseRun();
     run.phase = 'queued';

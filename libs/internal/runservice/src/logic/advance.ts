@@ -53,7 +53,9 @@ function allTasksFinished(run: Run): boolean {
  * 4. a result set, every task finished, no executor task scheduled and the phase not finished →
  *    phase `finished` (with `end_time`);
  * 5. once the phase is finished, every `notstarted` task's setup and step log phases and its
- *    archive phases are marked `finished` (there is nothing to fetch).
+ *    archive phases are marked `finished` (there is nothing to fetch). Agola did this only with
+ *    a result set, so a run cancelled while queued (result `unknown`) was never fully fetched
+ *    and never archived; here it is done for every finished phase.
  *
  * @throws AgolaError when a run task has no run config task (a broken run).
  */
@@ -87,13 +89,14 @@ export function advanceRun(run: Run, options: AdvanceRunOptions): AdvanceRunResu
       r.phase = 'finished';
       r.end_time = options.now.toISOString();
     }
-    if (isRunPhaseFinished(r.phase)) {
-      for (const rt of Object.values(r.tasks)) {
-        if (rt.status !== 'notstarted') continue;
-        rt.setup_step.log_phase = 'finished';
-        for (const s of rt.steps) s.log_phase = 'finished';
-        rt.workspace_archives_phase = rt.workspace_archives_phase.map(() => 'finished');
-      }
+  }
+
+  if (isRunPhaseFinished(r.phase)) {
+    for (const rt of Object.values(r.tasks)) {
+      if (rt.status !== 'notstarted') continue;
+      rt.setup_step.log_phase = 'finished';
+      for (const s of rt.steps) s.log_phase = 'finished';
+      rt.workspace_archives_phase = rt.workspace_archives_phase.map(() => 'finished');
     }
   }
 
