@@ -156,6 +156,31 @@ describe('checkRunConfigTasks', () => {
   });
 });
 
+describe('long task chains', () => {
+  function chain(n: number): Record<string, RunConfigTask> {
+    return tasksOf(
+      ...Array.from({ length: n }, (_, i) => task(`c${i}`, i > 0 ? [`c${i - 1}`] : [])),
+    );
+  }
+
+  it('checks and levels a chain of 5000 tasks without deep recursion', () => {
+    const tasks = chain(5000);
+    expect(checkRunConfigTasks(tasks)).toEqual([]);
+    const { levels, error } = computeLevels(tasks);
+    expect(error).toBeUndefined();
+    expect(levels.get('c4999')).toBe(4999);
+  });
+
+  it('reports every task of a 5000 tasks cycle', () => {
+    const tasks = chain(5000);
+    tasks['c0']!.depends['c4999'] = { task_id: 'c4999', conditions: ['on_success'] };
+    const errors = checkRunConfigTasks(tasks);
+    expect(errors).toHaveLength(5000);
+    expect(errors).toContain('circular dependency between task "c4999" and tasks "c0"');
+    expect(computeLevels(tasks).error).toBe('circular dependency detected');
+  });
+});
+
 describe('computeLevels', () => {
   it('gives 0 to roots and 1 + the highest parent level to the others', () => {
     // a -> (b, c) -> (d, e); e also depends on a deeper chain
