@@ -2,7 +2,7 @@
  * Executor tasks (reference §7.1 and §7.2): what is stored in etcd, the spec data regenerated
  * for executors, and how a reported status moves the run task. Pure.
  */
-import { errorf } from '@agola-ts/errors';
+import { errorf, newError } from '@agola-ts/errors';
 import type {
   Executor,
   ExecutorTask,
@@ -15,7 +15,7 @@ import type {
   RunTaskStatus,
   WorkspaceOperation,
 } from '@agola-ts/types';
-import { compareByLevelName, getAllParents, taskById } from './graph.js';
+import { compareByLevelName, getAllParents, quote, taskById } from './graph.js';
 import { pathList, withStepDefaults } from './run-create.js';
 
 function rcTask(runConfig: RunConfig, id: string): RunConfigTask {
@@ -64,7 +64,7 @@ export function cachePrefixOf(run: Run, runConfig: RunConfig): string {
   }
   const root = pathList(run.group)[1];
   if (root === undefined) {
-    throw errorf('cannot determine root group name, wrong group path %q', run.group);
+    throw newError(`cannot determine root group name, wrong group path ${quote(run.group)}`);
   }
   return root;
 }
