@@ -298,6 +298,9 @@ export class Engine {
   private async scheduleRunNow(runId: string): Promise<void> {
     const cur = await this.estore.getRun(runId);
     if (!cur) return;
+    // a queued run waits for the scheduler's start: nothing of it can move before (as Agola's
+    // pass over it, which changes nothing)
+    if (cur.value.phase === 'queued') return;
     const rc = await this.runConfig(runId);
     if (!rc) {
       this.log.warn({ runId }, 'run config not found');

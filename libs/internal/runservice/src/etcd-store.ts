@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
-import { badRequest, wrap } from '@agola-ts/errors';
-import { incSequence, type EtcdClient, type KeyValue, type Op, type Compare } from '@agola-ts/etcd';
+import { badRequest, newError, wrap } from '@agola-ts/errors';
+import { Sequence, type EtcdClient, type KeyValue, type Op, type Compare } from '@agola-ts/etcd';
 import type { Executor, ExecutorTask, Run, RunEvent } from '@agola-ts/types';
 import { RunserviceErrorCodes } from './codes.js';
 import { invalid } from './errors.js';
@@ -92,7 +92,68 @@ export function runModified(message = 'run modified'): Error {
 
 /** The active runs, executors and executor tasks in etcd (reference §7.4). */
 export class EtcdStore {
+  private readonly pending = new Map<string, ((r: string | Error) => void)[]>();
+
   constructor(readonly etcd: EtcdClient) {}
+
+  /**
+   * The next value of a sequence (Agola's `IncSequence`, same stored JSON). Concurrent callers
+   * of this process share one compare-and-swap that advances the counter by their number, so
+   * a burst costs one etcd round trip pair instead of one retry per caller.
+   */
+  nextSequence(key: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const waiting = this.pending.get(key);
+      const cb = (r: string | Error) => (typeof r === 'string' ? resolve(r) : reject(r));
+      if (waiting) {
+        waiting.push(cb);
+        return;
+      }
+      this.pending.set(key, [cb]);
+      void this.drainSequence(key);
+    });
+  }
+
+  private async drainSequence(key: string): Promise<void> {
+    for (;;) {
+      const batch = this.pending.get(key) ?? [];
+      if (batch.length === 0) {
+        this.pending.delete(key);
+        return;
+      }
+      this.pending.set(key, []);
+      try {
+        for (;;) {
+          const { kv } = await this.etcd.get(key);
+          let epoch: bigint;
+          let counter: bigint;
+          if (!kv) {
+            epoch = BigInt(Date.now());
+            counter = 0n;
+          } else {
+            const m = /^\s*\{\s*"Epoch"\s*:\s*(\d+)\s*,\s*"C"\s*:\s*(\d+)\s*\}\s*$/.exec(
+              kv.value.toString('utf8'),
+            );
+            if (!m) throw newError(`sequence ${key} holds something else`);
+            const stored = BigInt(m[1] ?? '0');
+            epoch = stored === 0n ? BigInt(Date.now()) : stored;
+            counter = BigInt(m[2] ?? '0');
+          }
+          const last = counter + BigInt(batch.length);
+          const res = await this.etcd.txn({
+            compare: [{ key, target: 'mod', operator: '==', value: kv?.modRevision ?? 0n }],
+            success: [{ type: 'put', key, value: `{"Epoch":${epoch},"C":${last}}` }],
+          });
+          if (!res.succeeded) continue;
+          batch.forEach((cb, i) => cb(new Sequence(epoch, counter + BigInt(i) + 1n).toString()));
+          break;
+        }
+      } catch (err) {
+        const e = err instanceof Error ? err : new Error(String(err));
+        for (const cb of batch) cb(e);
+      }
+    }
+  }
 
   /** An active run, or undefined. */
   async getRun(id: string): Promise<Revisioned<Run> | undefined> {
@@ -200,8 +261,8 @@ export class EtcdStore {
 
   /** A new run event with the next event sequence. */
   async newRunEvent(runId: string, phase: Run['phase'], result: Run['result']): Promise<RunEvent> {
-    const seq = await incSequence(this.etcd, etcdKeys.runEventSequence);
-    return { Sequence: seq.toString(), RunID: runId, Phase: phase, Result: result } as RunEvent;
+    const seq = await this.nextSequence(etcdKeys.runEventSequence);
+    return { Sequence: seq, RunID: runId, Phase: phase, Result: result } as RunEvent;
   }
 
   /** Compacts the change groups: as the datamanager's, range {@link CHANGE_GROUP_MIN_REVISION_RANGE}. */

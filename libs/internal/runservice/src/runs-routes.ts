@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { incSequence } from '@agola-ts/etcd';
 import { is } from '@agola-ts/errors';
 import { created } from '@agola-ts/service-kit';
 import {
@@ -25,6 +24,7 @@ import { RunserviceErrorCodes } from './codes.js';
 import type { Engine } from './engine.js';
 import { decodeRunToken, encodeRunToken } from './etcd-store.js';
 import { invalid, invalidState, notFound } from './errors.js';
+import { KeyedMutex } from './keyed-mutex.js';
 import { etcdKeys } from './keys.js';
 import {
   checkRestartAllowed,
@@ -44,7 +44,7 @@ import {
   type Query,
 } from './params.js';
 import { groupPath, queries, type RunsQuery } from './readdb.js';
-import type { Mutation, Store } from './store.js';
+import type { Store } from './store.js';
 
 type Params = Record<string, string>;
 
@@ -77,6 +77,7 @@ async function retryRunModified(fn: () => Promise<void>): Promise<void> {
 /** The run routes of reference §7.8. */
 export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: Store): void {
   const estore = engine.estore;
+  const counters = new KeyedMutex();
 
   /** A run from etcd (active) or the readdb (archived). */
   async function findRun(id: string): Promise<Run | undefined> {
@@ -209,7 +210,7 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
       const oldRc = await engine.runConfig(old.id);
       if (!oldRc) throw invalid(`run config of ${JSON.stringify(old.id)} doesn't exist`);
       checkRestartAllowed(old, { fromStart: request.from_start === true });
-      const id = (await incSequence(estore.etcd, etcdKeys.runSequence)).toString();
+      const id = await estore.nextSequence(etcdKeys.runSequence);
       bundle = recreateRun({ run: old, runConfig: oldRc }, request, {
         id,
         now,
@@ -224,35 +225,29 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
       }
       // validate before taking a sequence number
       validateNewRunRequest(request);
-      const id = (await incSequence(estore.etcd, etcdKeys.runSequence)).toString();
+      const id = await estore.nextSequence(etcdKeys.runSequence);
       bundle = newRun(request, { id, now });
     }
     const { run, runConfig } = bundle;
     const baseId = pathList(run.group)[1] ?? '';
-    const counterGroup = `counter-${baseId}`;
-    // the counter and the run config in one wal, guarded by the counter's change group
-    await store.mutate(async (tx): Promise<Mutation<void>> => {
-      const c = (await queries.runCounter(tx, baseId)) + 1;
-      run.counter = c;
-      return {
-        groups: [counterGroup],
-        actions: [
-          {
-            actionType: 'put',
-            dataType: 'runcounter',
-            id: baseId,
-            data: Buffer.from(JSON.stringify(c)),
-          },
-          {
-            actionType: 'put',
-            dataType: 'runconfig',
-            id: runConfig.id,
-            data: Buffer.from(JSON.stringify(runConfig)),
-          },
-        ],
-        result: undefined,
-      };
-    });
+    // the counter and the run config in one wal, guarded by the counter's change group (runs
+    // of one project queue up here; another instance's are caught by the change group)
+    run.counter = await counters.run(baseId, () =>
+      store.writeWithCounter(baseId, (c) => [
+        {
+          actionType: 'put',
+          dataType: 'runcounter',
+          id: baseId,
+          data: Buffer.from(JSON.stringify(c)),
+        },
+        {
+          actionType: 'put',
+          dataType: 'runconfig',
+          id: runConfig.id,
+          data: Buffer.from(JSON.stringify(runConfig)),
+        },
+      ]),
+    );
     run.enqueue_time = now.toISOString();
     const event = await estore.newRunEvent(run.id, run.phase, run.result);
     await estore.atomicPutRun(run, 0n, { event, token: runToken });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   DataManagerErrorCodes,
   type Action,
+  type ChangeGroupsToken,
   type DataManager,
   type FollowSink,
   type SinkTransaction,
@@ -10,6 +11,7 @@ import type { SqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import type { Db, Tx } from '@agola-ts/db';
 import { badRequest, is } from '@agola-ts/errors';
 import { RunserviceErrorCodes } from './codes.js';
+import { queries } from './readdb.js';
 
 /** What a datamanager write decided inside its validation transaction. */
 export interface Mutation<T> {
@@ -30,6 +32,7 @@ const APPLY_WAIT_MS = 10_000;
  */
 export class Store {
   private applied = '';
+  private readonly counters = new Map<string, { counter: number; token: ChangeGroupsToken }>();
   private readonly waiters = new Set<{ seq: string; resolve: () => void }>();
 
   constructor(
@@ -111,6 +114,50 @@ export class Store {
         }
         // the winner's wal is usually applied by now; a little jitter spreads the retries
         await sleep(Math.random() * 5 * Math.min(attempt, 8));
+      }
+    }
+  }
+
+  /**
+   * Writes the wal of a new run with the next counter of `groupId` (the project or user id),
+   * guarded by the datamanager change group `counter-<groupId>`. The token and counter a write
+   * returns are kept, so the next run of the group (callers serialise per group) writes at
+   * once instead of waiting for the readdb to apply the previous one; a write of another
+   * instance meanwhile makes it conflict, and it starts over from the readdb.
+   *
+   * @returns the counter used.
+   * @throws a 400 `ERR_RUNSERVICE_CONCURRENT_UPDATE` after {@link MAX_ATTEMPTS} lost races.
+   */
+  async writeWithCounter(groupId: string, build: (counter: number) => Action[]): Promise<number> {
+    const group = `counter-${groupId}`;
+    for (let attempt = 1; ; attempt++) {
+      let base = this.counters.get(groupId);
+      if (!base) {
+        base = await this.db.do(
+          async (tx) => ({
+            counter: await queries.runCounter(tx, groupId),
+            token: await this.sqliteSink.changeGroupsToken(tx, [group]),
+          }),
+          { readonly: true },
+        );
+      }
+      const counter = base.counter + 1;
+      try {
+        const res = await this.dm.write(build(counter), base.token);
+        if (this.counters.size > 10_000) this.counters.clear();
+        this.counters.set(groupId, { counter, token: res.changeGroupsToken });
+        return counter;
+      } catch (err) {
+        this.counters.delete(groupId);
+        if (!is(err, DataManagerErrorCodes.Concurrency)) throw err;
+        if (attempt >= MAX_ATTEMPTS) {
+          throw badRequest('the run counter was changed concurrently by other requests; retry', {
+            code: RunserviceErrorCodes.ConcurrentUpdate,
+            cause: err,
+          });
+        }
+        // the winner's wal reaches this readdb soon: a little jitter spreads the retries
+        await sleep(Math.random() * 10 * Math.min(attempt, 8));
       }
     }
   }
