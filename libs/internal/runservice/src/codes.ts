@@ -9,8 +9,6 @@ export const RunserviceErrorCodes = {
   ConcurrentUpdate: 'ERR_RUNSERVICE_CONCURRENT_UPDATE',
   /** The request is valid but the run or task is not in a state that allows it (HTTP 400). */
   InvalidState: 'ERR_RUNSERVICE_INVALID_STATE',
-  /** The cache key already exists (HTTP 304 on a cache upload). */
-  CacheExists: 'ERR_RUNSERVICE_CACHE_EXISTS',
 } as const;
 
 /** One of {@link RunserviceErrorCodes}. */

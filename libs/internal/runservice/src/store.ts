@@ -13,15 +13,7 @@ import { badRequest, is } from '@agola-ts/errors';
 import { RunserviceErrorCodes } from './codes.js';
 import { queries } from './readdb.js';
 
-/** What a datamanager write decided inside its validation transaction. */
-export interface Mutation<T> {
-  /** Datamanager change group names (e.g. `counter-<projectID>`). */
-  groups: string[];
-  actions: Action[];
-  result: T;
-}
-
-/** Attempts of a write that lost a change-group race. */
+/** Attempts of a run counter write that lost a change-group race. */
 const MAX_ATTEMPTS = 20;
 /** How long a write waits for its own wal to reach the readdb (read-your-writes). */
 const APPLY_WAIT_MS = 10_000;
@@ -80,42 +72,6 @@ export class Store {
   /** Runs a read-only query on the readdb. */
   read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     return this.db.do(fn, { readonly: true });
-  }
-
-  /**
-   * Writes a wal decided by `validate` (which reads the readdb) with the token of its change
-   * groups read in the same transaction; a lost change-group race is validated again. Resolves
-   * once the readdb holds the write.
-   *
-   * @throws a 400 `ERR_RUNSERVICE_CONCURRENT_UPDATE` after {@link MAX_ATTEMPTS} lost races.
-   */
-  async mutate<T>(validate: (tx: Tx) => Promise<Mutation<T>>): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      const { mutation, token } = await this.db.do(
-        async (tx) => {
-          const mutation = await validate(tx);
-          const token = await this.sqliteSink.changeGroupsToken(tx, mutation.groups);
-          return { mutation, token };
-        },
-        { readonly: true },
-      );
-      if (mutation.actions.length === 0) return mutation.result;
-      try {
-        const { walSequence } = await this.dm.write(mutation.actions, token);
-        await this.waitApplied(walSequence);
-        return mutation.result;
-      } catch (err) {
-        if (!is(err, DataManagerErrorCodes.Concurrency)) throw err;
-        if (attempt >= MAX_ATTEMPTS) {
-          throw badRequest('the run counter was changed concurrently by other requests; retry', {
-            code: RunserviceErrorCodes.ConcurrentUpdate,
-            cause: err,
-          });
-        }
-        // the winner's wal is usually applied by now; a little jitter spreads the retries
-        await sleep(Math.random() * 5 * Math.min(attempt, 8));
-      }
-    }
   }
 
   /**
