@@ -5,6 +5,7 @@ import {
   advanceRunTasks,
   finishFetchOfUnscheduledTasks,
   getTasksToRun,
+  settleRunTasks,
 } from './advance.js';
 
 const NOW = new Date('2026-01-02T03:04:05.000Z');
@@ -278,6 +279,36 @@ describe('advanceRunTasks (Agola scheduler table)', () => {
     expect(once.tasks['task02']!.status).toBe('skipped');
     expect(once.tasks['task03']!.status).toBe('notstarted');
     expect(advanceRunTasks(once, rc, []).tasks['task03']!.status).toBe('skipped');
+  });
+
+  it('settles a chain of skips in one call with settleRunTasks', () => {
+    const rc = baseConfig();
+    rc.tasks['task03'] = rct('task03', {
+      task02: { task_id: 'task02', conditions: ['on_success'] },
+    });
+    const run = withStatuses(baseRun(), { task01: 'skipped' });
+    const settled = settleRunTasks(run, rc, []);
+    expect(statuses(settled)).toEqual({
+      task01: 'skipped',
+      task02: 'skipped',
+      task03: 'skipped',
+      task04: 'notstarted',
+      task05: 'notstarted',
+    });
+    expect(settleRunTasks(settled, rc, [])).toEqual(settled);
+  });
+
+  it('settles cancelled roots into skipped children, where advanceRunTasks stops after one hop', () => {
+    const run = withStatuses(baseRun(), { task04: 'success' });
+    run.result = 'failed';
+    expect(statuses(advanceRunTasks(run, baseConfig(), []))['task02']).toBe('notstarted');
+    expect(statuses(settleRunTasks(run, baseConfig(), []))).toEqual({
+      task01: 'cancelled',
+      task02: 'skipped',
+      task03: 'cancelled',
+      task04: 'success',
+      task05: 'skipped',
+    });
   });
 
   it('never changes its input', () => {

@@ -5,7 +5,7 @@
 import { errorf } from '@agola-ts/errors';
 import type { Run, RunConfig, RunConfigTask, RunTask } from '@agola-ts/types';
 import { isRunPhaseFinished, isRunTaskStatusFinished } from '@agola-ts/types';
-import { getParents, taskById } from './graph.js';
+import { buildTaskGraph, getParents, taskById, topologicalOrder } from './graph.js';
 import { archivesFetchFinished } from './run-create.js';
 
 /** An executor task still in etcd for the run (only its id, the run task id, is used). */
@@ -132,24 +132,11 @@ function allParentsDone(run: Run, runConfig: RunConfig, rct: RunConfigTask): boo
   });
 }
 
-/**
- * Moves the tasks of a running run (Agola's `advanceRunTasks`), on a copy; every test reads the
- * run as it was given, so the outcome does not depend on the order tasks are visited:
- * - with `stop`, every `notstarted` task with no scheduled executor task → `skipped`;
- * - with a result set, every `notstarted` root task (not skipped) with no scheduled executor
- *   task → `cancelled`;
- * - every other `notstarted` task whose parents are all finished with their archives fetched:
- *   if each parent matches one of the task's conditions on it (`on_success` ↔ `success`,
- *   `on_failure` ↔ `failed`, `on_skipped` ↔ `skipped`; no condition never matches) it may run,
- *   and when it needs approval and is neither waiting nor approved it becomes
- *   `waiting_approval`; otherwise it becomes `skipped`.
- *
- * @throws AgolaError when a run task has no run config task (a broken run).
- */
-export function advanceRunTasks(
+function moveTasks(
   run: Run,
   runConfig: RunConfig,
   scheduledExecutorTasks: readonly ScheduledTask[],
+  settle: boolean,
 ): Run {
   const next = structuredClone(run);
   const scheduled = new Set(scheduledExecutorTasks.map((et) => et.id));
@@ -167,11 +154,23 @@ export function advanceRunTasks(
     if (run.result !== 'unknown' && !scheduled.has(rt.id)) rt.status = 'cancelled';
   }
 
-  for (const rt of Object.values(next.tasks)) {
-    if (rt.skip === true || rt.status !== 'notstarted') continue;
+  // settling visits parents first and reads the statuses decided in this call
+  let ids = Object.keys(next.tasks);
+  if (settle) {
+    const order = topologicalOrder(buildTaskGraph(runConfig.tasks)).filter((id) =>
+      Object.hasOwn(next.tasks, id),
+    );
+    const ordered = new Set(order);
+    ids = [...order, ...ids.filter((id) => !ordered.has(id))];
+  }
+  const view = settle ? next : run;
+
+  for (const id of ids) {
+    const rt = taskById(next.tasks, id);
+    if (rt === undefined || rt.skip === true || rt.status !== 'notstarted') continue;
     const rct = rcTask(runConfig, rt.id);
-    if (!allParentsDone(run, runConfig, rct)) continue;
-    if (!matchesParentDependConditions(run, runConfig, rct)) {
+    if (!allParentsDone(view, runConfig, rct)) continue;
+    if (!matchesParentDependConditions(view, runConfig, rct)) {
       rt.status = 'skipped';
       continue;
     }
@@ -180,6 +179,47 @@ export function advanceRunTasks(
     }
   }
   return next;
+}
+
+/**
+ * Moves the tasks of a running run (Agola's `advanceRunTasks`), on a copy; every test reads the
+ * run as it was given, so the outcome does not depend on the order tasks are visited:
+ * - with `stop`, every `notstarted` task with no scheduled executor task → `skipped`;
+ * - with a result set, every `notstarted` root task (not skipped) with no scheduled executor
+ *   task → `cancelled`;
+ * - every other `notstarted` task whose parents are all finished with their archives fetched:
+ *   if each parent matches one of the task's conditions on it (`on_success` ↔ `success`,
+ *   `on_failure` ↔ `failed`, `on_skipped` ↔ `skipped`; no condition never matches) it may run,
+ *   and when it needs approval and is neither waiting nor approved it becomes
+ *   `waiting_approval`; otherwise it becomes `skipped`.
+ *
+ * A decision moves one hop per call (a child of a task skipped in this call is decided on the
+ * next one), as in Agola; {@link settleRunTasks} goes all the way in one call.
+ *
+ * @throws AgolaError when a run task has no run config task (a broken run).
+ */
+export function advanceRunTasks(
+  run: Run,
+  runConfig: RunConfig,
+  scheduledExecutorTasks: readonly ScheduledTask[],
+): Run {
+  return moveTasks(run, runConfig, scheduledExecutorTasks, false);
+}
+
+/**
+ * {@link advanceRunTasks} until nothing moves, in one call: tasks are visited parents first
+ * and read the statuses decided before them, so a chain of skips settles at once. The result is
+ * the state Agola reaches after as many scheduler passes (one per hop, 2 s apart), which push
+ * dispatch needs without waiting for the loop. Linear in tasks and depends.
+ *
+ * @throws AgolaError when a run task has no run config task (a broken run).
+ */
+export function settleRunTasks(
+  run: Run,
+  runConfig: RunConfig,
+  scheduledExecutorTasks: readonly ScheduledTask[],
+): Run {
+  return moveTasks(run, runConfig, scheduledExecutorTasks, true);
 }
 
 /**
