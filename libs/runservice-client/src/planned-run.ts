@@ -18,7 +18,8 @@ export interface PlannedRunRequestOptions {
 
 /**
  * Turns a run planned by `@agola-ts/runconfig` into the body of `POST /runs`: a run with tasks,
- * or, when planning produced setup errors, a run that carries them (it never runs).
+ * or, when planning produced setup errors, a run that carries them (it never runs). A depend
+ * without conditions gets `on_success`, as Agola's run config generation writes it.
  *
  * @example
  * ```ts
@@ -35,8 +36,14 @@ export function plannedRunToCreateRequest(
   if (!hasErrors) {
     for (const [id, t] of Object.entries(planned.tasks)) {
       // the planner's task shape is the runservice's; copy so the request owns its data
+      const task = structuredClone(t) as unknown as RunConfigTask;
+      // a depend without conditions means on_success: Agola's run config generation writes it
+      // out, and the runservice matches only the conditions it is given
+      for (const d of Object.values(task.depends ?? {})) {
+        if (!d.conditions || d.conditions.length === 0) d.conditions = ['on_success'];
+      }
       Object.defineProperty(tasks, id, {
-        value: structuredClone(t) as unknown as RunConfigTask,
+        value: task,
         enumerable: true,
         writable: true,
         configurable: true,
