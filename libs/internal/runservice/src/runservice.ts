@@ -214,12 +214,15 @@ export function createRunservice(
           },
           settings,
         );
+        // long-lived answers (run events, followed logs) end when the mode ends, so the
+        // server can close
+        const stopSignal = AbortSignal.any([follow.signal, ctx.signal]);
         registerRunRoutes(api, eng, store);
         registerExecutorRoutes(api, eng);
         registerArtifactRoutes(api, eng, store, ost);
         await api.register(maintenanceRoutes, { etcd: etcdClient, data: dm, mode: ctx.mode });
         api.addHook('onClose', close);
-        await eng.start(follow.signal);
+        await eng.start(stopSignal);
         engine = eng;
       } catch (err) {
         await close();
