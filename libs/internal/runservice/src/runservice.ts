@@ -167,8 +167,22 @@ export function createRunservice(
       maintenanceMode: maintenance,
     });
 
+  /**
+   * Answers that complete after the mode ended close their connection: the server's close
+   * drops only the connections idle at that moment, and a keep-alive connection of a request
+   * still in flight would otherwise hold the close (and the service stop) for fastify's 72 s
+   * keep-alive timeout.
+   */
+  const closeWhenDone = (api: FastifyInstance, signal: AbortSignal) => {
+    api.addHook('onSend', async (_req, reply, payload) => {
+      if (signal.aborted) void reply.header('connection', 'close');
+      return payload;
+    });
+  };
+
   const routes = (etcdClient: EtcdClient, ost: ObjectStorage) => {
     const normal: ServiceRoutes = async (api, ctx) => {
+      closeWhenDone(api, ctx.signal);
       const dm = newDataManager(etcdClient, ost, false);
       const follow = new AbortController();
       let following: Promise<void> | undefined;
@@ -230,6 +244,7 @@ export function createRunservice(
       }
     };
     const maintenance: ServiceRoutes = async (api, ctx) => {
+      closeWhenDone(api, ctx.signal);
       const dm: DataManager = newDataManager(etcdClient, ost, true);
       await dm.start();
       await api.register(maintenanceRoutes, { etcd: etcdClient, data: dm, mode: ctx.mode });

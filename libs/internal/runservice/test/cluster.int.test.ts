@@ -149,6 +149,35 @@ describe('runservice cluster', () => {
     expect(next.run.counter).toBe(3);
   }, 60_000);
 
+  it('an instance stopped in the middle of creations loses no acknowledged run', async () => {
+    const inst = await newInstallation();
+    const a = await startInstance(inst);
+    const acked: string[] = [];
+    const creating = Array.from({ length: 24 }, (_, i) =>
+      a.client
+        .createRun(runRequest([task(`t${i}`)], `p${i % 3}`))
+        .then((r) => acked.push(r.run.id))
+        .catch(() => undefined),
+    );
+    await eventually(async () => expect(acked.length).toBeGreaterThan(2));
+    await a.stop();
+    await Promise.all(creating);
+    const b = await startInstance(inst);
+    for (const id of acked) {
+      const { run, run_config } = await b.client.getRun(id);
+      expect(run.phase).toBe('queued');
+      expect(run_config.id).toBe(id);
+    }
+    // counters stay unique per project
+    const { runs } = await b.client.getRuns({ limit: 40 });
+    for (const p of ['p0', 'p1', 'p2']) {
+      const counters = runs
+        .filter((r) => r.group.startsWith(`/project/${p}/`))
+        .map((r) => r.counter);
+      expect(new Set(counters).size).toBe(counters.length);
+    }
+  });
+
   it('runs on S3 storage', async () => {
     const inst = await newS3Installation();
     const { client } = await startInstance(inst);
