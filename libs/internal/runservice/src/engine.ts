@@ -19,7 +19,7 @@ import { RunserviceErrorCodes } from './codes.js';
 import { EtcdStore, type Revisioned } from './etcd-store.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { etcdKeys, ostKeys } from './keys.js';
-import { advanceRun, advanceRunTasks, getTasksToRun } from './logic/advance.js';
+import { advanceRun, advanceRunTasks, getTasksToRun, settleRunTasks } from './logic/advance.js';
 import { chooseExecutor } from './logic/executors.js';
 import {
   genExecutorTask,
@@ -349,7 +349,10 @@ export class Engine {
     }
 
     if (run.phase === 'running') {
-      run = advanceRunTasks(
+      // push dispatch settles a chain of skips in one pass; the loops move one hop per pass,
+      // as Agola
+      const advance = this.settings.pushDispatch ? settleRunTasks : advanceRunTasks;
+      run = advance(
         run,
         rc,
         ets.map((e) => e.value),

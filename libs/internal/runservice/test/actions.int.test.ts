@@ -90,10 +90,15 @@ describe('run and task actions', () => {
         task('test'),
         task('notify', { depends: { test: ['on_failure'] } }),
         task('deploy', { depends: { test: ['on_success'] } }),
+        task('smoke', { depends: { deploy: ['on_success'] } }),
+        task('cleanup', { depends: { smoke: ['on_skipped'] } }),
       ]),
     );
     await client.startRun(run.id);
     const done = await waitRun(client, run.id, 'finished', 'failed');
+    // a chain of skips settles, and on_skipped runs
+    expect(done.tasks['smoke']?.status).toBe('skipped');
+    expect(done.tasks['cleanup']?.status).toBe('success');
     expect(done.tasks['test']?.status).toBe('failed');
     expect(done.tasks['notify']?.status).toBe('success');
     expect(done.tasks['deploy']?.status).toBe('skipped');
