@@ -13,6 +13,7 @@ import {
   type ExecutorTask,
   type Run,
   type RunConfig,
+  type RunEvent,
   type RunTask,
 } from '@agola-ts/types';
 import { RunserviceErrorCodes } from './codes.js';
@@ -286,11 +287,6 @@ export class Engine {
     return rc;
   }
 
-  /** The executor tasks of a run. */
-  async tasksOfRun(runId: string): Promise<Ets> {
-    return (await this.estore.listTasks()).filter((et) => et.value.spec.run_id === runId);
-  }
-
   /**
    * One pass over a run (reference §7.5 `scheduleRun`), preceded by the executor task status
    * replay of `handleExecutorTaskUpdate` for its tasks.
@@ -306,9 +302,19 @@ export class Engine {
       this.log.warn({ runId }, 'run config not found');
       return;
     }
-    const ets = await this.tasksOfRun(runId);
+    const allEts = await this.estore.listTasks();
+    const ets = allEts.filter((et) => et.value.spec.run_id === runId);
     let run = clone(cur.value);
     let rev = cur.revision;
+    // the run as etcd holds it at `rev`: an unchanged run is not written (saves the re-read
+    // atomicPutRun does before its no-op)
+    let stored = JSON.stringify(cur.value);
+    const put = async (next: Run, event?: RunEvent) => {
+      const text = JSON.stringify(next);
+      if (!event && text === stored) return;
+      rev = await this.estore.atomicPutRun(next, rev, { event });
+      stored = text;
+    };
 
     // apply the executors' statuses (the executorTaskUpdateHandler and runTasksUpdater)
     for (const et of ets) {
@@ -317,7 +323,7 @@ export class Engine {
         this.log.debug({ runId, taskId: et.value.id }, 'executor task phase not applicable');
       }
     }
-    rev = await this.estore.atomicPutRun(run, rev);
+    await put(run);
 
     // fetch what finished tasks produced: a dependent task waits for its parents' archives
     for (const rt of Object.values(run.tasks)) {
@@ -336,7 +342,7 @@ export class Engine {
     const event = advanced.events
       ? await this.estore.newRunEvent(run.id, run.phase, run.result)
       : undefined;
-    rev = await this.estore.atomicPutRun(run, rev, { event });
+    await put(run, event);
 
     if (run.stop) {
       for (const et of ets) {
@@ -357,15 +363,14 @@ export class Engine {
         rc,
         ets.map((e) => e.value),
       );
-      await this.estore.atomicPutRun(run, rev);
+      await put(run);
       const toRun = getTasksToRun(run, rc);
-      if (toRun.length > 0) await this.submitRunTasks(run, rc, toRun);
+      if (toRun.length > 0) await this.submitRunTasks(run, rc, toRun, allEts);
     }
   }
 
-  private async submitRunTasks(run: Run, rc: RunConfig, tasks: RunTask[]): Promise<void> {
+  private async submitRunTasks(run: Run, rc: RunConfig, tasks: RunTask[], all: Ets): Promise<void> {
     const executors = await this.estore.listExecutors();
-    const all = await this.estore.listTasks();
     const counts = new Map<string, number>();
     const existing = new Set<string>();
     for (const et of all) {

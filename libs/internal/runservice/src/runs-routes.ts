@@ -294,6 +294,8 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
       }
       await estore.atomicPutRun(run, cur.revision, { event, token });
     });
+    // the watch would bring it too: scheduling at once saves its hop
+    if (engine.settings.pushDispatch) void engine.scheduleRun(id);
     return reply.code(200).send();
   });
 
@@ -333,6 +335,7 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
       }
       await estore.atomicPutRun(run, cur.revision, { token });
     });
+    if (engine.settings.pushDispatch) void engine.scheduleRun(id);
     return reply.code(200).send();
   });
 
