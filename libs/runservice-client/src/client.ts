@@ -225,7 +225,7 @@ async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
  * ```
  */
 export function createRunserviceClient(options: RunserviceClientOptions): RunserviceClient {
-  const base = options.baseUrl.replace(/\/+$/, '');
+  const base = trimTrailingSlashes(options.baseUrl);
   const doFetch = options.fetch ?? globalThis.fetch;
 
   function signalOf(s: AbortSignal | undefined): AbortSignal | undefined {
@@ -456,4 +456,11 @@ async function* parseSse(res: Response): AsyncGenerator<RunEvent> {
       }
     }
   }
+}
+
+/** Drops trailing slashes without a regex (`/\/+$/` is super-linear on long runs of slashes). */
+function trimTrailingSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 0x2f) end--;
+  return s.slice(0, end);
 }

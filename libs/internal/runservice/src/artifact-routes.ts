@@ -9,6 +9,7 @@ import { MAX_CACHE_KEY_LENGTH, ostKeys } from './keys.js';
 import { first, queryOf, type Query } from './params.js';
 import { queries } from './readdb.js';
 import type { Store } from './store.js';
+import { executorUrl } from './urls.js';
 
 interface LogRef {
   runId: string;
@@ -127,10 +128,9 @@ export function registerArtifactRoutes(
     if (follow) qs += '&follow';
     const ac = new AbortController();
     reply.raw.once('close', () => ac.abort());
-    const res = await fetch(
-      `${executor.listenURL.replace(/\/+$/, '')}/api/v1alpha/executor/logs?${qs}`,
-      { signal: AbortSignal.any([ac.signal, engine.signal]) },
-    );
+    const res = await fetch(executorUrl(executor.listenURL, `/api/v1alpha/executor/logs?${qs}`), {
+      signal: AbortSignal.any([ac.signal, engine.signal]),
+    });
     if (res.status === 404) {
       await res.body?.cancel();
       throw notFound('no log on executor');

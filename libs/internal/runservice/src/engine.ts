@@ -29,6 +29,7 @@ import {
 } from './logic/executor-task.js';
 import { queries } from './readdb.js';
 import type { Store } from './store.js';
+import { executorUrl } from './urls.js';
 
 /** Periods of the safety-net loops (milliseconds), Agola's by default (reference §7.5). */
 export interface RunserviceIntervals {
@@ -415,7 +416,7 @@ export class Engine {
     const body = this.withSpecData(et, run, rt, rc);
     this.sent.set(et.id, (this.sent.get(et.id) ?? 0) + 1);
     try {
-      const res = await this.doFetch(`${ex.listenURL.replace(/\/+$/, '')}/api/v1alpha/executor`, {
+      const res = await this.doFetch(executorUrl(ex.listenURL, '/api/v1alpha/executor'), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(body),
@@ -587,7 +588,7 @@ export class Engine {
     } catch (err) {
       if (!isNotExist(err)) throw err;
     }
-    const url = `${executor.listenURL.replace(/\/+$/, '')}/api/v1alpha/executor/${path}`;
+    const url = executorUrl(executor.listenURL, `/api/v1alpha/executor/${path}`);
     let res: Response;
     try {
       res = await this.doFetch(url, {
