@@ -24,12 +24,13 @@ import {
   type ServiceHealth,
   type ServiceLogger,
   type ServiceRoutes,
+  prepareReadDbFile,
 } from '@agola-ts/service-kit';
 import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
 import { registerProjectRoutes } from './projects.js';
 import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
-import { prepareReadDbFile } from './readdb-file.js';
+
 import { registerRemoteSourceRoutes } from './remote-sources.js';
 import { registerSecretRoutes } from './secrets.js';
 import { Store } from './store.js';

@@ -1,5 +1,3 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
@@ -28,6 +26,7 @@ import {
   type Infer,
   type ServiceLogger,
   type ServiceRoutes,
+  prepareReadDbFile,
 } from '@agola-ts/service-kit';
 import { registerArtifactRoutes } from './artifact-routes.js';
 import {
@@ -198,8 +197,10 @@ export function createRunservice(
       };
       try {
         await dm.start();
-        await mkdir(config.dataDir, { recursive: true });
-        db = await openDb(join(config.dataDir, READDB_FILE), { synchronous: 'normal', logger });
+        db = await openDb(await prepareReadDbFile(config.dataDir, READDB_FILE), {
+          synchronous: 'normal',
+          logger,
+        });
         await migrateReadDb(db);
         const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
         await sqliteSink.init();

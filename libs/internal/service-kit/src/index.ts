@@ -59,3 +59,4 @@ export {
 export type { WebConfig, EtcdConfig, DataServiceConfig, HostPort } from './config/sections.js';
 export { ServiceKitErrorCodes } from './codes.js';
 export type { ServiceKitErrorCode } from './codes.js';
+export { prepareReadDbFile, DATA_DIR_MODE, READDB_FILE_MODE } from './readdb-file.js';
