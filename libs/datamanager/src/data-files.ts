@@ -93,6 +93,57 @@ export async function readRawDataFile(
   });
 }
 
+/**
+ * Reads and decodes every entry of a data file, for a full sync. The file's index gives each
+ * entry's offset, so the entries are cut without scanning the file byte by byte (the scan is
+ * about a third of a full sync's decoding time); each entry must decode to the id the index
+ * names. A file without a usable index (missing, or not matching) is scanned instead.
+ */
+export async function readDataFileEntries(
+  ost: ObjectStorage,
+  dataType: string,
+  fileId: string,
+  signal?: AbortSignal,
+): Promise<DataEntry[]> {
+  const key = ostPaths.dataFile(dataType, fileId);
+  const indexKey = ostPaths.dataIndex(dataType, fileId);
+  const [buf, indexBuf] = await Promise.all([
+    readObject(ost, key, { signal }),
+    readObject(ost, indexKey, { signal }).catch(() => undefined),
+  ]);
+  const offsets = indexBuf ? entriesByOffset(indexBuf, indexKey, buf.length) : undefined;
+  if (offsets) {
+    const out: DataEntry[] = [];
+    for (let i = 0; i < offsets.length; i++) {
+      const [id, start] = offsets[i]!;
+      const entry = decodeDataEntry(buf.subarray(start, offsets[i + 1]?.[1] ?? buf.length), key);
+      if (entry.id !== id) break; // the index does not describe this file: scan it
+      out.push(entry);
+    }
+    if (out.length === offsets.length) return out;
+  }
+  return splitJsonObjects(buf, key).map(([s, e]) => decodeDataEntry(buf.subarray(s, e), key));
+}
+
+/** A data file index as [id, offset] pairs by offset; undefined when it cannot describe the file. */
+function entriesByOffset(
+  indexBuf: Buffer,
+  what: string,
+  fileSize: number,
+): Array<[string, number]> | undefined {
+  let offsets: Map<string, number>;
+  try {
+    offsets = decodeDataIndex(indexBuf, what);
+  } catch {
+    return undefined;
+  }
+  const sorted = [...offsets.entries()].sort((a, b) => a[1] - b[1]);
+  if (sorted.length === 0 && fileSize > 0) return undefined;
+  if (sorted.length > 0 && sorted[0]![1] !== 0) return undefined;
+  if (sorted.some(([, off]) => off >= fileSize)) return undefined;
+  return sorted;
+}
+
 /** The file of a type's file list that holds (or would hold) `id`. */
 export function fileForId(files: DataFileRef[], id: string): DataFileRef | undefined {
   return files.find((f) => f.lastEntryId >= id) ?? files[files.length - 1];

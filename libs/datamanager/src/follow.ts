@@ -2,9 +2,9 @@ import { AgolaError, as, compactText, is, newError } from '@agola-ts/errors';
 import { EtcdErrorCodes, Sequence, sleep } from '@agola-ts/etcd';
 import { DataManagerErrorCodes } from './codes.js';
 import type { DataManagerContext } from './context.js';
-import { latestDataStatus, readRawDataFile } from './data-files.js';
-import { decodeDataEntry, decodeWalData, decodeWalsData } from './encoding.js';
-import { etcdKeys, ostPaths } from './paths.js';
+import { latestDataStatus, readDataFileEntries } from './data-files.js';
+import { decodeWalData, decodeWalsData } from './encoding.js';
+import { etcdKeys } from './paths.js';
 import type { FollowSink, SinkPosition, SinkTransaction } from './sink.js';
 import type { Action, DataEntry, WalData } from './types.js';
 import {
@@ -388,9 +388,8 @@ async function fullSync(
     await tx.reset();
     for (const [dataType, files] of Object.entries(status?.files ?? {})) {
       for (const file of files) {
-        const what = ostPaths.dataFile(dataType, file.id);
-        for (const raw of await readRawDataFile(ctx.ost, dataType, file.id, signal)) {
-          await applyEntry(tx, decodeDataEntry(raw.bytes, what), position.walSequence);
+        for (const entry of await readDataFileEntries(ctx.ost, dataType, file.id, signal)) {
+          await applyEntry(tx, entry, position.walSequence);
         }
       }
     }
