@@ -27,6 +27,15 @@ function issuesOf(text: string, path = '.agola/config.yml'): readonly ConfigIssu
 const texts = (issues: readonly ConfigIssue[]) => issues.map(formatIssue);
 
 describe('unknown keys', () => {
+  test("a top-level version (as in Agola's examples) is accepted and ignored; it must be a string", () => {
+    const ok =
+      'version: v0\nruns:\n  - name: ci\n    tasks:\n      - name: a\n        runtime: { containers: [{ image: alpine }] }\n        steps: [{ run: make }]\n';
+    expect(parseConfigSync(ok, { path: '.agola/config.yml' }).runs[0]!.name).toBe('ci');
+    expect(texts(issuesOf(ok.replace('version: v0', 'version: [v0]')))).toEqual([
+      '.agola/config.yml:1:10: version: expected a string, got a list',
+    ]);
+  });
+
   test('typos are errors at the key, with the nearest known key suggested', () => {
     const text = [
       'runs:',
@@ -94,9 +103,9 @@ runs:
 
   test('a key far from every known one lists the known keys', () => {
     const text =
-      'version: v0\nruns: [{name: r, tasks: [{name: t, runtime: {containers: [{image: a}]}}]}]';
+      'xyzzy: v0\nruns: [{name: r, tasks: [{name: t, runtime: {containers: [{image: a}]}}]}]';
     expect(texts(issuesOf(text))).toEqual([
-      '.agola/config.yml:1:1: version: unknown key "version" (known keys: runs, docker_registries_auth)',
+      '.agola/config.yml:1:1: xyzzy: unknown key "xyzzy" (known keys: version, runs, docker_registries_auth)',
     ]);
   });
 

@@ -9,8 +9,12 @@ import { decodeEnvironment } from './value.js';
 import { decodeWhen } from './when.js';
 import type { Reader } from './reader.js';
 
-/** The keys of each map, as in Agola v0.7.1's config structs. */
-const CONFIG_KEYS = ['runs', 'docker_registries_auth'] as const;
+/**
+ * The keys of each map, as in Agola v0.7.1's config structs. At the top level `version` is
+ * accepted too (and ignored): Agola's published examples start with `version: v0`, and Agola
+ * itself ignores the key, so such files must keep working.
+ */
+const CONFIG_KEYS = ['version', 'runs', 'docker_registries_auth'] as const;
 const RUN_KEYS = ['name', 'tasks', 'when', 'docker_registries_auth'] as const;
 const TASK_KEYS = [
   'name',
@@ -156,6 +160,7 @@ export function decodeConfig(r: Reader, raw: unknown): Config {
   // Top-level keys starting with "." are free for YAML anchors (`.common: &common`).
   const known = Object.keys(map).filter((k) => !k.startsWith('.'));
   r.knownKeys(Object.fromEntries(known.map((k) => [k, true])), [], CONFIG_KEYS);
+  r.string(map['version'], ['version']);
   config.docker_registries_auth = decodeRegistriesAuth(r, map['docker_registries_auth'], [
     'docker_registries_auth',
   ]);
