@@ -83,6 +83,11 @@ export interface HttpCaller {
    * the caller's codes when no response arrives.
    */
   raw(method: string, path: string, request?: HttpRequest): Promise<Response>;
+  /**
+   * The prefix of this caller's error messages, `<service> <METHOD> <path> (<host>)`, for a
+   * client's own errors about an answer (an event that is not JSON).
+   */
+  where(method: string, path: string): string;
 }
 
 // Node system error codes (undici puts them on the cause of `fetch failed`).
@@ -206,7 +211,9 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
   const doFetch = options.fetch ?? globalThis.fetch;
   const { codes, service, timeoutMs } = options;
 
-  function open(where: string, mode: Mode, callSignal: AbortSignal | undefined): Exchange {
+  const where = (method: string, path: string) => `${service} ${method} ${path} (${host})`;
+
+  function open(prefix: string, mode: Mode, callSignal: AbortSignal | undefined): Exchange {
     const controller = new AbortController();
     let abortedBy: 'caller' | 'timeout' | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -259,38 +266,38 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
       },
       fail(cause, stage) {
         if (abortedBy === 'caller') {
-          return new AgolaError(`${where}: cancelled`, { code: codes.aborted, cause });
+          return new AgolaError(`${prefix}: cancelled`, { code: codes.aborted, cause });
         }
         if (abortedBy === 'timeout') {
           const what = mode === 'complete' ? 'no complete answer' : 'no response';
-          return new AgolaError(`${where}: ${what} within ${timeoutMs} ms`, {
+          return new AgolaError(`${prefix}: ${what} within ${timeoutMs} ms`, {
             code: codes.timeout,
             cause,
           });
         }
         if (uploadError) {
           // The caller's body stream failed: its error, not the network's.
-          return new AgolaError(`${where}: reading the request body failed`, {
+          return new AgolaError(`${prefix}: reading the request body failed`, {
             cause: uploadError.err,
           });
         }
         const sys = systemCodeOf(cause);
         if (stage === 'request' && sys !== undefined && UNREACHABLE.has(sys)) {
-          return new AgolaError(`${where}: cannot connect (${sys})`, {
+          return new AgolaError(`${prefix}: cannot connect (${sys})`, {
             code: codes.unreachable,
             cause,
           });
         }
         if (stage === 'request' && sys === undefined && !isFetchFailure(cause)) {
           // fetch refused the request itself (an invalid URL): nothing reached the server.
-          return new AgolaError(`${where}: the request could not be sent`, {
+          return new AgolaError(`${prefix}: the request could not be sent`, {
             code: codes.unreachable,
             cause,
           });
         }
         const before = stage === 'request' ? 'the answer' : 'the whole answer';
         return new AgolaError(
-          `${where}: connection lost before ${before}${sys !== undefined ? ` (${sys})` : ''}`,
+          `${prefix}: connection lost before ${before}${sys !== undefined ? ` (${sys})` : ''}`,
           { code: codes.connectionLost, cause },
         );
       },
@@ -309,7 +316,7 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
       ? (query instanceof URLSearchParams ? query : new URLSearchParams(query)).toString()
       : '';
     const url = `${base}${path}${qs ? `?${qs}` : ''}`;
-    const ex = open(`${service} ${method} ${path} (${host})`, mode, request.signal);
+    const ex = open(where(method, path), mode, request.signal);
 
     const headers = new Headers();
     if (authorization !== undefined) headers.set('authorization', authorization);
@@ -362,6 +369,8 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
   }
 
   return {
+    where,
+
     async call<T>(method: string, path: string, request: HttpRequest = {}): Promise<T> {
       const { res, ex } = await send(method, path, request, 'complete');
       let text: string;
@@ -376,7 +385,7 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
       try {
         return JSON.parse(text) as T;
       } catch (cause) {
-        throw new AgolaError(`${service} ${method} ${path} (${host}): the answer is not JSON`, {
+        throw new AgolaError(`${where(method, path)}: the answer is not JSON`, {
           code: codes.badResponse,
           cause,
         });

@@ -297,6 +297,9 @@ describe('answers', () => {
     const err = await failure(caller(baseUrl).call('GET', '/users'));
     expect(is(err, codes.badResponse)).toBe(true);
     expect(err.message).toMatch(/^testsvc GET \/users .*: the answer is not JSON/);
+    expect(caller(baseUrl).where('GET', '/users')).toMatch(
+      /^testsvc GET \/users \(127\.0\.0\.1:\d+\)$/,
+    );
   });
 
   it('sends the query, JSON body, raw body and extra headers as given', async () => {
