@@ -31,6 +31,11 @@ export interface HttpCallerOptions {
   baseUrl: string;
   /** The fetch implementation. @default globalThis.fetch */
   fetch?: typeof globalThis.fetch | undefined;
+  /**
+   * Headers sent with every request (a gateway client's `authorization: token …`); a
+   * request's own `headers` override them. Never in error messages.
+   */
+  headers?: Record<string, string> | undefined;
   /** Cancels every request (and every streamed answer) of this caller. */
   signal?: AbortSignal | undefined;
   /**
@@ -320,6 +325,8 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
 
     const headers = new Headers();
     if (authorization !== undefined) headers.set('authorization', authorization);
+    // Headers objects, so a user-supplied key such as `__proto__` is only a header name.
+    for (const [name, value] of Object.entries(options.headers ?? {})) headers.set(name, value);
     let body: string | Uint8Array | ReadableStream<Uint8Array> | undefined;
     let streamed = false;
     if (request.body !== undefined) {
@@ -334,7 +341,6 @@ export function createHttpCaller(options: HttpCallerOptions): HttpCaller {
         streamed = true;
       }
     }
-    // A Headers object, so a user-supplied key such as `__proto__` is only a header name.
     for (const [name, value] of Object.entries(request.headers ?? {})) headers.set(name, value);
 
     let res: Response;

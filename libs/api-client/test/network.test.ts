@@ -307,7 +307,7 @@ describe('answers', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(s.method === 'PUT' ? '{"ok":true}' : '');
     });
-    const http = caller(`${baseUrl}//`);
+    const http = caller(`${baseUrl}//`, { headers: { authorization: 'token t1', 'x-size': '0' } });
     const query = new URLSearchParams([
       ['phase', 'queued'],
       ['phase', 'running'],
@@ -332,6 +332,8 @@ describe('answers', () => {
     expect([...seen[1]!.body]).toEqual([7, 8]);
     expect(seen[2]!.headers['content-type']).toBe('application/x-tar');
     expect(seen[2]!.headers['x-size']).toBe('1');
+    expect(seen.map((s) => s.headers.authorization)).toEqual(['token t1', 'token t1', 'token t1']);
+    expect(seen[0]!.headers['x-size']).toBe('0');
   });
 
   it('credentials in the base URL go in a Basic header, and no message shows them or the query', async () => {
