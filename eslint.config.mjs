@@ -14,8 +14,12 @@ const productionConstraints = [
   },
   { sourceTag: 'scope:testing', onlyDependOnLibsWithTags: ['scope:public', 'scope:testing'] },
   { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['*'] },
-  // The gateway client shares no types with the gateway service: it may only use errors.
-  { sourceTag: 'lib:gateway-client', onlyDependOnLibsWithTags: ['lib:errors'] },
+  // The gateway client shares no types with the gateway service: it may only use errors and
+  // the HTTP layer of the API clients (which holds no wire types).
+  {
+    sourceTag: 'lib:gateway-client',
+    onlyDependOnLibsWithTags: ['lib:errors', 'lib:api-client'],
+  },
 ];
 
 /** Test files may additionally use the test kit. */

@@ -1,3 +1,4 @@
+import { createHttpCaller } from '@agola-ts/api-client';
 import { newError } from '@agola-ts/errors';
 import type {
   AddOrgMemberRequest,
@@ -26,7 +27,6 @@ import type {
   VariableResponse,
 } from '@agola-ts/types';
 import { ConfigstoreClientErrorCodes } from './codes.js';
-import { createHttpCaller } from './http.js';
 
 /** What secrets and variables belong to: a project group or a project (by ref). */
 export type ItemParentKind = 'projectgroup' | 'project';
@@ -266,7 +266,7 @@ function listQuery(list: ListOptions = {}): Record<string, string> {
  * ```
  */
 export function createConfigstoreClient(options: ConfigstoreClientOptions): ConfigstoreClient {
-  const call = createHttpCaller({
+  const { call } = createHttpCaller({
     service: 'configstore',
     baseUrl: options.baseUrl,
     ...(options.fetch ? { fetch: options.fetch } : {}),

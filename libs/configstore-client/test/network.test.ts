@@ -1,16 +1,17 @@
-// Requests that get no answer: a real refused port, a server that resets the connection
-// (before and during the answer), one that never answers, and a cancelled request.
+// The client's own codes and messages for requests that get no answer, against real sockets.
+// The network failure cases themselves (resets, cut streams...) are tested in
+// @agola-ts/api-client, which this client uses.
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { causeChain, is, RemoteError } from '@agola-ts/errors';
+import { causeChain, is } from '@agola-ts/errors';
 import { ConfigstoreClientErrorCodes, createConfigstoreClient } from '../src/index.js';
 
 const servers: Server[] = [];
+const sockets = new Set<Socket>();
 
-function neverAnswer(): void {
+function ignore(): void {
   // the request (or a socket error) is left without an answer
 }
-const sockets = new Set<Socket>();
 
 afterEach(async () => {
   for (const s of sockets) s.destroy();
@@ -22,7 +23,7 @@ afterEach(async () => {
 async function rawServer(onRequest: (socket: Socket) => void): Promise<string> {
   const server = createServer((socket) => {
     sockets.add(socket);
-    socket.on('error', neverAnswer);
+    socket.on('error', ignore);
     socket.once('data', () => onRequest(socket));
   });
   servers.push(server);
@@ -41,62 +42,40 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   return err as Error;
 }
 
-function systemCodes(err: unknown): unknown[] {
-  return [...causeChain(err)].map((e) => (e as { code?: unknown }).code);
-}
-
 describe('network failures', () => {
-  it('a refused port is ERR_CONFIGSTORE_CLIENT_UNREACHABLE naming method and route', async () => {
-    const baseUrl = await rawServer(neverAnswer);
+  it('a refused port is ERR_CONFIGSTORE_CLIENT_UNREACHABLE, without query or credentials', async () => {
+    const baseUrl = await rawServer(ignore);
     await new Promise((r) => servers.pop()?.close(r)); // the port is now closed
-    const cs = createConfigstoreClient({ baseUrl });
-    const err = await failure(cs.getUser('alice'));
+    const cs = createConfigstoreClient({ baseUrl: baseUrl.replace('http://', 'http://u:pw1@') });
+    const err = await failure(cs.getUsers({ start: 'tok3n', limit: 5 }));
     expect(is(err, ConfigstoreClientErrorCodes.Unreachable)).toBe(true);
     expect(err.message).toMatch(
-      /^configstore GET \/users\/alice \(127\.0\.0\.1:\d+\): cannot connect \(ECONNREFUSED\)/,
+      /^configstore GET \/users \(127\.0\.0\.1:\d+\): cannot connect \(ECONNREFUSED\)/,
     );
-    expect(systemCodes(err)).toContain('ECONNREFUSED');
+    for (const e of causeChain(err)) expect((e as Error).message).not.toMatch(/tok3n|pw1/);
   });
 
-  it('a reset before the answer is ERR_CONFIGSTORE_CLIENT_CONNECTION_LOST', async () => {
+  it('a reset is ERR_CONFIGSTORE_CLIENT_CONNECTION_LOST', async () => {
     const baseUrl = await rawServer((socket) => socket.resetAndDestroy());
-    const cs = createConfigstoreClient({ baseUrl });
-    const err = await failure(cs.createUser({ user_name: 'bob' }));
+    const err = await failure(createConfigstoreClient({ baseUrl }).createUser({ user_name: 'b' }));
     expect(is(err, ConfigstoreClientErrorCodes.ConnectionLost)).toBe(true);
     expect(err.message).toMatch(/^configstore POST \/users \(127\.0\.0\.1:\d+\): connection lost/);
-    expect(systemCodes(err)).toContain('ECONNRESET');
-  });
-
-  it('a reset in the middle of the answer body is ERR_CONFIGSTORE_CLIENT_CONNECTION_LOST', async () => {
-    const baseUrl = await rawServer((socket) => {
-      socket.write(
-        'HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n[{"id":',
-      );
-      setTimeout(() => socket.resetAndDestroy(), 20);
-    });
-    const cs = createConfigstoreClient({ baseUrl });
-    const err = await failure(cs.getOrgs());
-    expect(is(err, ConfigstoreClientErrorCodes.ConnectionLost)).toBe(true);
-    expect(err.message).toMatch(
-      /^configstore GET \/orgs \(127\.0\.0\.1:\d+\): connection lost before the whole answer/,
-    );
   });
 
   it('a server that never answers is ERR_CONFIGSTORE_CLIENT_TIMEOUT after timeoutMs', async () => {
-    const baseUrl = await rawServer(neverAnswer);
+    const baseUrl = await rawServer(ignore);
     const cs = createConfigstoreClient({ baseUrl, timeoutMs: 300 });
     const err = await failure(cs.deleteOrg('acme'));
     expect(is(err, ConfigstoreClientErrorCodes.Timeout)).toBe(true);
     expect(err.message).toMatch(
       /^configstore DELETE \/orgs\/acme \(127\.0\.0\.1:\d+\): no complete answer within 300 ms: /,
     );
-    expect((err.cause as Error | undefined)?.name).toBe('TimeoutError');
   });
 
-  it('a cancelled request is ERR_CONFIGSTORE_CLIENT_ABORTED, not a timeout', async () => {
-    const baseUrl = await rawServer(neverAnswer);
-    const cs = createConfigstoreClient({ baseUrl, timeoutMs: 60_000 });
+  it('a cancelled request is ERR_CONFIGSTORE_CLIENT_ABORTED', async () => {
+    const baseUrl = await rawServer(ignore);
     const controller = new AbortController();
+    const cs = createConfigstoreClient({ baseUrl, timeoutMs: 60_000 });
     const pending = failure(cs.getProject('org/acme/p', { signal: controller.signal }));
     setTimeout(() => controller.abort(), 50);
     const err = await pending;
@@ -111,17 +90,5 @@ describe('network failures', () => {
     const err = await failure(createConfigstoreClient({ baseUrl }).getUsers());
     expect(is(err, ConfigstoreClientErrorCodes.BadResponse)).toBe(true);
     expect(err.message).toMatch(/^configstore GET \/users .*: the answer is not JSON/);
-  });
-
-  it('an error status is still a RemoteError', async () => {
-    const body = '{"code":"ERR_NOT_EXIST","message":"nope"}';
-    const baseUrl = await rawServer((socket) =>
-      socket.end(
-        `HTTP/1.1 404 Not Found\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`,
-      ),
-    );
-    const err = await failure(createConfigstoreClient({ baseUrl }).getUser('x'));
-    expect(err).toBeInstanceOf(RemoteError);
-    expect((err as RemoteError).remoteMessage).toBe('nope');
   });
 });

@@ -1,4 +1,5 @@
-import { errorFromResponse, wrap } from '@agola-ts/errors';
+import { createHttpCaller } from '@agola-ts/api-client';
+import { AgolaError } from '@agola-ts/errors';
 import type {
   Executor,
   ExecutorTask,
@@ -14,6 +15,7 @@ import type {
   RunResult,
   RunTaskActionsRequest,
 } from '@agola-ts/types';
+import { RunserviceClientErrorCodes } from './codes.js';
 
 /** Options of {@link createRunserviceClient}. */
 export interface RunserviceClientOptions {
@@ -23,7 +25,17 @@ export interface RunserviceClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Cancels every request of this client. */
   signal?: AbortSignal;
+  /**
+   * A request without an answer after this many milliseconds fails with
+   * `ERR_RUNSERVICE_CLIENT_TIMEOUT`; 0 waits forever. JSON calls wait for the complete answer;
+   * streams (`getLogs`, `runEvents`, `getArchive`, `getCache`, `export`) only for the response
+   * headers, so a followed log is never cut; a streamed upload (`putCache`, `import`) restarts
+   * the timer at each chunk sent. @default 30000
+   */
+  timeoutMs?: number;
 }
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** Per-call options of the client's methods. */
 export interface CallOptions {
@@ -81,7 +93,10 @@ export interface RunEventsOptions extends CallOptions {
 
 /**
  * A typed client of the runservice API: one method per route. Every error response rejects
- * with a `RemoteError` of `@agola-ts/errors` (status, kind, code, message).
+ * with a `RemoteError` of `@agola-ts/errors` (status, kind, code, message); a request that
+ * gets no answer (refused, reset, timeout, cancelled), or a stream that breaks, rejects with
+ * an `AgolaError` coded with one of {@link RunserviceClientErrorCodes}, naming the method,
+ * route and host, with the network error as its cause.
  */
 export interface RunserviceClient {
   /** `GET /runs/{id}`: the run, its config and a token of `changeGroups`. @throws `RemoteError` 404. */
@@ -225,64 +240,21 @@ async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
  * ```
  */
 export function createRunserviceClient(options: RunserviceClientOptions): RunserviceClient {
-  const base = trimTrailingSlashes(options.baseUrl);
-  const doFetch = options.fetch ?? globalThis.fetch;
-
-  function signalOf(s: AbortSignal | undefined): AbortSignal | undefined {
-    const signals = [options.signal, s].filter((x): x is AbortSignal => !!x);
-    return signals.length > 0 ? AbortSignal.any(signals) : undefined;
-  }
-
-  async function raw(
-    method: string,
-    path: string,
-    init: {
-      query?: URLSearchParams;
-      body?: unknown;
-      rawBody?: Uint8Array | ReadableStream<Uint8Array>;
-      headers?: Record<string, string>;
-      signal?: AbortSignal | undefined;
-      okStatuses?: number[];
-    } = {},
-  ): Promise<Response> {
-    const qs = init.query?.toString() ?? '';
-    const url = `${base}${path}${qs ? `?${qs}` : ''}`;
-    const signal = signalOf(init.signal);
-    const res = await doFetch(url, {
-      method,
-      ...(init.body !== undefined
-        ? { body: JSON.stringify(init.body), headers: { 'content-type': 'application/json' } }
-        : {}),
-      ...(init.rawBody !== undefined
-        ? {
-            body: init.rawBody,
-            headers: { 'content-type': 'application/octet-stream', ...init.headers },
-            ...(init.rawBody instanceof Uint8Array ? {} : { duplex: 'half' }),
-          }
-        : {}),
-      ...(signal ? { signal } : {}),
-    } as RequestInit);
-    if (init.okStatuses?.includes(res.status)) return res;
-    const err = await errorFromResponse(res);
-    if (err) throw err;
-    return res;
-  }
-
-  async function call<T>(
-    method: string,
-    path: string,
-    init: { query?: URLSearchParams; body?: unknown; signal?: AbortSignal | undefined } = {},
-  ): Promise<T> {
-    const res = await raw(method, path, init);
-    if (res.status === 204) return undefined as T;
-    const text = await res.text();
-    if (text === '') return undefined as T;
-    try {
-      return JSON.parse(text) as T;
-    } catch (cause) {
-      throw wrap(cause, `runservice ${method} ${path}: response is not JSON`);
-    }
-  }
+  const http = createHttpCaller({
+    service: 'runservice',
+    baseUrl: options.baseUrl,
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+    signal: options.signal,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    codes: {
+      unreachable: RunserviceClientErrorCodes.Unreachable,
+      connectionLost: RunserviceClientErrorCodes.ConnectionLost,
+      timeout: RunserviceClientErrorCodes.Timeout,
+      aborted: RunserviceClientErrorCodes.Aborted,
+      badResponse: RunserviceClientErrorCodes.BadResponse,
+    },
+  });
+  const { call, raw } = http;
 
   const bytes = async (res: Response) => new Uint8Array(await res.arrayBuffer());
 
@@ -416,18 +388,18 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
   async function* runEventsIterable(o: RunEventsOptions): AsyncGenerator<RunEvent> {
     const reconnect = o.reconnect ?? true;
     const delay = o.reconnectDelayMs ?? 500;
-    const signal = signalOf(o.signal);
+    const aborted = () => options.signal?.aborted === true || o.signal?.aborted === true;
     for (;;) {
       try {
         const res = await raw('GET', '/runs/events', { signal: o.signal });
-        yield* parseSse(res);
+        yield* parseSse(res, http.where('GET', '/runs/events'));
       } catch (err) {
-        if (signal?.aborted) return;
+        if (aborted()) return;
         if (!reconnect) throw err;
       }
-      if (!reconnect || signal?.aborted) return;
+      if (!reconnect || aborted()) return;
       await new Promise((r) => setTimeout(r, delay));
-      if (signal?.aborted) return;
+      if (aborted()) return;
     }
   }
 
@@ -435,7 +407,7 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
 }
 
 /** Parses `data:` lines of a Server-Sent Events stream into JSON events. */
-async function* parseSse(res: Response): AsyncGenerator<RunEvent> {
+async function* parseSse(res: Response, where: string): AsyncGenerator<RunEvent> {
   const decoder = new TextDecoder();
   let buf = '';
   let data: string[] = [];
@@ -449,7 +421,7 @@ async function* parseSse(res: Response): AsyncGenerator<RunEvent> {
         if (data.length > 0) {
           const text = data.join('\n');
           data = [];
-          yield JSON.parse(text) as RunEvent;
+          yield parseEvent(text, where);
         }
       } else if (line.startsWith('data:')) {
         data.push(line.slice(5).replace(/^ /, ''));
@@ -458,9 +430,13 @@ async function* parseSse(res: Response): AsyncGenerator<RunEvent> {
   }
 }
 
-/** Drops trailing slashes without a regex (`/\/+$/` is super-linear on long runs of slashes). */
-function trimTrailingSlashes(s: string): string {
-  let end = s.length;
-  while (end > 0 && s.charCodeAt(end - 1) === 0x2f) end--;
-  return s.slice(0, end);
+function parseEvent(text: string, where: string): RunEvent {
+  try {
+    return JSON.parse(text) as RunEvent;
+  } catch (cause) {
+    throw new AgolaError(`${where}: a run event is not JSON`, {
+      code: RunserviceClientErrorCodes.BadResponse,
+      cause,
+    });
+  }
 }

@@ -11,3 +11,5 @@ export type {
 } from './client.js';
 export { plannedRunToCreateRequest } from './planned-run.js';
 export type { PlannedRunRequestOptions } from './planned-run.js';
+export { RunserviceClientErrorCodes } from './codes.js';
+export type { RunserviceClientErrorCode } from './codes.js';

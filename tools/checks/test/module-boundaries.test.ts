@@ -39,7 +39,7 @@ describe('module boundaries', () => {
 
   test('the gateway client importing the shared types is reported', async () => {
     expect(await boundaryMessages('gateway-client/src/imports-types.ts')).toEqual([
-      'A project tagged with "lib:gateway-client" can only depend on libs tagged with "lib:errors"',
+      'A project tagged with "lib:gateway-client" can only depend on libs tagged with "lib:errors", "lib:api-client"',
     ]);
   });
 
@@ -53,6 +53,7 @@ describe('module boundaries', () => {
   test('allowed imports are not reported', async () => {
     expect(await boundaryMessages('public-lib/src/imports-public.ts')).toEqual([]);
     expect(await boundaryMessages('gateway-client/src/imports-errors.ts')).toEqual([]);
+    expect(await boundaryMessages('gateway-client/src/imports-api-client.ts')).toEqual([]);
     expect(await boundaryMessages('public-lib/src/uses-testkit.test.ts')).toEqual([]);
   });
 });
