@@ -28,6 +28,8 @@ import { registerCors } from './cors.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { registerApiBodyHandling } from './body.js';
 import { registerVersionRoutes } from './routes/version.js';
+import { registerRunRoutes } from './runs/run-routes.js';
+import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 
 /** What the gateway is given besides its config (all optional). */
 export interface GatewayDeps {
@@ -144,12 +146,14 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           registerApiBodyHandling(api);
           registerAuth(api, ctx);
           registerVersionRoutes(api, ctx);
+          registerRunRoutes(api, ctx);
           // the entity routes (users, orgs, remote sources, project groups, projects, secrets,
           // variables) and, from src/runs, registerRunRoutes(api, ctx) are registered here
         },
         { prefix: API_PREFIX },
       );
-      // outside the API prefix: src/webhooks registers registerWebhookRoutes(server, ctx) here
+      // outside the API prefix: the forges' webhook deliveries
+      registerWebhookRoutes(server, ctx);
       return server;
     };
     const listening = await listenWithRetry(build, config.web.listen, {
