@@ -27,6 +27,13 @@ import type { GatewayContext } from './context.js';
 import { registerCors } from './cors.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { registerApiBodyHandling } from './body.js';
+import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerOrgRoutes } from './routes/orgs.js';
+import { registerProjectGroupRoutes } from './routes/project-groups.js';
+import { registerProjectRoutes } from './routes/projects.js';
+import { registerRemoteSourceRoutes } from './routes/remote-sources.js';
+import { registerSecretRoutes } from './routes/secrets.js';
+import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
@@ -39,6 +46,8 @@ export interface GatewayDeps {
   configstore?: ConfigstoreClient;
   /** A runservice client to use instead of one built from `runserviceURL`. */
   runservice?: RunserviceClient;
+  /** RSA size of the project deploy keys (tests use 2048 to go faster). @default 4096 */
+  deployKeyBits?: number;
 }
 
 /** A gateway service, created stopped. */
@@ -146,6 +155,15 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           registerApiBodyHandling(api);
           registerAuth(api, ctx);
           registerVersionRoutes(api, ctx);
+          registerAuthRoutes(api, ctx);
+          registerUserRoutes(api, ctx);
+          registerOrgRoutes(api, ctx);
+          registerRemoteSourceRoutes(api, ctx);
+          registerProjectGroupRoutes(api, ctx);
+          registerProjectRoutes(api, ctx, {
+            ...(deps.deployKeyBits !== undefined ? { deployKeyBits: deps.deployKeyBits } : {}),
+          });
+          registerSecretRoutes(api, ctx);
           registerRunRoutes(api, ctx);
           // the entity routes (users, orgs, remote sources, project groups, projects, secrets,
           // variables) and, from src/runs, registerRunRoutes(api, ctx) are registered here
