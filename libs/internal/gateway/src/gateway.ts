@@ -15,7 +15,7 @@ import {
   type ServiceHealth,
   type ServiceLogger,
 } from '@agola-ts/service-kit';
-import { registerAuth } from './auth.js';
+import { registerAuth, type RequestAuth } from './auth.js';
 import { GatewayErrorCodes } from './codes.js';
 import {
   DEFAULT_AGOLA_ID,
@@ -147,7 +147,17 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
         name: 'gateway',
         bodyLimit: DEFAULT_BODY_LIMIT,
       });
-      server.decorateRequest('auth', { getter: () => ({ isAdmin: false }) });
+      // anonymous until the API scope's authentication hook sets it (a getter alone would
+      // make that assignment throw)
+      const authOf = new WeakMap<object, RequestAuth>();
+      server.decorateRequest('auth', {
+        getter(this: object) {
+          return authOf.get(this) ?? { isAdmin: false };
+        },
+        setter(this: object, value: RequestAuth) {
+          authOf.set(this, value);
+        },
+      });
       server.get(HEALTH_PATH, async (_req, reply) => sendHealth(reply, health.snapshot()));
       registerCors(server, config.web.allowedOrigins ?? []);
       await server.register(
