@@ -20,7 +20,15 @@ export function registerApiBodyHandling(api: FastifyInstance): void {
         });
     }
     const type = req.headers['content-type'];
-    if (type === undefined || type === '' || type.toLowerCase().startsWith('text/plain')) {
+    // only a request that carries a body: a body-less DELETE or PUT must not become an
+    // "empty JSON body" error
+    const hasBody =
+      (length !== undefined && Number(length) > 0) ||
+      req.headers['transfer-encoding'] !== undefined;
+    if (
+      hasBody &&
+      (type === undefined || type === '' || type.toLowerCase().startsWith('text/plain'))
+    ) {
       req.raw.headers['content-type'] = 'application/json';
     }
   });

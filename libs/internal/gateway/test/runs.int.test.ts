@@ -7,7 +7,12 @@ import {
   createRemoteSource,
   newForge,
   startStack,
+  eventually,
 } from './runs-helpers.js';
+// the runservice's protocol-level executor (no real executor exists on this branch); it is a
+// test file of the runservice, not part of its package
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { startTestExecutor } from '../../runservice/test/test-executor.js';
 
 interface RunJSON {
   number: number;
@@ -245,5 +250,51 @@ describe('run routes', () => {
     expect(
       (await fetch(`${stack.api}/badges/${encodeURIComponent('user/alice/none')}`)).status,
     ).toBe(404);
+  });
+
+  it('a run driven to success by an executor: logs streamed through, badge, log deletion', async () => {
+    const { stack, alice, bob, pub, pubRef } = await setup();
+    const ex = await startTestExecutor({ id: 'gw-ex1', client: stack.runservice });
+    try {
+      const [internal] = (await stack.runservice.getGroupRuns(`/project/${pub.id}`)).runs;
+      // what the scheduler does with a queued run
+      await stack.runservice.startRun(internal!.id);
+      const run = await eventually(async () => {
+        const r = (await api(stack, 'GET', `/projects/${pubRef}/runs/1`)).json as RunJSON;
+        if (r.phase !== 'finished') throw new Error(`phase ${r.phase}`);
+        return r;
+      });
+      expect(run.result).toBe('success');
+      expect(run.can_restart_from_scratch).toBe(true);
+      expect(run.can_restart_from_failed_tasks).toBe(false);
+      const build = Object.values(run.tasks).find((t) => t.name === 'build')!;
+      const logs = `/projects/${pubRef}/runs/1/tasks/${build.id}/logs`;
+      // once the step log is archived, it is served from the runservice's storage
+      const text = await eventually(async () => {
+        const res = await api(stack, 'GET', `${logs}?step=1`);
+        if (res.status !== 200) throw new Error(`status ${res.status}`);
+        return res.text;
+      });
+      expect(text).toBe(`step 1 of ${build.id}\n`);
+      const followed = await api(stack, 'GET', `${logs}?step=1&follow`);
+      expect(followed.status).toBe(200);
+      expect(followed.text).toBe(`step 1 of ${build.id}\n`);
+      const setupLog = await api(stack, 'GET', `${logs}?setup`);
+      expect(setupLog.text).toBe(`setup of ${build.id}\n`);
+
+      const badge = await fetch(`${stack.api}/badges/${pubRef}?branch=main`);
+      expect(await badge.text()).toContain('success');
+
+      const denied = await api(stack, 'DELETE', `${logs}?step=1`, { token: bob.token });
+      expect(denied.json).toMatchObject({ code: 'ERR_GATEWAY_FORBIDDEN' });
+      expect(denied.status).toBe(403);
+      expect((await api(stack, 'DELETE', `${logs}?step=1`)).status).toBe(401);
+      expect((await api(stack, 'DELETE', `${logs}?step=1`, { token: alice.token })).status).toBe(
+        200,
+      );
+      expect((await api(stack, 'GET', `${logs}?step=1`)).status).toBe(404);
+    } finally {
+      await ex.close();
+    }
   });
 });
