@@ -129,7 +129,11 @@ export async function addUser(
       remote_source_name: rs.name,
       remote_user_id: String(forgeUser.id),
       remote_user_name: forgeUser.login,
-      user_access_token: forgeUser.token,
+      // password sources use the user access token, OAuth2 ones the access token (the forge
+      // accepts its personal tokens as either)
+      ...(forge.type === 'gitea'
+        ? { user_access_token: forgeUser.token }
+        : { oauth2_access_token: forgeUser.token }),
     },
   });
   const laId = Object.keys(user.linked_accounts ?? {})[0]!;
@@ -144,6 +148,9 @@ export function createRemoteSource(stack: Stack, forge: Forge): Promise<RemoteSo
     APIURL: forge.apiURL,
     Type: forge.type,
     AuthType: forge.type === 'gitea' ? 'password' : 'oauth2',
+    ...(forge.type === 'gitea'
+      ? {}
+      : { Oauth2ClientID: 'client-id', Oauth2ClientSecret: 'client-secret' }),
     SkipSSHHostKeyCheck: true,
   });
 }

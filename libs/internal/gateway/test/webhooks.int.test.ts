@@ -263,6 +263,47 @@ describe('webhooks → run creation', () => {
   });
 });
 
+describe.each(['github', 'gitlab'] as const)('webhooks from %s', (type) => {
+  it('a push creates the run; a forged signature or token creates nothing', async () => {
+    const stack = await startStack();
+    const forge = await newForge(type);
+    const rs = await createRemoteSource(stack, forge);
+    const alice = await addUser(stack, forge, rs, 'alice');
+    const project = await createProject(stack, forge, rs, alice, 'repo1');
+    const sha = await forge.commit({
+      repo: 'alice/repo1',
+      files: { '.agola/config.yml': CONFIG_YML },
+      message: 'ci',
+      branch: 'main',
+    });
+    await forge.settled();
+    const delivery = forge.deliveries.at(-1)!;
+    expect(delivery.status).toBe(200);
+    const runs = await projectRuns(stack, project.id);
+    expect(runs.map((r) => r.name)).toEqual(['ci']);
+    expect(runs[0]!.annotations).toMatchObject({
+      webhook_event: 'push',
+      commit_sha: sha,
+      branch: 'main',
+      ref: 'refs/heads/main',
+    });
+
+    const headers = lowerKeys(delivery.headers);
+    for (const name of ['x-hub-signature-256', 'x-hub-signature', 'x-gitlab-token']) {
+      if (Object.hasOwn(headers, name))
+        headers[name] = name === 'x-gitlab-token' ? 'wrong' : 'sha256=00';
+    }
+    const res = await fetch(`${stack.root}/webhooks?projectid=${project.id}`, {
+      method: 'POST',
+      headers,
+      body: delivery.body,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'ERR_GATEWAY_WEBHOOK_SIGNATURE' });
+    expect(await projectRuns(stack, project.id)).toHaveLength(1);
+  });
+});
+
 /** Headers with lower-case names (the delivery's own casing), optionally with a forged signature. */
 function lowerKeys(h: Record<string, string>, signature?: string): Record<string, string> {
   const out: Record<string, string> = {};
