@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
@@ -45,7 +46,7 @@ export interface Stack {
 
 export const ADMIN_TOKEN = 'admin-token-for-runs-tests';
 
-export async function startStack(): Promise<Stack> {
+export async function startStack(o: { gitserverURL?: string } = {}): Promise<Stack> {
   const endpoint = await sharedEtcdEndpoint();
   const csEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwcs') });
   const rsEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwrs') });
@@ -83,6 +84,7 @@ export async function startStack(): Promise<Stack> {
       webExposedURL: 'http://127.0.0.1',
       configstoreURL: 'http://127.0.0.1:1',
       runserviceURL: 'http://127.0.0.1:1',
+      ...(o.gitserverURL ? { gitserverURL: o.gitserverURL } : {}),
       web: { listen: { host: '127.0.0.1', port: 0 } },
       tokenSigning: { method: 'hmac', key: 'runs-tests-signing-key' },
       adminToken: ADMIN_TOKEN,
@@ -218,6 +220,31 @@ export async function api(
     json = undefined;
   }
   return { status: res.status, json, text, headers: res.headers };
+}
+
+/**
+ * A stand-in for the git server's file endpoint (`GET /<repo>.git/raw/<ref>/<path>`), which
+ * direct runs read their config from; the git server is not on this branch. Serves `files`
+ * for every repo and ref.
+ */
+export async function startRawFileServer(
+  files: Record<string, string>,
+): Promise<{ url: string; requests: string[] }> {
+  const requests: string[] = [];
+  const server = createServer((req, res) => {
+    requests.push(req.url ?? '');
+    const m = /^\/[^/]+\/[^/]+\.git\/raw\/[^/]+\/(.+)$/.exec(req.url ?? '');
+    const file = m?.[1] ? decodeURIComponent(m[1]) : undefined;
+    if (file !== undefined && Object.hasOwn(files, file)) {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end(files[file]);
+    } else {
+      res.writeHead(404).end('not found');
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const addr = server.address();
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, requests };
 }
 
 /** Retries `fn` until it stops throwing (at most `timeoutMs`). */

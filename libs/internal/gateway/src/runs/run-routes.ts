@@ -30,6 +30,7 @@ import {
 import { gitSourceForAccount } from './git-source.js';
 import { runResponse, runsResponse, runTaskResponse } from './run-response.js';
 import { badgeSvg, badgeOfRun } from './badge.js';
+import { registerDirectRunRoutes } from './direct-runs.js';
 
 /** Default and largest number of runs a list returns (Agola's). */
 export const DEFAULT_RUNS_LIMIT = 25;
@@ -334,6 +335,7 @@ export function registerRunRoutes(
 ): void {
   registerGroupRoutes(api, ctx, 'project', '/projects/:projectref');
   registerGroupRoutes(api, ctx, 'user', '/users/:userref');
+  registerDirectRunRoutes(api, ctx, options);
 
   api.post('/projects/:projectref/createrun', async (req, reply) => {
     const user = requireUser(req);
