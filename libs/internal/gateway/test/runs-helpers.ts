@@ -46,7 +46,9 @@ export interface Stack {
 
 export const ADMIN_TOKEN = 'admin-token-for-runs-tests';
 
-export async function startStack(o: { gitserverURL?: string } = {}): Promise<Stack> {
+export async function startStack(
+  o: { gitserverURL?: string; gatewayLog?: string[] } = {},
+): Promise<Stack> {
   const endpoint = await sharedEtcdEndpoint();
   const csEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwcs') });
   const rsEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwrs') });
@@ -89,7 +91,16 @@ export async function startStack(o: { gitserverURL?: string } = {}): Promise<Sta
       tokenSigning: { method: 'hmac', key: 'runs-tests-signing-key' },
       adminToken: ADMIN_TOKEN,
     },
-    { configstore, runservice, logger: createTestLogger('gateway', { level: 'warn' }) },
+    {
+      configstore,
+      runservice,
+      logger: createTestLogger(
+        'gateway',
+        o.gatewayLog
+          ? { level: 'trace', write: (line: string) => o.gatewayLog?.push(line) }
+          : { level: 'warn' },
+      ),
+    },
   );
   await gateway.start();
   cleanups.push(() => gateway.stop());

@@ -15,8 +15,8 @@ async function projectRuns(stack: Stack, projectId: string): Promise<Run[]> {
   return res.runs;
 }
 
-async function setup(o: { passVarsToForkedPR?: boolean } = {}) {
-  const stack = await startStack();
+async function setup(o: { passVarsToForkedPR?: boolean; gatewayLog?: string[] } = {}) {
+  const stack = await startStack(o.gatewayLog ? { gatewayLog: o.gatewayLog } : {});
   const forge = await newForge('gitea');
   const rs = await createRemoteSource(stack, forge);
   const alice = await addUser(stack, forge, rs, 'alice');
@@ -39,7 +39,8 @@ async function setup(o: { passVarsToForkedPR?: boolean } = {}) {
 
 describe('webhooks → run creation', () => {
   it('a push creates a run with its tasks, annotations, static environment and variables', async () => {
-    const { stack, forge, project } = await setup();
+    const gatewayLog: string[] = [];
+    const { stack, forge, project, alice } = await setup({ gatewayLog });
     const sha = await forge.commit({
       repo: 'alice/repo1',
       files: { '.agola/config.yml': CONFIG_YML },
@@ -104,6 +105,19 @@ describe('webhooks → run creation', () => {
       [build.id]: ['CONTAINER_SECRET', 'TOKEN'],
     });
     expect(run.annotations?.['secret_environment']).not.toContain('the-secret-token');
+
+    // the gateway logged at trace level and never wrote a secret, a token or the webhook secret
+    expect(gatewayLog.some((l) => l.includes('webhook handled'))).toBe(true);
+    for (const secret of [
+      'the-secret-token',
+      'the-other-value',
+      alice.forgeUser.token,
+      alice.token,
+      project.webhook_secret!,
+      'not-a-real-key',
+    ]) {
+      expect(gatewayLog.filter((l) => l.includes(secret))).toEqual([]);
+    }
   });
 
   it('a tag creates the runs whose `when` matches the tag, in config order', async () => {
