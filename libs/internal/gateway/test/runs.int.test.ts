@@ -297,4 +297,38 @@ describe('run routes', () => {
       await ex.close();
     }
   });
+
+  it('stop of a running run marks it stopping; a running run cannot be restarted', async () => {
+    const { stack, alice, bob, pub, pubRef } = await setup();
+    const ex = await startTestExecutor({
+      id: 'gw-ex2',
+      client: stack.runservice,
+      outcome: () => 'hang',
+    });
+    try {
+      const [internal] = (await stack.runservice.getGroupRuns(`/project/${pub.id}`)).runs;
+      await stack.runservice.startRun(internal!.id);
+      await eventually(async () => {
+        const r = (await api(stack, 'GET', `/projects/${pubRef}/runs/1`)).json as RunJSON;
+        if (r.phase !== 'running') throw new Error(`phase ${r.phase}`);
+      });
+      const stop = (token: string) =>
+        api(stack, 'PUT', `/projects/${pubRef}/runs/1/actions`, {
+          token,
+          body: { action_type: 'stop' },
+        });
+      expect((await stop(bob.token)).status).toBe(403);
+      const stopped = await stop(alice.token);
+      expect(stopped.status).toBe(200);
+      expect(stopped.json).toMatchObject({ number: 1, stopping: true });
+      // a running run cannot be restarted (runservice rule, passed through as 400)
+      const restart = await api(stack, 'PUT', `/projects/${pubRef}/runs/1/actions`, {
+        token: alice.token,
+        body: { action_type: 'restart', from_start: true },
+      });
+      expect(restart.status).toBe(400);
+    } finally {
+      await ex.close();
+    }
+  });
 });
