@@ -154,6 +154,19 @@ describe('webhooks → run creation', () => {
     expect(rc.setup_errors?.join('\n')).toMatch(/runtime/);
   });
 
+  it('a commit without any config file gets a 500 after the retries and creates nothing', async () => {
+    const { stack, forge, project } = await setup();
+    await forge.commit({
+      repo: 'alice/repo1',
+      files: { 'README.md': 'no ci here' },
+      branch: 'main',
+    });
+    await forge.settled();
+    // 4 attempts over the 4 config paths, with backoff, then a server error the forge may redeliver
+    expect(forge.deliveries.at(-1)?.status).toBe(500);
+    expect(await projectRuns(stack, project.id)).toEqual([]);
+  });
+
   it('[ci skip] in the commit message creates nothing', async () => {
     const { stack, forge, project } = await setup();
     await forge.commit({
