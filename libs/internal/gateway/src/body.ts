@@ -11,8 +11,10 @@ export function registerApiBodyHandling(api: FastifyInstance): void {
   api.addHook('onRequest', async (req, reply) => {
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > DEFAULT_BODY_LIMIT) {
+      // the body is not read: close the connection after the answer instead of draining it
       return reply
         .code(417)
+        .header('connection', 'close')
         .type('application/json; charset=utf-8')
         .send({
           code: ServiceKitErrorCodes.BodyTooLarge,

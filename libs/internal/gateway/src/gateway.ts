@@ -38,6 +38,9 @@ import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 
+/** How long a stop waits for the requests being answered before closing their connections. */
+const STOP_GRACE_MS = 3000;
+
 /** What the gateway is given besides its config (all optional). */
 export interface GatewayDeps {
   /** The app's logger. @default silent */
@@ -200,7 +203,16 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       const a = app;
       app = undefined;
       port = undefined;
-      if (a) await a.close();
+      if (a) {
+        // keep-alive and half-sent requests must not hold the stop: after a grace period
+        // every connection is closed
+        const timer = setTimeout(() => a.server.closeAllConnections(), STOP_GRACE_MS);
+        try {
+          await a.close();
+        } finally {
+          clearTimeout(timer);
+        }
+      }
     },
     get port() {
       return port;
