@@ -35,6 +35,7 @@ import type {
   UpdateProjectGroupRequest,
   UpdateProjectRequest,
   UpdateRemoteSourceRequest,
+  UserCreateRunRequest,
   UserOrgsResponse,
   UserResponse,
   VariableResponse,
@@ -321,6 +322,8 @@ export interface GatewayClient {
     req: ProjectCreateRunRequest,
     options?: CallOptions,
   ): Promise<void>;
+  /** `POST /user/createrun`: a direct run of a repository pushed to the git server. */
+  userCreateRun(req: UserCreateRunRequest, options?: CallOptions): Promise<void>;
   /** `GET /badges/{projectref}[?branch]`: the SVG badge of the last run. */
   getBadge(projectRef: string, branch?: string, options?: CallOptions): Promise<string>;
 }
@@ -529,6 +532,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       ),
     projectCreateRun: (ref, req, o) =>
       call('POST', `/projects/${seg(ref)}/createrun`, { body: req }, o),
+    userCreateRun: (req, o) => call('POST', '/user/createrun', { body: req }, o),
     getBadge: (ref, branch, o) =>
       call(
         'GET',

@@ -45,6 +45,7 @@ export type {
   UpdateProjectGroupRequest,
   UpdateProjectRequest,
   UpdateRemoteSourceRequest,
+  UserCreateRunRequest,
   UserOrgsResponse,
   UserResponse,
   VariableResponse,

@@ -338,6 +338,20 @@ export interface ProjectCreateRunRequest {
   commit_sha?: string;
 }
 
+/** `POST /user/createrun` body (what `agola directrun` sends after pushing to the git server). */
+export interface UserCreateRunRequest {
+  repo_uuid: string;
+  /** `<user id>/<repo uuid>`. */
+  repo_path: string;
+  branch?: string;
+  tag?: string;
+  ref?: string;
+  commit_sha: string;
+  message?: string;
+  pull_request_ref_regexes?: string[];
+  variables?: Record<string, string>;
+}
+
 /** Whose runs: a project's or a user's direct runs. */
 export interface RunOwner {
   kind: 'project' | 'user';
