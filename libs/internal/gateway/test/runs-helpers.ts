@@ -42,6 +42,9 @@ export interface Stack {
   /** `<root>/api/v1alpha`. */
   api: string;
   adminToken: string;
+  /** The configstore and runservice API base URLs. */
+  configstoreURL: string;
+  runserviceURL: string;
 }
 
 export const ADMIN_TOKEN = 'admin-token-for-runs-tests';
@@ -112,6 +115,8 @@ export async function startStack(
     root,
     api: `${root}/api/v1alpha`,
     adminToken: ADMIN_TOKEN,
+    configstoreURL: cs.url!,
+    runserviceURL: rs.url!,
   };
 }
 
