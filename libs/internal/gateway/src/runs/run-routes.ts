@@ -291,7 +291,8 @@ function registerGroupRoutes(
     const r = await runOf(rs, owner, runNumber(req));
     const ref = logRef(req, r.run.id, param(req, 'taskid'));
     const abort = new AbortController();
-    req.raw.once('close', () => abort.abort());
+    // the response closing (done, or the client gone) ends the upstream log request
+    reply.raw.once('close', () => abort.abort());
     let chunks: AsyncIterable<Uint8Array>;
     try {
       chunks = await rs.getLogs(ref, { follow: hasQuery(req, 'follow') }, { signal: abort.signal });
