@@ -16,7 +16,7 @@ import {
   uniquePrefix,
   type Forge,
 } from '@agola-ts/testkit';
-import { createGateway, type Gateway, type GatewayConfig } from '../src/index.js';
+import { createGateway, type Gateway, type GatewayConfig, type GatewayDeps } from '../src/index.js';
 
 const perTest: (() => Promise<void>)[] = [];
 const perFile: (() => Promise<void>)[] = [];
@@ -99,7 +99,10 @@ export interface TestGateway {
 }
 
 /** Starts a gateway (stopped after the test) in front of the file's backends. */
-export async function startGateway(overrides: Partial<GatewayConfig> = {}): Promise<TestGateway> {
+export async function startGateway(
+  overrides: Partial<GatewayConfig> = {},
+  deps: { logger?: GatewayDeps['logger'] } = {},
+): Promise<TestGateway> {
   const b = await startBackends();
   const gateway = createGateway(
     {
@@ -116,7 +119,7 @@ export async function startGateway(overrides: Partial<GatewayConfig> = {}): Prom
       configstore: b.configstore,
       runservice: b.runservice,
       deployKeyBits: 2048,
-      logger: createTestLogger('gateway', { level: 'warn' }),
+      logger: deps.logger ?? createTestLogger('gateway', { level: 'warn' }),
     },
   );
   await gateway.start();
