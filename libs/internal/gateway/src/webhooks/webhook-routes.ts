@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, is, wrap } from '@agola-ts/errors';
+import { as, badRequest, is, RemoteError, wrap } from '@agola-ts/errors';
 import { GitSourceErrorCodes, type GitSource, type WebhookData } from '@agola-ts/gitsources';
 import type { ProjectResponse, RemoteSource } from '@agola-ts/types';
 import { GatewayErrorCodes } from '../codes.js';
@@ -12,6 +12,9 @@ import {
   type RunsLogger,
 } from '../runs/create-runs.js';
 import { gitSourceForAccount } from '../runs/git-source.js';
+
+/** Longest `projectid` looked up (ids are UUIDs; a path ref is accepted as Agola does). */
+export const MAX_PROJECT_ID_LENGTH = 1024;
 
 /** Largest webhook body accepted (as Agola's API body limit). */
 export const MAX_WEBHOOK_BODY = 1024 * 1024;
@@ -88,11 +91,14 @@ export async function handleWebhook(
 ): Promise<number> {
   const log: RunsLogger = ctx.logger;
   if (!req.projectId) throw bad('projectid is required');
+  if (req.projectId.length > MAX_PROJECT_ID_LENGTH) throw bad('projectid is too long');
   let project: ProjectResponse;
   try {
     project = await ctx.configstore.getProject(req.projectId);
   } catch (err) {
-    if (isRemoteNotExist(err)) {
+    // a missing project, or a projectid the configstore refuses as a ref
+    const remote = as(err, RemoteError);
+    if (isRemoteNotExist(err) || (remote && remote.status >= 400 && remote.status < 500)) {
       throw bad(`project ${JSON.stringify(req.projectId.slice(0, 100))} does not exist`, err);
     }
     throw wrap(err, 'reading the webhook project');
