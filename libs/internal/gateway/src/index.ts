@@ -1,6 +1,6 @@
 export { createGateway } from './gateway.js';
 export type { Gateway, GatewayDeps } from './gateway.js';
-export { DEFAULT_AGOLA_ID, DEFAULT_TOKEN_DURATION_MS } from './config.js';
+export { DEFAULT_AGOLA_ID, DEFAULT_TOKEN_DURATION_MS, gatewaySchema } from './config.js';
 export type { GatewayConfig, TokenSigningConfig } from './config.js';
 export type { GatewayContext } from './context.js';
 export {
