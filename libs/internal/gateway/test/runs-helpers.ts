@@ -11,6 +11,7 @@ import { createRunservice } from '@agola-ts/runservice';
 import { createRunserviceClient, type RunserviceClient } from '@agola-ts/runservice-client';
 import {
   createTestLogger,
+  getFreePort,
   sharedEtcdEndpoint,
   startForge,
   uniquePrefix,
@@ -50,8 +51,10 @@ export interface Stack {
 export const ADMIN_TOKEN = 'admin-token-for-runs-tests';
 
 export async function startStack(
-  o: { gitserverURL?: string; gatewayLog?: string[] } = {},
+  o: { gitserverURL?: string; gatewayLog?: string[]; exposeOwnURL?: boolean } = {},
 ): Promise<Stack> {
+  // the gateway's own URL as apiExposedURL, so the webhooks it registers reach it
+  const port = o.exposeOwnURL ? await getFreePort() : 0;
   const endpoint = await sharedEtcdEndpoint();
   const csEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwcs') });
   const rsEtcd = createEtcdClient({ endpoints: [endpoint], prefix: uniquePrefix('gwrs') });
@@ -85,12 +88,12 @@ export async function startStack(
   const runservice = createRunserviceClient({ baseUrl: rs.url! });
   const gateway = createGateway(
     {
-      apiExposedURL: 'http://127.0.0.1',
-      webExposedURL: 'http://127.0.0.1',
+      apiExposedURL: port ? `http://127.0.0.1:${port}` : 'http://127.0.0.1',
+      webExposedURL: port ? `http://127.0.0.1:${port}` : 'http://127.0.0.1',
       configstoreURL: 'http://127.0.0.1:1',
       runserviceURL: 'http://127.0.0.1:1',
       ...(o.gitserverURL ? { gitserverURL: o.gitserverURL } : {}),
-      web: { listen: { host: '127.0.0.1', port: 0 } },
+      web: { listen: { host: '127.0.0.1', port } },
       tokenSigning: { method: 'hmac', key: 'runs-tests-signing-key' },
       adminToken: ADMIN_TOKEN,
     },

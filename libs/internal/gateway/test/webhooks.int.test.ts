@@ -3,6 +3,7 @@ import type { Run } from '@agola-ts/types';
 import {
   CONFIG_YML,
   addUser,
+  api,
   createProject,
   createRemoteSource,
   newForge,
@@ -287,6 +288,45 @@ describe('webhooks → run creation', () => {
     );
     expect(replay.status).toBe(200);
     expect(await projectRuns(stack, project.id)).toHaveLength(before.length + 1);
+  });
+});
+
+describe('end to end through the gateway', () => {
+  it('a project created through the API gets a webhook that creates runs on push', async () => {
+    const stack = await startStack({ exposeOwnURL: true });
+    const forge = await newForge('gitea');
+    const rs = await createRemoteSource(stack, forge);
+    const alice = await addUser(stack, forge, rs, 'alice');
+    await forge.createRepo({ owner: 'alice', name: 'app' });
+    const created = await api(stack, 'POST', '/projects', {
+      token: alice.token,
+      body: {
+        name: 'app',
+        parent_ref: 'user/alice',
+        visibility: 'public',
+        repo_path: 'alice/app',
+        remote_source_name: rs.name,
+      },
+    });
+    expect(created.status).toBe(201);
+    const projectId = (created.json as { id: string }).id;
+    expect(forge.hooks('alice/app').map((h) => h.url)).toEqual([
+      `${stack.root}/webhooks?agolaid=agola&projectid=${projectId}`,
+    ]);
+    const sha = await forge.commit({
+      repo: 'alice/app',
+      files: { '.agola/config.yml': CONFIG_YML },
+      message: 'ci',
+      branch: 'main',
+    });
+    await forge.settled();
+    expect(forge.deliveries.at(-1)?.status).toBe(200);
+    const runs = await api(stack, 'GET', `/projects/${encodeURIComponent('user/alice/app')}/runs`, {
+      token: alice.token,
+    });
+    expect(runs.json).toMatchObject([
+      { number: 1, name: 'ci', phase: 'queued', annotations: { commit_sha: sha, branch: 'main' } },
+    ]);
   });
 });
 
