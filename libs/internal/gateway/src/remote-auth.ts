@@ -1,6 +1,7 @@
-import { ApiError, badRequest, unauthorized, wrap } from '@agola-ts/errors';
+import { ApiError, badRequest, is, unauthorized, wrap } from '@agola-ts/errors';
 import {
   createGitSource,
+  GitSourceErrorCodes,
   isGitSourceNotExist,
   isGitSourceUnauthorized,
   isOAuth2Source,
@@ -84,12 +85,20 @@ export function userSourceOf(
 
 /**
  * Maps a git source failure for the caller: 401 when the provider refused the credentials,
- * 400 when what was named does not exist there, the error itself (a 500) otherwise.
+ * 400 when the account may not do it or what was named does not exist there, the error
+ * itself (a 500) otherwise.
  */
 export function gitSourceFailure(err: unknown, what: string): unknown {
   if (isGitSourceUnauthorized(err)) {
     return unauthorized(`${what}: the remote source refused the credentials`, {
       code: GatewayErrorCodes.RemoteLoginFailed,
+      cause: err,
+      callerOf: gitSourceFailure,
+    });
+  }
+  if (is(err, GitSourceErrorCodes.Forbidden)) {
+    return badRequest(`${what}: the linked account may not do this on the remote source`, {
+      code: GatewayErrorCodes.RemoteSource,
       cause: err,
       callerOf: gitSourceFailure,
     });
