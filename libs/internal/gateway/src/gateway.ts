@@ -178,8 +178,6 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           });
           registerSecretRoutes(api, ctx);
           registerRunRoutes(api, ctx);
-          // the entity routes (users, orgs, remote sources, project groups, projects, secrets,
-          // variables) and, from src/runs, registerRunRoutes(api, ctx) are registered here
         },
         { prefix: API_PREFIX },
       );
