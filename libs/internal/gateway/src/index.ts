@@ -1,0 +1,38 @@
+export { createGateway } from './gateway.js';
+export type { Gateway, GatewayDeps } from './gateway.js';
+export { DEFAULT_AGOLA_ID, DEFAULT_TOKEN_DURATION_MS, gatewaySchema } from './config.js';
+export type { GatewayConfig, TokenSigningConfig } from './config.js';
+export type { GatewayContext } from './context.js';
+export {
+  authenticate,
+  credentialOf,
+  registerAuth,
+  requireAdmin,
+  requireAuth,
+  requireUser,
+} from './auth.js';
+export type { Credential, RequestAuth } from './auth.js';
+export {
+  callerOrgs,
+  canDoRunActions,
+  canDoUserRunActions,
+  canGetProject,
+  canGetProjectGroup,
+  canGetUserRuns,
+  canUpdateProject,
+  canUpdateProjectGroup,
+  isMember,
+  isOrgMember,
+  isOrgOwner,
+  isOwner,
+  loadOwnedProject,
+  loadOwnedProjectGroup,
+  loadProject,
+  loadProjectGroup,
+} from './permissions.js';
+export { passThrough, isRemoteNotExist } from './downstream.js';
+export { createJwtSigner } from './jwt.js';
+export type { JwtClaims, JwtSigner } from './jwt.js';
+export { GATEWAY_VERSION } from './routes/version.js';
+export { GatewayErrorCodes } from './codes.js';
+export type { GatewayErrorCode } from './codes.js';
