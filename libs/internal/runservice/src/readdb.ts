@@ -1,0 +1,154 @@
+import type { Action } from '@agola-ts/datamanager';
+import { migrate, type Db, type Tx } from '@agola-ts/db';
+import type { Run, RunConfig, RunPhase, RunResult } from '@agola-ts/types';
+
+/** The data types of the runservice's datamanager, in Agola's export order. */
+export const DATA_TYPES = ['run', 'runconfig', 'runcounter'] as const;
+
+/**
+ * The object-storage half of Agola's runservice readdb (reference §5.2): archived runs, run
+ * configs and the run counters. Active runs are read from etcd directly (they are few, and
+ * etcd is their source of truth), so the etcd half of Agola's readdb is not mirrored here.
+ * `grouppath` always ends with `/`.
+ */
+const SCHEMA_V1 = `
+create table run_ost (id text primary key, grouppath text not null, counter integer not null, phase text not null, result text not null);
+create index run_ost_grouppath on run_ost (grouppath, counter);
+create table rundata_ost (id text primary key, data text not null);
+create table runconfig_ost (id text primary key, data text not null);
+create table runcounter_ost (groupid text primary key, counter integer not null);
+`;
+
+const TABLES = ['run_ost', 'rundata_ost', 'runconfig_ost', 'runcounter_ost'];
+
+/** Creates or upgrades the readdb tables. */
+export async function migrateReadDb(db: Db): Promise<void> {
+  await migrate(db, [{ version: 1, up: SCHEMA_V1, description: 'runs, run configs, counters' }]);
+}
+
+/** Empties every table (before a full resync). */
+export async function resetReadDb(tx: Tx): Promise<void> {
+  for (const t of TABLES) await tx.exec(`delete from ${t}`, [], { name: `reset ${t}` });
+}
+
+/** `grouppath` of a run group: the group with a trailing `/`. */
+export function groupPath(group: string): string {
+  return group.endsWith('/') ? group : `${group}/`;
+}
+
+/** Applies one datamanager action to the tables. */
+export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise<void> {
+  const put = a.actionType === 'put';
+  const json = put ? a.data.toString('utf8') : '';
+  switch (a.dataType) {
+    case 'run': {
+      await tx.exec('delete from run_ost where id = ?', [a.id]);
+      await tx.exec('delete from rundata_ost where id = ?', [a.id]);
+      if (!put) return;
+      const run = JSON.parse(json) as Run;
+      await tx.exec(
+        'insert into run_ost (id, grouppath, counter, phase, result) values (?, ?, ?, ?, ?)',
+        [a.id, groupPath(run.group), run.counter, run.phase, run.result],
+      );
+      await tx.exec('insert into rundata_ost (id, data) values (?, ?)', [a.id, json]);
+      return;
+    }
+    case 'runconfig': {
+      await tx.exec('delete from runconfig_ost where id = ?', [a.id]);
+      if (!put) return;
+      await tx.exec('insert into runconfig_ost (id, data) values (?, ?)', [a.id, json]);
+      return;
+    }
+    case 'runcounter': {
+      await tx.exec('delete from runcounter_ost where groupid = ?', [a.id]);
+      if (!put) return;
+      const counter = JSON.parse(json) as number;
+      await tx.exec('insert into runcounter_ost (groupid, counter) values (?, ?)', [a.id, counter]);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+/** Filters of a run listing. */
+export interface RunsQuery {
+  phases: RunPhase[];
+  results: RunResult[];
+  /** Group prefixes (matched on `grouppath` LIKE `<group>/%`). */
+  groups: string[];
+  /** Only runs after (asc) or before (desc) this id. */
+  startRunId?: string | undefined;
+  /** Only runs after (asc) or before (desc) this counter (with one group). */
+  startCounter?: number | undefined;
+  limit: number;
+  asc: boolean;
+}
+
+/** Escapes `%`, `_` and `\` for a LIKE pattern with `escape '\'`. */
+function likePrefix(group: string): string {
+  return `${groupPath(group).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/** The readdb queries of the runservice. */
+export const queries = {
+  archivedRun: async (tx: Tx, id: string): Promise<Run | undefined> => {
+    const row = await tx.get<{ data: string }>('select data from rundata_ost where id = ?', [id]);
+    return row ? (JSON.parse(row.data) as Run) : undefined;
+  },
+  runConfig: async (tx: Tx, id: string): Promise<RunConfig | undefined> => {
+    const row = await tx.get<{ data: string }>('select data from runconfig_ost where id = ?', [id]);
+    return row ? (JSON.parse(row.data) as RunConfig) : undefined;
+  },
+  runCounter: async (tx: Tx, groupId: string): Promise<number> => {
+    const row = await tx.get<{ counter: number }>(
+      'select counter from runcounter_ost where groupid = ?',
+      [groupId],
+    );
+    return row?.counter ?? 0;
+  },
+  archivedRunByCounter: async (
+    tx: Tx,
+    group: string,
+    counter: number,
+  ): Promise<Run | undefined> => {
+    const row = await tx.get<{ data: string }>(
+      "select d.data from run_ost r join rundata_ost d on d.id = r.id where r.grouppath like ? escape '\\' and r.counter = ? order by r.id desc limit 1",
+      [likePrefix(group), counter],
+    );
+    return row ? (JSON.parse(row.data) as Run) : undefined;
+  },
+  archivedRuns: async (tx: Tx, q: RunsQuery): Promise<Run[]> => {
+    const where: string[] = [];
+    const params: (string | number)[] = [];
+    if (q.phases.length > 0) {
+      where.push(`r.phase in (${q.phases.map(() => '?').join(',')})`);
+      params.push(...q.phases);
+    }
+    if (q.results.length > 0) {
+      where.push(`r.result in (${q.results.map(() => '?').join(',')})`);
+      params.push(...q.results);
+    }
+    if (q.groups.length > 0) {
+      where.push(`(${q.groups.map(() => "r.grouppath like ? escape '\\'").join(' or ')})`);
+      params.push(...q.groups.map(likePrefix));
+    }
+    if (q.startRunId !== undefined) {
+      where.push(`r.id ${q.asc ? '>' : '<'} ?`);
+      params.push(q.startRunId);
+    }
+    if (q.startCounter !== undefined) {
+      where.push(`r.counter ${q.asc ? '>' : '<'} ?`);
+      params.push(q.startCounter);
+    }
+    const order = q.startCounter !== undefined || q.groups.length === 1 ? 'r.counter' : 'r.id';
+    params.push(q.limit);
+    const rows = await tx.all<{ data: string }>(
+      `select d.data from run_ost r join rundata_ost d on d.id = r.id ${
+        where.length > 0 ? `where ${where.join(' and ')}` : ''
+      } order by ${order} ${q.asc ? 'asc' : 'desc'}, r.id ${q.asc ? 'asc' : 'desc'} limit ?`,
+      params,
+    );
+    return rows.map((r) => JSON.parse(r.data) as Run);
+  },
+};
