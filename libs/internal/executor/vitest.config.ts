@@ -1,9 +1,14 @@
+import { builtinModules } from 'node:module';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
-  // the built libs import `stream` (tsup drops `node:`); without this alias vite resolves it
-  // as a path of this package when the services are imported (the end-to-end tests)
-  resolve: { alias: [{ find: /^stream$/, replacement: 'node:stream' }] },
+  // the built libs import node modules without `node:` (tsup drops it); without this alias
+  // vite resolves them as paths of this package when the services are imported
+  resolve: {
+    alias: builtinModules
+      .filter((m) => !m.startsWith('_'))
+      .map((m) => ({ find: new RegExp(`^${m}$`), replacement: `node:${m}` })),
+  },
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     silent: 'passed-only',
