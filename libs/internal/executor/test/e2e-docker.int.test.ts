@@ -6,7 +6,10 @@ const rt = await sharedContainerRuntime();
 if (rt.unavailable === undefined) {
   describeE2E(
     'end to end, docker driver (podman socket)',
-    async () => ({ driver: { type: 'docker', socketPath: rt.socketPath!, networkMode: 'none' }, image: rt.busyboxImage! }),
+    async () => ({
+      driver: { type: 'docker', socketPath: rt.socketPath!, networkMode: 'none' },
+      image: rt.busyboxImage!,
+    }),
     false,
   );
 }

@@ -71,7 +71,10 @@ export async function startStack(
   o: { executors?: ExecutorOptions[] } = {},
 ): Promise<Stack> {
   const cleanups: (() => Promise<void>)[] = [];
-  const etcd = createEtcdClient({ endpoints: [await sharedEtcdEndpoint()], prefix: uniquePrefix('e2e') });
+  const etcd = createEtcdClient({
+    endpoints: [await sharedEtcdEndpoint()],
+    prefix: uniquePrefix('e2e'),
+  });
   const ostDir = await mkdtemp(join(tmpdir(), 'e2e-ost-'));
   const rsDir = await mkdtemp(join(tmpdir(), 'e2e-rs-'));
   cleanups.push(async () => {
@@ -92,7 +95,10 @@ export async function startStack(
   cleanups.push(() => rs.stop());
   const rsUrl = rs.url!;
   const client = createRunserviceClient({ baseUrl: rsUrl });
-  const scheduler = createScheduler({ runserviceURL: rsUrl }, { logger: createTestLogger('scheduler') });
+  const scheduler = createScheduler(
+    { runserviceURL: rsUrl },
+    { logger: createTestLogger('scheduler') },
+  );
   await scheduler.start();
   cleanups.push(() => scheduler.stop());
   const executors: AgolaExecutor[] = [];
@@ -136,7 +142,10 @@ export async function startStack(
         ...t,
         id: idOf(t.name),
         depends: Object.fromEntries(
-          Object.values(t.depends).map((d) => [idOf(d.task_id), { ...d, task_id: idOf(d.task_id) }]),
+          Object.values(t.depends).map((d) => [
+            idOf(d.task_id),
+            { ...d, task_id: idOf(d.task_id) },
+          ]),
         ),
       }));
       const { run } = await client.createRun({
@@ -151,12 +160,15 @@ export async function startStack(
       eventually(async () => {
         const { run } = await client.getRun(runId);
         if (run.phase !== phase || (result !== undefined && run.result !== result)) {
-          throw new Error(`run ${runId} is ${run.phase}/${run.result}, waiting for ${phase}/${result ?? '*'}`);
+          throw new Error(
+            `run ${runId} is ${run.phase}/${run.result}, waiting for ${phase}/${result ?? '*'}`,
+          );
         }
         return run;
       }, timeoutMs),
     async log(runId, taskId, step) {
-      const ref = step === 'setup' ? { runId, taskId, setup: true as const } : { runId, taskId, step };
+      const ref =
+        step === 'setup' ? { runId, taskId, setup: true as const } : { runId, taskId, step };
       const chunks: Buffer[] = [];
       for await (const c of await client.getLogs(ref)) chunks.push(Buffer.from(c));
       return Buffer.concat(chunks).toString('utf8');
@@ -200,7 +212,10 @@ export function task(
 }
 
 /** A `run` step. */
-export const run = (command: string, extra: Partial<Extract<RunConfigStep, { type: 'run' }>> = {}): RunConfigStep => ({
+export const run = (
+  command: string,
+  extra: Partial<Extract<RunConfigStep, { type: 'run' }>> = {},
+): RunConfigStep => ({
   type: 'run',
   name: command.slice(0, 20),
   command,

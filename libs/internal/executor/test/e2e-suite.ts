@@ -39,7 +39,10 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
       const runId = await s.createRun([
         task('a', img, [
           run('echo A > a.txt'),
-          { type: 'save_to_workspace', contents: [{ source_dir: '.', dest_dir: '.', paths: ['a.txt'] }] },
+          {
+            type: 'save_to_workspace',
+            contents: [{ source_dir: '.', dest_dir: '.', paths: ['a.txt'] }],
+          },
         ]),
         task(
           'b',
@@ -47,16 +50,28 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
           [
             { type: 'restore_workspace', dest_dir: '.' },
             run('cat a.txt; echo B > b.txt'),
-            { type: 'save_to_workspace', contents: [{ source_dir: '.', dest_dir: 'out', paths: ['b.txt'] }] },
+            {
+              type: 'save_to_workspace',
+              contents: [{ source_dir: '.', dest_dir: 'out', paths: ['b.txt'] }],
+            },
           ],
           { depends: { a: ['on_success'] } },
         ),
-        task('c', img, [{ type: 'restore_workspace', dest_dir: 'ws' }, run('cat ws/a.txt ws/out/b.txt')], {
-          depends: { b: ['on_success'] },
-        }),
+        task(
+          'c',
+          img,
+          [{ type: 'restore_workspace', dest_dir: 'ws' }, run('cat ws/a.txt ws/out/b.txt')],
+          {
+            depends: { b: ['on_success'] },
+          },
+        ),
       ]);
       const r = await s.waitRun(runId, 'finished', 'success');
-      expect(Object.values(r.tasks).map((t) => t.status)).toEqual(['success', 'success', 'success']);
+      expect(Object.values(r.tasks).map((t) => t.status)).toEqual([
+        'success',
+        'success',
+        'success',
+      ]);
       const c = await s.taskId(runId, 'c');
       expect((await s.log(runId, c, 1)).replace(/\r/g, '')).toBe('A\nB\n');
       const b = await s.taskId(runId, 'b');
@@ -71,7 +86,9 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
         task('a', img, [run('echo failing; exit 3'), run('echo never')]),
         task('onfail', img, [run('echo handling')], { depends: { a: ['on_failure'] } }),
         task('onsuccess', img, [run('echo deploy')], { depends: { a: ['on_success'] } }),
-        task('onskipped', img, [run('echo skipped-branch')], { depends: { onsuccess: ['on_skipped'] } }),
+        task('onskipped', img, [run('echo skipped-branch')], {
+          depends: { onsuccess: ['on_skipped'] },
+        }),
       ]);
       const r = await s.waitRun(runId, 'finished', 'failed');
       const byName = async (n: string) => r.tasks[await s.taskId(runId, n)]!;
@@ -98,7 +115,9 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
 
     it('a task needing approval waits, and the scheduler approves it once it has an approver', async () => {
       const s = await stack();
-      const runId = await s.createRun([task('deploy', s.image, [run('echo deployed')], { needs_approval: true })]);
+      const runId = await s.createRun([
+        task('deploy', s.image, [run('echo deployed')], { needs_approval: true }),
+      ]);
       const id = await s.taskId(runId, 'deploy');
       await eventually(async () => {
         const { run: r } = await s.client.getRun(runId);
@@ -142,11 +161,19 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
       const tasks = [
         task('build', img, [
           run('echo artifact > out.txt'),
-          { type: 'save_to_workspace', contents: [{ source_dir: '.', dest_dir: '.', paths: ['out.txt'] }] },
+          {
+            type: 'save_to_workspace',
+            contents: [{ source_dir: '.', dest_dir: '.', paths: ['out.txt'] }],
+          },
         ]),
-        task('test', img, [{ type: 'restore_workspace', dest_dir: '.' }, run('cat out.txt; test "$OK" = 1')], {
-          depends: { build: ['on_success'] },
-        }),
+        task(
+          'test',
+          img,
+          [{ type: 'restore_workspace', dest_dir: '.' }, run('cat out.txt; test "$OK" = 1')],
+          {
+            depends: { build: ['on_success'] },
+          },
+        ),
       ];
       const first = await s.createRun(tasks, { environment: { OK: '0' } });
       await s.waitRun(first, 'finished', 'failed');
@@ -170,7 +197,11 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
         [
           task('save', img, [
             run('mkdir -p deps && echo cached-$V > deps/lib.txt'),
-            { type: 'save_cache', key: 'deps-{{ env "V" }}', contents: [{ source_dir: 'deps', paths: [] }] },
+            {
+              type: 'save_cache',
+              key: 'deps-{{ env "V" }}',
+              contents: [{ source_dir: 'deps', paths: [] }],
+            },
           ]),
         ],
         { environment: { V: '7' } },
@@ -203,7 +234,10 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
       });
       let text = '';
       let phaseAtFirstLine: string | undefined;
-      for await (const c of await s.client.getLogs({ runId, taskId: id, step: 0 }, { follow: true })) {
+      for await (const c of await s.client.getLogs(
+        { runId, taskId: id, step: 0 },
+        { follow: true },
+      )) {
         text += Buffer.from(c).toString('utf8');
         if (phaseAtFirstLine === undefined && text.includes('line1')) {
           phaseAtFirstLine = (await s.client.getRun(runId)).run.tasks[id]!.steps[0]!.phase;

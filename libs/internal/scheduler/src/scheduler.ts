@@ -11,7 +11,6 @@ import {
   object,
   optional,
   sendHealth,
-  string,
   url,
   webSchema,
   type HostPort,
@@ -75,7 +74,10 @@ export interface Scheduler {
 }
 
 /** The default loop periods (Agola's). */
-export const DEFAULT_SCHEDULER_INTERVALS: SchedulerIntervals = { scheduleMs: 1000, approveMs: 1000 };
+export const DEFAULT_SCHEDULER_INTERVALS: SchedulerIntervals = {
+  scheduleMs: 1000,
+  approveMs: 1000,
+};
 
 const PAGE = 40;
 
@@ -91,7 +93,8 @@ export function approvalChangeGroup(runId: string): string {
 
 /** The approvers in a task's `approvers` annotation (a JSON array of user ids). */
 export function approversOf(annotations: Record<string, string> | undefined): string[] {
-  const raw = annotations && Object.hasOwn(annotations, 'approvers') ? annotations['approvers'] : '';
+  const raw =
+    annotations && Object.hasOwn(annotations, 'approvers') ? annotations['approvers'] : '';
   if (!raw) return [];
   try {
     const v: unknown = JSON.parse(raw);
@@ -102,7 +105,8 @@ export function approversOf(annotations: Record<string, string> | undefined): st
 }
 
 function apiBase(runserviceURL: string): string {
-  const u = runserviceURL.replace(/\/+$/, '');
+  let u = runserviceURL;
+  while (u.endsWith('/')) u = u.slice(0, -1);
   return u.endsWith('/api/v1alpha') ? u : `${u}/api/v1alpha`;
 }
 

@@ -15,7 +15,10 @@ afterEach(async () => {
 });
 
 async function runservice(): Promise<{ url: string; client: RunserviceClient }> {
-  const etcd = createEtcdClient({ endpoints: [await sharedEtcdEndpoint()], prefix: uniquePrefix('sched') });
+  const etcd = createEtcdClient({
+    endpoints: [await sharedEtcdEndpoint()],
+    prefix: uniquePrefix('sched'),
+  });
   const dir = await mkdtemp(join(tmpdir(), 'sched-'));
   const rs = createRunservice(
     {
@@ -35,7 +38,10 @@ async function runservice(): Promise<{ url: string; client: RunserviceClient }> 
   return { url: rs.url!, client: createRunserviceClient({ baseUrl: rs.url! }) };
 }
 
-async function scheduler(url: string, o: { events?: boolean; web?: boolean } = {}): Promise<Scheduler> {
+async function scheduler(
+  url: string,
+  o: { events?: boolean; web?: boolean } = {},
+): Promise<Scheduler> {
   const s = createScheduler(
     { runserviceURL: url, ...(o.web ? { web: { listen: { host: '127.0.0.1', port: 0 } } } : {}) },
     {
@@ -59,7 +65,10 @@ const oneTask = (): Record<string, RunConfigTask> => {
       name: 'build',
       level: 0,
       depends: {},
-      runtime: { type: 'pod', containers: [{ image: 'busybox', privileged: false, entrypoint: '', volumes: [] }] },
+      runtime: {
+        type: 'pod',
+        containers: [{ image: 'busybox', privileged: false, entrypoint: '', volumes: [] }],
+      },
       steps: [{ type: 'run', command: 'true' }],
     },
   };

@@ -114,7 +114,8 @@ export interface AgolaExecutor {
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
 function apiBase(runserviceURL: string): string {
-  const u = runserviceURL.replace(/\/+$/, '');
+  let u = runserviceURL;
+  while (u.endsWith('/')) u = u.slice(0, -1);
   return u.endsWith(API_PREFIX) ? u : `${u}${API_PREFIX}`;
 }
 
@@ -236,7 +237,11 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
     const phase = et.status.phase;
     if (isFinal(phase)) return;
     if (et.spec.stop && phase === 'notstarted') {
-      await sendStatus(et.id, { ...et.status, phase: 'cancelled', end_time: new Date().toISOString() });
+      await sendStatus(et.id, {
+        ...et.status,
+        phase: 'cancelled',
+        end_time: new Date().toISOString(),
+      });
       return;
     }
     // Running per the runservice but not here (a restart), or started here before: failed.

@@ -71,7 +71,9 @@ export class RunningTask {
 
   constructor(public et: ExecutorTaskWithData) {
     this.id = et.id;
-    const steps = (et.spec.steps ?? []).map((): ExecutorTaskStepStatus => ({ phase: 'notstarted' }));
+    const steps = (et.spec.steps ?? []).map((): ExecutorTaskStepStatus => ({
+      phase: 'notstarted',
+    }));
     this.status = { phase: 'notstarted', setup_step: { phase: 'notstarted' }, steps };
   }
 
@@ -162,7 +164,9 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
     const names = await deps.client
       .getRun(et.spec.run_id, undefined, { signal })
       .then((r) => secretEnvNames(r.run_config, r.run));
-    const stepEnvs = (et.spec.steps ?? []).map((s) => (s.type === 'run' ? s.environment : undefined));
+    const stepEnvs = (et.spec.steps ?? []).map((s) =>
+      s.type === 'run' ? s.environment : undefined,
+    );
     secrets = secretValues(names, [et.spec.environment, ...stepEnvs]);
     setupLog = await openLog(paths.setupLog, secrets, deps.watchers);
     const log = setupLog.log;
