@@ -295,6 +295,24 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
       expect(await s.log(runId, noshell, 0)).toContain('/no/such/shell');
     });
 
+    it.skipIf(local)(
+      'an image that does not exist fails the task with a clear setup log',
+      async () => {
+        const s = await stack();
+        const runId = await s.createRun([
+          task('noimage', 'localhost/agola-no-such-image:1', [run('true')]),
+        ]);
+        const r = await s.waitRun(runId, 'finished', 'failed');
+        const id = await s.taskId(runId, 'noimage');
+        expect(r.tasks[id]!.setup_step.phase).toBe('failed');
+        expect(r.tasks[id]!.steps[0]!.phase).toBe('notstarted');
+        const setup = await s.log(runId, id, 'setup');
+        expect(setup).toContain('Starting pod.');
+        expect(setup).toContain('localhost/agola-no-such-image:1');
+        expect(setup).toMatch(/setup failed: .*image/i);
+      },
+    );
+
     it('an executor killed in the middle of a task: its restart fails the task and kills the step', async () => {
       const dataDir = await mkdtemp(join(tmpdir(), 'e2e-kill-'));
       dirs.push(dataDir);
