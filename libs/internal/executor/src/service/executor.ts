@@ -363,6 +363,7 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
       } catch (err) {
         if (err instanceof RemoteError && err.status === 404) {
           await rm(join(tasksDir, taskId), { recursive: true, force: true });
+          watchers.forget(`${join(tasksDir, taskId)}/`);
           started.delete(taskId);
         }
       }

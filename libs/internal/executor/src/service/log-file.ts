@@ -7,18 +7,39 @@ import { Writable } from 'node:stream';
  */
 export class LogWatchers {
   private readonly waiting = new Map<string, Set<() => void>>();
+  private readonly generations = new Map<string, number>();
+
+  /** How many times `path` was notified (a reader compares it to not miss a write). */
+  generation(path: string): number {
+    return this.generations.get(path) ?? 0;
+  }
+
+  /** Forgets the generations of the paths under `dir` (a removed task dir). */
+  forget(dir: string): void {
+    for (const path of this.generations.keys()) {
+      if (path.startsWith(dir)) this.generations.delete(path);
+    }
+  }
 
   /** Wakes every reader waiting on `path`. */
   notify(path: string): void {
+    this.generations.set(path, this.generation(path) + 1);
     const set = this.waiting.get(path);
     if (!set) return;
     this.waiting.delete(path);
     for (const wake of set) wake();
   }
 
-  /** Resolves on the next {@link notify} of `path`, after `timeoutMs`, or when `signal` aborts. */
-  wait(path: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  /**
+   * Resolves on the next {@link notify} of `path` (at once if it was notified since
+   * `generation`), after `timeoutMs`, or when `signal` aborts.
+   */
+  wait(path: string, timeoutMs: number, signal?: AbortSignal, generation?: number): Promise<void> {
     return new Promise((resolve) => {
+      if (generation !== undefined && this.generation(path) !== generation) {
+        resolve();
+        return;
+      }
       let set = this.waiting.get(path);
       if (!set) {
         set = new Set();
@@ -110,7 +131,9 @@ export async function* followFile(
     const buf = Buffer.alloc(64 * 1024);
     for (;;) {
       if (options.signal?.aborted) return;
-      // read what is there before deciding whether more can come
+      // read what is there before deciding whether more can come; a write after the read
+      // changes the generation, so the wait below returns at once instead of missing it
+      const generation = watchers.generation(path);
       const stillOpen = following();
       const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
       if (bytesRead > 0) {
@@ -119,7 +142,7 @@ export async function* followFile(
         continue;
       }
       if (!stillOpen) return;
-      await watchers.wait(path, options.pollMs ?? 500, options.signal);
+      await watchers.wait(path, options.pollMs ?? 500, options.signal, generation);
     }
   } finally {
     await fh.close();
