@@ -38,7 +38,8 @@ export function entryPath(name: string): string {
       code: ExecutorErrorCodes.ArchiveRejected,
     });
   }
-  const clean = norm.replace(/\/+$/, '');
+  // normalize leaves at most one trailing slash
+  const clean = norm.endsWith('/') ? norm.slice(0, -1) : norm;
   return clean === '.' ? '' : clean;
 }
 
