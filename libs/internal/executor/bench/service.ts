@@ -2,6 +2,7 @@
 // storage), the scheduler and one executor in this process, for the local driver and then the
 // docker driver on podman (when installed). Steps print `date +%s%N` so the figures are taken
 // where things happen, not by polling. Bounded: about a minute per driver.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,10 +58,33 @@ async function waitFinished(c: RunserviceClient, runIds: string[]): Promise<void
     if (left.size > 0) await sleep(20);
   }
 }
-const nowNs = () => BigInt(Date.now()) * 1_000_000n;
-const msSince = (tNs: bigint, t0Ms: number) => Number(tNs / 1000n) / 1000 - t0Ms;
+/**
+ * How a step prints the time and how it is read back as epoch ms: `date +%s%N` on the host
+ * (local driver); busybox's date has no `%N`, so in containers the kernel's /proc/uptime,
+ * which the host shares (10 ms resolution), shifted by the host's offset.
+ */
+interface Clock {
+  cmd: string;
+  toEpochMs(printed: string): number;
+}
+const hostClock: Clock = {
+  cmd: 'date +%s%N',
+  toEpochMs: (p) => Number(BigInt(p.trim()) / 1000n) / 1000,
+};
+function uptimeClock(): Clock {
+  const offset = Date.now() - Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]) * 1000;
+  return {
+    cmd: "cut -d' ' -f1 /proc/uptime",
+    toEpochMs: (p) => Number(p.trim()) * 1000 + offset,
+  };
+}
 
-async function benchDriver(name: string, driver: ExecutorDriverConfig, image: string) {
+async function benchDriver(
+  name: string,
+  driver: ExecutorDriverConfig,
+  image: string,
+  clock: Clock,
+) {
   const etcdServer = await startEtcd();
   const dir = await mkdtemp(join(tmpdir(), 'exec-bench-'));
   const etcd = createEtcdClient({ endpoints: etcdServer.endpoint, prefix: 'bench/' });
@@ -97,11 +121,11 @@ async function benchDriver(name: string, driver: ExecutorDriverConfig, image: st
     // 1. queued -> first step running (the step prints its start time)
     const firstStep: number[] = [];
     for (let i = 0; i < 15; i++) {
-      const t = task('one', image, 'date +%s%N');
+      const t = task('one', image, clock.cmd);
       const t0 = Date.now();
       const id = await create([t]);
       await waitFinished(c, [id]);
-      firstStep.push(msSince(BigInt((await logOf(c, id, t.id)).trim()), t0));
+      firstStep.push(clock.toEpochMs(await logOf(c, id, t.id)) - t0);
     }
     const fs = stats(firstStep);
     console.log(
@@ -112,11 +136,11 @@ async function benchDriver(name: string, driver: ExecutorDriverConfig, image: st
     const chains: number[] = [];
     for (let i = 0; i < 3; i++) {
       const tasks: RunConfigTask[] = [];
-      for (let k = 0; k < 5; k++) tasks.push(task(`c${k}`, image, 'date +%s%N', tasks[k - 1]?.id));
+      for (let k = 0; k < 5; k++) tasks.push(task(`c${k}`, image, clock.cmd, tasks[k - 1]?.id));
       const t0 = Date.now();
       const id = await create(tasks);
       await waitFinished(c, [id]);
-      chains.push(msSince(BigInt((await logOf(c, id, tasks[4]!.id)).trim()), t0));
+      chains.push(clock.toEpochMs(await logOf(c, id, tasks[4]!.id)) - t0);
     }
     const ch = stats(chains);
     console.log(
@@ -137,7 +161,7 @@ async function benchDriver(name: string, driver: ExecutorDriverConfig, image: st
 
     // 4. log line written -> read by a runservice log-follow client
     const lag: number[] = [];
-    const t = task('log', image, 'for i in $(seq 1 60); do date +%s%N; sleep 0.05; done');
+    const t = task('log', image, `for i in $(seq 1 60); do ${clock.cmd}; sleep 0.05; done`);
     const id = await create([t]);
     for (;;) {
       const { run } = await c.getRun(id);
@@ -149,12 +173,12 @@ async function benchDriver(name: string, driver: ExecutorDriverConfig, image: st
       { runId: id, taskId: t.id, step: 0 },
       { follow: true },
     )) {
-      const at = nowNs();
+      const at = Date.now();
       buf += Buffer.from(chunk).toString('utf8');
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       for (const l of lines)
-        if (/^\d+$/.test(l.trim())) lag.push(Number(at - BigInt(l.trim())) / 1e6);
+        if (/^\d+(?:\.\d+)?$/.test(l.trim())) lag.push(at - clock.toEpochMs(l));
     }
     const lg = stats(lag.slice(1));
     console.log(
@@ -174,7 +198,7 @@ async function main(): Promise<void> {
   console.log(
     `executor service bench (node ${process.version}; shared machine: figures are indicative)`,
   );
-  await benchDriver('local', { type: 'local' }, 'ignored');
+  await benchDriver('local', { type: 'local' }, 'ignored', hostClock);
   if (process.argv.includes('--local-only')) return;
   let rt: Awaited<ReturnType<typeof startContainerRuntime>> | undefined;
   try {
@@ -188,6 +212,7 @@ async function main(): Promise<void> {
         'docker',
         { type: 'docker', socketPath: rt.socketPath, networkMode: 'none' },
         rt.busyboxImage,
+        uptimeClock(),
       );
     } finally {
       await rt.stop();

@@ -343,14 +343,14 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
 
     it('two executors with activeTasksLimit 1 never run more than one task each', async () => {
       const s = await stack({ executors: [{ activeTasksLimit: 1 }, { activeTasksLimit: 1 }] });
-      const runs: string[] = [];
-      for (let i = 0; i < 4; i++) {
-        runs.push(
-          await s.createRun([task('t', s.image, [run('sleep 0.5')])], {
+      // created at once, each task long enough that one executor alone cannot take them all
+      const runs = await Promise.all(
+        [0, 1, 2, 3].map((i) =>
+          s.createRun([task('t', s.image, [run('sleep 1.5')])], {
             group: `/project/limits${process.pid}/branch/b${i}`,
           }),
-        );
-      }
+        ),
+      );
       for (const id of runs) await s.waitRun(id, 'finished', 'success');
       expect(s.executors.map((e) => e.maxActiveTasks)).toEqual([1, 1]);
     });
