@@ -161,6 +161,8 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
   /** Tasks this process started, so a late push of one never runs it twice. */
   const started = new Set<string>();
   const sending = new Map<string, Promise<void>>();
+  /** Executions not over yet (a task leaves `tasks` once its end is reported, its pod may still be removed). */
+  const executions = new Set<Promise<void>>();
   const timers: NodeJS.Timeout[] = [];
   let client: RunserviceClient | undefined = deps.client;
   let driver: Driver | undefined;
@@ -268,6 +270,15 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
     started.add(et.id);
     maxActive = Math.max(maxActive, active().length);
     log.info({ taskId: et.id, runId: et.spec.run_id }, 'starting task');
+    const finished = (t: RunningTask) => {
+      if (t.finished) return;
+      t.finished = true;
+      watchers.notify(taskPaths(tasksDir, t.id).setupLog);
+      for (let i = 0; i < t.status.steps.length; i++) {
+        watchers.notify(taskPaths(tasksDir, t.id).stepLog(i));
+      }
+      send(t);
+    };
     task.done = executeTask(task, {
       driver: driver!,
       client: rs(),
@@ -280,21 +291,20 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
       allowPrivileged: config.allowPrivilegedContainers ?? false,
       logger: log,
       send,
+      finished,
     })
       .catch((err: unknown) => {
         log.error({ err, taskId: et.id }, 'task execution failed');
-        task.status.phase = 'failed';
-        task.status.fail_error = 'executor error';
-        task.status.end_time = new Date().toISOString();
-      })
-      .finally(() => {
-        task.finished = true;
-        watchers.notify(taskPaths(tasksDir, et.id).setupLog);
-        for (let i = 0; i < task.status.steps.length; i++) {
-          watchers.notify(taskPaths(tasksDir, et.id).stepLog(i));
+        if (!task.finished) {
+          task.status.phase = 'failed';
+          task.status.fail_error = 'executor error';
+          task.status.end_time = new Date().toISOString();
         }
-        send(task);
-      });
+      })
+      .finally(() => finished(task));
+    const done = task.done;
+    executions.add(done);
+    void done.finally(() => executions.delete(done));
   }
 
   function queueTask(et: ExecutorTaskWithData): void {
@@ -550,7 +560,7 @@ export function createExecutor(config: ExecutorConfig, deps: ExecutorDeps = {}):
         dead = true;
       } else {
         for (const rt of tasks.values()) if (!rt.finished) rt.stop();
-        await Promise.all([...tasks.values()].map((t) => t.done));
+        await Promise.all([...executions]);
         await Promise.all([...sending.values()]);
         dead = true;
       }

@@ -55,6 +55,8 @@ export interface TaskRunnerDeps {
   logger: DriverLogger;
   /** Sends the current status (serialised per task by the caller). */
   send: (task: RunningTask) => void;
+  /** Called once the task's final status is set, before its pod is removed. */
+  finished: (task: RunningTask) => void;
 }
 
 /** A task this executor runs (or ran and has not reported the end of yet). */
@@ -245,6 +247,8 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
     }
     if (!failed) finish('success');
   }
+  // the runservice learns the end at once; removing the pod (seconds with some engines) follows
+  deps.finished(rt);
   if (pod) await pod.remove().catch((err: unknown) => deps.logger.warn({ err }, 'removing pod'));
 }
 
