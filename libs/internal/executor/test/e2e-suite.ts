@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -102,15 +102,24 @@ export function describeE2E(name: string, setup: () => Promise<DriverSetup>, loc
       expect((await s.log(runId, a.id, 0)).replace(/\r/g, '')).toBe('failing\n');
     });
 
-    it('ignore_failure: a failed task does not fail the run', async () => {
-      const s = await stack();
+    it('ignore_failure: a failed task does not fail the run; task data is cleaned once fetched', async () => {
+      const dataDir = await mkdtemp(join(tmpdir(), 'e2e-clean-'));
+      dirs.push(dataDir);
+      const s = await stack({ executors: [{ dataDir }] });
       const runId = await s.createRun([
         task('flaky', s.image, [run('exit 1')], { ignore_failure: true }),
         task('ok', s.image, [run('true')]),
       ]);
+      // the executor keeps the tasks' logs in its data dir while they run
+      await eventually(async () =>
+        expect((await readdir(join(dataDir, 'tasks'))).length).toBeGreaterThan(0),
+      );
       const r = await s.waitRun(runId, 'finished', 'success');
       expect(r.tasks[await s.taskId(runId, 'flaky')]!.status).toBe('failed');
       expect(r.tasks[await s.taskId(runId, 'ok')]!.status).toBe('success');
+      // the runservice fetched the logs and forgot the executor tasks: the data cleaner
+      // removes their dirs
+      await eventually(async () => expect(await readdir(join(dataDir, 'tasks'))).toEqual([]));
     });
 
     it('a task needing approval waits, and the scheduler approves it once it has an approver', async () => {
