@@ -156,6 +156,11 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
   };
 
   // --- setup
+  // the run (for its secret variable names) is read while the task dir is prepared
+  const namesP = deps.client
+    .getRun(et.spec.run_id, undefined, { signal })
+    .then((r) => secretEnvNames(r.run_config, r.run));
+  namesP.catch(() => undefined); // awaited below
   await rm(paths.dir, { recursive: true, force: true });
   await mkdir(join(paths.dir, 'logs', 'steps'), { recursive: true });
   await mkdir(join(paths.dir, 'archives'), { recursive: true });
@@ -163,9 +168,7 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
   let setupLog: Awaited<ReturnType<typeof openLog>> | undefined;
   try {
     // The secret values must be known before the first byte of any log is written.
-    const names = await deps.client
-      .getRun(et.spec.run_id, undefined, { signal })
-      .then((r) => secretEnvNames(r.run_config, r.run));
+    const names = await namesP;
     const stepEnvs = (et.spec.steps ?? []).map((s) =>
       s.type === 'run' ? s.environment : undefined,
     );
