@@ -71,6 +71,7 @@ export {
   RUN_ACTION_TYPES,
   RUN_TASK_ACTION_TYPES,
   RUN_GENERIC_SETUP_ERROR_NAME,
+  SECRET_ENV_ANNOTATION,
   isRunPhaseFinished,
   isRunTaskStatusFinished,
 } from './run.js';

@@ -460,3 +460,12 @@ export interface GetRunsResponse {
   /** Token for a later conditional update. */
   change_groups_update_tokens: string;
 }
+
+/**
+ * The run annotation (an Agola-TS addition; Agola v0.7 marks nothing) naming the environment
+ * variables whose values came from secrets: a JSON array of variable names, e.g.
+ * `["DEPLOY_TOKEN","NPM_TOKEN"]`, never values. The gateway sets it when it resolves a run's
+ * variables; the executor masks the values of these variables (task, container and step
+ * environments) in every log of every task of the run.
+ */
+export const SECRET_ENV_ANNOTATION = 'agola-ts.io/secret-environment';

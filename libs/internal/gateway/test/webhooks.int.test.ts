@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Run } from '@agola-ts/types';
+import { SECRET_ENV_ANNOTATION, type Run } from '@agola-ts/types';
 import {
   CONFIG_YML,
   addUser,
@@ -101,11 +101,12 @@ describe('webhooks → run creation', () => {
     // its `when` (branch release) does not match main: skipped from the start
     expect(deploy.skip).toBe(true);
     expect(build.skip).toBe(false);
-    // the names (never the values) of the environment that came from secrets, per task
-    expect(JSON.parse(run.annotations?.['secret_environment'] ?? '{}')).toEqual({
-      [build.id]: ['CONTAINER_SECRET', 'TOKEN'],
-    });
-    expect(run.annotations?.['secret_environment']).not.toContain('the-secret-token');
+    // the names (never the values) of the environment that came from secrets, for the executor
+    expect(JSON.parse(run.annotations?.[SECRET_ENV_ANNOTATION] ?? '[]')).toEqual([
+      'CONTAINER_SECRET',
+      'TOKEN',
+    ]);
+    expect(run.annotations?.[SECRET_ENV_ANNOTATION]).not.toContain('the-secret-token');
 
     // the gateway logged at trace level and never wrote a secret, a token or the webhook secret
     expect(gatewayLog.some((l) => l.includes('webhook handled'))).toBe(true);

@@ -1,12 +1,7 @@
-import type { RunConfig, Run } from '@agola-ts/types';
+import { SECRET_ENV_ANNOTATION, type RunConfig, type Run } from '@agola-ts/types';
 
-/**
- * The run annotation that names the environment variables whose values came from secrets:
- * a JSON array of variable names (`["DEPLOY_TOKEN","NPM_TOKEN"]`). The gateway sets it when it
- * resolves variables from secrets; the executor masks the values of these variables (task,
- * run and step environment) in every log. Agola v0.7 marks nothing.
- */
-export const SECRET_ENV_ANNOTATION = 'agola-ts.io/secret-environment';
+/** The run annotation naming the secret environment variables (declared in @agola-ts/types). */
+export { SECRET_ENV_ANNOTATION };
 
 /** The names listed in {@link SECRET_ENV_ANNOTATION} (of the run config, else of the run). */
 export function secretEnvNames(

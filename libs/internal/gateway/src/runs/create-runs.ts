@@ -21,7 +21,7 @@ import {
   type RunCreateResponse,
   type RunserviceClient,
 } from '@agola-ts/runservice-client';
-import type { Project } from '@agola-ts/types';
+import { SECRET_ENV_ANNOTATION, type Project } from '@agola-ts/types';
 import { GatewayErrorCodes } from '../codes.js';
 import { projectRunVariables } from './variables.js';
 
@@ -51,7 +51,6 @@ export const RunAnnotations = {
    * variable, i.e. from a secret. Only names are listed, never values; the executor masks the
    * values of these names in the task's logs. Absent when no task uses a variable.
    */
-  SecretEnvironment: 'secret_environment',
 } as const;
 
 /** Run annotation with the approvers of a task (a JSON array of user ids), as Agola's. */
@@ -253,36 +252,29 @@ function fromVariableNames(
 }
 
 /**
- * Per task id, the environment names whose value comes from a variable (so from a secret):
- * task, container and run step environments.
+ * The environment names whose value comes from a variable (so from a secret), over every task
+ * of the run (task, container and run step environments), sorted: the value of
+ * {@link SECRET_ENV_ANNOTATION}. One list per run, not per task: restarts give re-run tasks
+ * new ids, and masking a value in a task that does not have it costs nothing.
  */
 export function secretEnvironmentNames(
   config: Config,
   planned: PlannedRun,
   variables: Readonly<Record<string, string>>,
-): Record<string, string[]> {
+): string[] {
   const run = config.runs.find((r) => r.name === planned.name);
-  const out: Record<string, string[]> = {};
-  if (!run) return out;
-  for (const [id, task] of Object.entries(planned.tasks)) {
+  if (!run) return [];
+  const names = new Set<string>();
+  for (const task of Object.values(planned.tasks)) {
     const ct = run.tasks.find((t) => t.name === task.name);
     if (!ct) continue;
-    const names = new Set<string>();
     fromVariableNames(ct.environment, variables, names);
     for (const c of ct.runtime.containers) fromVariableNames(c.environment, variables, names);
     for (const s of ct.steps) {
       if (s.type === 'run') fromVariableNames(s.environment, variables, names);
     }
-    if (names.size > 0) {
-      Object.defineProperty(out, id, {
-        value: [...names].sort(),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
   }
-  return out;
+  return [...names].sort();
 }
 
 /**
@@ -424,8 +416,8 @@ export async function createRuns(
   for (const planned of plan.runs) {
     const runAnnotations = { ...annotations };
     const secretEnv = secretEnvironmentNames(config, planned, variables);
-    if (Object.keys(secretEnv).length > 0) {
-      runAnnotations[RunAnnotations.SecretEnvironment] = JSON.stringify(secretEnv);
+    if (secretEnv.length > 0) {
+      runAnnotations[SECRET_ENV_ANNOTATION] = JSON.stringify(secretEnv);
     }
     const created = await deps.runservice.createRun(
       plannedRunToCreateRequest(planned, { group, annotations: runAnnotations, cacheGroup }),
