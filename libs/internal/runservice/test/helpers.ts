@@ -21,32 +21,35 @@ export interface Installation {
   etcd: EtcdClient;
   ost: ObjectStorage | undefined;
   ostConfig: ObjectStorageConfig;
+  /** The shared etcd's endpoint and this installation's prefix (for child processes). */
+  etcdEndpoint: string;
+  etcdPrefix: string;
 }
 
 export async function newInstallation(): Promise<Installation> {
-  const etcd = createEtcdClient({
-    endpoints: [await sharedEtcdEndpoint()],
-    prefix: uniquePrefix('rs'),
-  });
+  const etcdEndpoint = await sharedEtcdEndpoint();
+  const etcdPrefix = uniquePrefix('rs');
+  const etcd = createEtcdClient({ endpoints: [etcdEndpoint], prefix: etcdPrefix });
   const ostDir = await mkdtemp(join(tmpdir(), 'rs-ost-'));
   cleanups.push(async () => {
     etcd.close();
     await rm(ostDir, { recursive: true, force: true });
   });
   const ostConfig: ObjectStorageConfig = { type: 'posix', path: ostDir };
-  return { etcd, ost: createObjectStorage(ostConfig), ostConfig };
+  return { etcd, ost: createObjectStorage(ostConfig), ostConfig, etcdEndpoint, etcdPrefix };
 }
 
 /** An installation on a fresh bucket of the test run's S3 server. */
 export async function newS3Installation(): Promise<Installation> {
-  const etcd = createEtcdClient({
-    endpoints: [await sharedEtcdEndpoint()],
-    prefix: uniquePrefix('rs'),
-  });
+  const etcdEndpoint = await sharedEtcdEndpoint();
+  const etcdPrefix = uniquePrefix('rs');
+  const etcd = createEtcdClient({ endpoints: [etcdEndpoint], prefix: etcdPrefix });
   cleanups.push(async () => etcd.close());
   const conn = await freshBucket();
   return {
     etcd,
+    etcdEndpoint,
+    etcdPrefix,
     ost: undefined,
     ostConfig: {
       type: 's3',
