@@ -148,23 +148,39 @@ const denied = (what: string, callerOf: (...args: never[]) => unknown) =>
   forbidden(`user not authorized to ${what}`, { code: GatewayErrorCodes.Forbidden, callerOf });
 
 /**
+ * Fetches an entity from the configstore (its 404 passed through) and checks the caller may
+ * `what` it; the 403 records the route handler's frame (the async caller of this function).
+ */
+async function loadAllowed<T>(
+  fetch: () => Promise<T>,
+  allowed: (entity: T) => Promise<boolean>,
+  what: string,
+): Promise<T> {
+  let entity: T;
+  try {
+    entity = await fetch();
+  } catch (err) {
+    throw passThrough(err);
+  }
+  if (!(await allowed(entity))) throw denied(what, loadAllowed);
+  return entity;
+}
+
+/**
  * The project `ref` (id or path) if the caller may read it.
  *
  * @throws `ApiError` 404 when missing (passed through), 403 `ERR_GATEWAY_FORBIDDEN` when not allowed.
  */
-export async function loadProject(
+export function loadProject(
   ctx: GatewayContext,
   req: FastifyRequest,
   ref: string,
 ): Promise<ProjectResponse> {
-  let project: ProjectResponse;
-  try {
-    project = await ctx.configstore.getProject(ref);
-  } catch (err) {
-    throw passThrough(err);
-  }
-  if (!(await canGetProject(ctx, req, project))) throw denied('read this project', loadProject);
-  return project;
+  return loadAllowed(
+    () => ctx.configstore.getProject(ref),
+    (p) => canGetProject(ctx, req, p),
+    'read this project',
+  );
 }
 
 /**
@@ -172,21 +188,16 @@ export async function loadProject(
  *
  * @throws `ApiError` 404 (passed through) or 403 `ERR_GATEWAY_FORBIDDEN`.
  */
-export async function loadOwnedProject(
+export function loadOwnedProject(
   ctx: GatewayContext,
   req: FastifyRequest,
   ref: string,
 ): Promise<ProjectResponse> {
-  let project: ProjectResponse;
-  try {
-    project = await ctx.configstore.getProject(ref);
-  } catch (err) {
-    throw passThrough(err);
-  }
-  if (!(await canUpdateProject(ctx, req, project))) {
-    throw denied('change this project', loadOwnedProject);
-  }
-  return project;
+  return loadAllowed(
+    () => ctx.configstore.getProject(ref),
+    (p) => canUpdateProject(ctx, req, p),
+    'change this project',
+  );
 }
 
 /**
@@ -194,21 +205,16 @@ export async function loadOwnedProject(
  *
  * @throws `ApiError` 404 (passed through) or 403 `ERR_GATEWAY_FORBIDDEN`.
  */
-export async function loadProjectGroup(
+export function loadProjectGroup(
   ctx: GatewayContext,
   req: FastifyRequest,
   ref: string,
 ): Promise<ProjectGroupResponse> {
-  let group: ProjectGroupResponse;
-  try {
-    group = await ctx.configstore.getProjectGroup(ref);
-  } catch (err) {
-    throw passThrough(err);
-  }
-  if (!(await canGetProjectGroup(ctx, req, group))) {
-    throw denied('read this project group', loadProjectGroup);
-  }
-  return group;
+  return loadAllowed(
+    () => ctx.configstore.getProjectGroup(ref),
+    (g) => canGetProjectGroup(ctx, req, g),
+    'read this project group',
+  );
 }
 
 /**
@@ -216,19 +222,14 @@ export async function loadProjectGroup(
  *
  * @throws `ApiError` 404 (passed through) or 403 `ERR_GATEWAY_FORBIDDEN`.
  */
-export async function loadOwnedProjectGroup(
+export function loadOwnedProjectGroup(
   ctx: GatewayContext,
   req: FastifyRequest,
   ref: string,
 ): Promise<ProjectGroupResponse> {
-  let group: ProjectGroupResponse;
-  try {
-    group = await ctx.configstore.getProjectGroup(ref);
-  } catch (err) {
-    throw passThrough(err);
-  }
-  if (!(await canUpdateProjectGroup(ctx, req, group))) {
-    throw denied('change this project group', loadOwnedProjectGroup);
-  }
-  return group;
+  return loadAllowed(
+    () => ctx.configstore.getProjectGroup(ref),
+    (g) => canUpdateProjectGroup(ctx, req, g),
+    'change this project group',
+  );
 }
