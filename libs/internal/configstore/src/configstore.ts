@@ -2,21 +2,17 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import {
   createDataManager,
-  DataManagerErrorCodes,
   type DataManager,
   type DataManagerOptions,
-  type FollowStatus,
-  type LostWals,
 } from '@agola-ts/datamanager';
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
-import { createEtcdClient, sleep, type EtcdClient } from '@agola-ts/etcd';
+import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
 import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
   createServiceHealth,
-  healthProblemOf,
   maintenanceRoutes,
   runService,
   type DataServiceConfig,
@@ -25,6 +21,11 @@ import {
   type ServiceLogger,
   type ServiceRoutes,
   prepareReadDbFile,
+  probeStorage,
+  reportFollower,
+  reportStorageSync,
+  reportWalsLost,
+  WALS_LOST_DEGRADED_MS,
 } from '@agola-ts/service-kit';
 import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
@@ -47,8 +48,8 @@ export const CONFIGSTORE_BASE_PATH = 'configdata';
 const READ_CONNECTIONS = 8;
 /** The readdb file, inside the data dir. */
 export const READDB_FILE = 'readdb.sqlite';
-/** How long lost wals (an etcd wipe before their sync) keep the health degraded: 15 minutes. */
-export const WALS_LOST_DEGRADED_MS = 15 * 60_000;
+/** How long lost wals keep the health degraded (the service kit's policy, re-exported). */
+export { WALS_LOST_DEGRADED_MS };
 
 /**
  * The configstore's config: the `configstore` section of the config file as
@@ -261,6 +262,7 @@ export function createConfigstore(
       const etcdClient = etcd;
       probing = probeStorage(
         ost,
+        CONFIGSTORE_BASE_PATH,
         health,
         ctl.signal,
         deps.storageProbeIntervalMs ?? 5000,
@@ -310,99 +312,4 @@ export function createConfigstore(
       app = undefined;
     },
   };
-}
-
-/**
- * Probes the object storage (a listing of the base path's top level: no object there, so it is
- * cheap) every `intervalMs` until `signal` aborts, and reports it as the health component
- * `storage`. The first failure of a run is logged at warn level with its cause, the recovery
- * at info level.
- */
-async function probeStorage(
-  ost: ObjectStorage,
-  health: ServiceHealth,
-  signal: AbortSignal,
-  intervalMs: number,
-  logger: ServiceLogger,
-): Promise<void> {
-  let failing = false;
-  while (!signal.aborted) {
-    try {
-      for await (const _ of ost.list(`${CONFIGSTORE_BASE_PATH}/`, { signal })) break;
-      health.report('storage', undefined);
-      if (failing) logger.info('object storage reachable again');
-      failing = false;
-    } catch (err) {
-      if (signal.aborted) return;
-      health.report('storage', healthProblemOf(err, 'the object storage is unreachable'));
-      if (!failing) logger.warn({ err }, 'object storage unreachable');
-      failing = true;
-    }
-    await sleep(intervalMs, signal);
-  }
-}
-
-/** A storage sync failing for this long makes the service degraded (component `storage-sync`). */
-const STORAGE_SYNC_DEGRADED_AFTER_MS = 5000;
-
-/**
- * Reports the datamanager's storage sync as the health component `storage-sync`: degraded
- * once it has been failing for {@link STORAGE_SYNC_DEGRADED_AFTER_MS} (writes are then held
- * only in etcd, and refused past the unsynced bound).
- */
-function reportStorageSync(health: ServiceHealth, dm: DataManager): void {
-  const st = dm.storageSyncStatus();
-  if (
-    st.failingSince === undefined ||
-    Date.now() - st.failingSince.getTime() < STORAGE_SYNC_DEGRADED_AFTER_MS
-  ) {
-    health.report('storage-sync', undefined);
-    return;
-  }
-  health.report(
-    'storage-sync',
-    healthProblemOf(
-      st.lastError,
-      `the object storage sync has been failing since ${st.failingSince.toISOString()}; ${st.unsyncedWals} wals wait in etcd`,
-    ),
-  );
-}
-
-/** The readdb follower's state, as a health reason of the component `follower`. */
-function reportFollower(health: ServiceHealth, status: FollowStatus): void {
-  switch (status.state) {
-    case 'following':
-      health.report('follower', undefined);
-      return;
-    case 'retrying':
-      health.report(
-        'follower',
-        healthProblemOf(
-          status.error,
-          `the readdb follower failed (attempt ${status.attempt}, retrying in ${status.delayMs} ms)`,
-        ),
-      );
-      return;
-    case 'failed':
-      health.report('follower', {
-        code: DataManagerErrorCodes.SinkApply,
-        message: `the readdb follower stopped: ${status.error.message}`,
-      });
-      return;
-    case 'syncing':
-      // catching up: the previous reason (if any) stands until it is caught up or fails
-      return;
-  }
-}
-
-/** Lost wals keep the health degraded for {@link WALS_LOST_DEGRADED_MS}. */
-function reportWalsLost(health: ServiceHealth, lost: LostWals): void {
-  health.report(
-    'datamanager',
-    {
-      code: DataManagerErrorCodes.WalsLost,
-      message: `${lost.count} acknowledged wal(s) lost, from ${lost.from} to ${lost.to}: etcd lost them before they reached the object storage`,
-    },
-    { forMs: WALS_LOST_DEGRADED_MS },
-  );
 }

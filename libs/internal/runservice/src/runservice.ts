@@ -27,6 +27,12 @@ import {
   type ServiceLogger,
   type ServiceRoutes,
   prepareReadDbFile,
+  createServiceHealth,
+  probeStorage,
+  reportFollower,
+  reportStorageSync,
+  reportWalsLost,
+  type ServiceHealth,
 } from '@agola-ts/service-kit';
 import { registerArtifactRoutes } from './artifact-routes.js';
 import {
@@ -119,6 +125,8 @@ export interface Runservice {
   readonly app: FastifyInstance | undefined;
   /** The scheduling engine of the current normal mode (tests, bench). */
   readonly engine: Engine | undefined;
+  /** The service's health, as `GET /health` reports it. */
+  readonly health: ServiceHealth;
 }
 
 /**
@@ -151,6 +159,8 @@ export function createRunservice(
   };
   let controller: AbortController | undefined;
   let done: Promise<void> | undefined;
+  let probing: Promise<void> | undefined;
+  const health = createServiceHealth();
   let port: number | undefined;
   let app: FastifyInstance | undefined;
   let engine: Engine | undefined;
@@ -187,7 +197,12 @@ export function createRunservice(
       let following: Promise<void> | undefined;
       let db: Db | undefined;
       let eng: Engine | undefined;
+      const syncWatch = setInterval(() => reportStorageSync(ctx.health, dm), 1000);
+      syncWatch.unref();
       const close = async () => {
+        clearInterval(syncWatch);
+        ctx.health.report('follower', undefined);
+        ctx.health.report('storage-sync', undefined);
         follow.abort();
         await eng?.stop();
         if (engine === eng) engine = undefined;
@@ -217,7 +232,12 @@ export function createRunservice(
               resolve();
             },
             onResync: (reason) => logger.info({ reason }, 'runservice readdb: full resync'),
+            onStatus: (status) => reportFollower(ctx.health, status),
+            onWalsLost: (lost) => reportWalsLost(ctx.health, lost),
           });
+          // a follower that stopped (an entry the readdb cannot apply) was logged and
+          // reported to health; the mode stays up with /health saying why
+          following.catch(() => undefined);
         });
         eng = new Engine(
           {
@@ -271,6 +291,7 @@ export function createRunservice(
     get engine() {
       return engine;
     },
+    health,
     async start() {
       if (controller) return;
       const listen = web.listen;
@@ -289,6 +310,14 @@ export function createRunservice(
       const ost =
         deps.ost ??
         createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
+      probing = probeStorage(
+        ost,
+        RUNSERVICE_BASE_PATH,
+        health,
+        ctl.signal,
+        5000,
+        logger.child({ component: 'ost' }),
+      );
       await new Promise<void>((resolve, reject) => {
         done = runService({
           name: 'runservice',
@@ -297,6 +326,7 @@ export function createRunservice(
           logger,
           listen,
           routes: routes(etcdClient, ost),
+          health,
           ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
           onListening: (info) => {
             port = info.port;
@@ -309,6 +339,7 @@ export function createRunservice(
             reject(new Error('runservice stopped before it listened'));
           },
           (err: unknown) => {
+            ctl.abort(); // the storage probe too
             if (ownEtcd) etcdClient.close();
             logger.error({ err }, 'runservice failed');
             reject(err instanceof Error ? err : new Error(String(err)));
@@ -320,8 +351,10 @@ export function createRunservice(
       if (!controller) return;
       controller.abort();
       await done;
+      await probing;
       controller = undefined;
       done = undefined;
+      probing = undefined;
       app = undefined;
     },
   };

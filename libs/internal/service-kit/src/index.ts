@@ -60,3 +60,11 @@ export type { WebConfig, EtcdConfig, DataServiceConfig, HostPort } from './confi
 export { ServiceKitErrorCodes } from './codes.js';
 export type { ServiceKitErrorCode } from './codes.js';
 export { prepareReadDbFile, DATA_DIR_MODE, READDB_FILE_MODE } from './readdb-file.js';
+export {
+  reportFollower,
+  reportWalsLost,
+  reportStorageSync,
+  probeStorage,
+  WALS_LOST_DEGRADED_MS,
+  STORAGE_SYNC_DEGRADED_AFTER_MS,
+} from './data-health.js';
