@@ -47,3 +47,13 @@ export type {
 } from './steps/steps.js';
 export { createMemoryArtifactStore } from './steps/memory-store.js';
 export type { MemoryArtifactStore } from './steps/memory-store.js';
+export { createExecutor, DEFAULT_EXECUTOR_INTERVALS } from './service/executor.js';
+export type {
+  AgolaExecutor,
+  ExecutorConfig,
+  ExecutorDeps,
+  ExecutorDriverConfig,
+  ExecutorIntervals,
+} from './service/executor.js';
+export { createRunserviceArtifactStore } from './service/artifact-store.js';
+export { SECRET_ENV_ANNOTATION, secretEnvNames, secretValues } from './service/secrets.js';
