@@ -148,7 +148,7 @@ export async function startEmbeddedEtcd(options: EmbeddedEtcdOptions): Promise<E
     await new Promise((r) => setTimeout(r, 50));
   }
   options.logger.info(
-    { endpoint, dataDir: options.dataDir, pid: child.pid },
+    { endpoint, dataDir: options.dataDir, etcdPid: child.pid },
     'embedded etcd ready',
   );
   return { endpoint, pid: child.pid, stop };

@@ -148,7 +148,7 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
   const config = await loadConfig(options.configPath);
   const s = checkSections(config, components);
   const childLogger = (service: Component, debug: boolean | undefined) =>
-    logger.child({ service }, debug ? { level: 'debug' } : {});
+    logger.child({ name: service }, debug ? { level: 'debug' } : {});
 
   const stateful = (['configstore', 'runservice'] as const).filter((c) => components.has(c));
   let etcd: EmbeddedEtcd | undefined;
@@ -168,7 +168,7 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
       const dataDir = s.runservice?.dataDir ?? s.configstore?.dataDir ?? '.';
       etcd = await startEmbeddedEtcd({
         dataDir: options.embeddedEtcdDataDir ?? join(dirname(dataDir), 'etcd'),
-        logger: logger.child({ service: 'etcd' }),
+        logger: logger.child({ name: 'etcd' }),
       });
       const endpoints = [etcd.endpoint];
       if (s.configstore)

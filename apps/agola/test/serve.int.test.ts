@@ -1,0 +1,240 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getFreePort } from '@agola-ts/testkit';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const MAIN = join(here, '../dist/main.js');
+// the quickstart's pipeline part, run here so the quickstart cannot rot
+const HELLO_RUN = join(here, '../../../tools/quickstart/hello-run.mjs');
+
+interface HelloResult {
+  runId: string;
+  phase: string;
+  result: string;
+  firstLogMs: number | undefined;
+  logs: Map<string, string>;
+}
+type RunHello = (o: { runserviceURL: string; timeoutMs?: number }) => Promise<HelloResult>;
+
+interface Ports {
+  gateway: number;
+  executor: number;
+  configstore: number;
+  runservice: number;
+  scheduler: number;
+}
+
+function configText(dir: string, p: Ports): string {
+  const rs = `http://127.0.0.1:${p.runservice}`;
+  const cs = `http://127.0.0.1:${p.configstore}`;
+  const gw = `http://127.0.0.1:${p.gateway}`;
+  return `
+gateway:
+  apiExposedURL: ${gw}
+  webExposedURL: ${gw}
+  runserviceURL: ${rs}
+  configstoreURL: ${cs}
+  web: { listenAddress: 127.0.0.1:${p.gateway} }
+  tokenSigning: { method: hmac, key: serve-test-signing-key-0123456789 }
+scheduler:
+  runserviceURL: ${rs}
+  web: { listenAddress: 127.0.0.1:${p.scheduler} }
+configstore:
+  dataDir: ${dir}/configstore
+  web: { listenAddress: 127.0.0.1:${p.configstore} }
+  objectStorage: { type: posix, path: ${dir}/configstore/ost }
+runservice:
+  dataDir: ${dir}/runservice
+  web: { listenAddress: 127.0.0.1:${p.runservice} }
+  objectStorage: { type: posix, path: ${dir}/runservice/ost }
+executor:
+  dataDir: ${dir}/executor
+  runserviceURL: ${rs}
+  web: { listenAddress: 127.0.0.1:${p.executor} }
+  driver: { type: local }
+`;
+}
+
+interface Spawned {
+  child: ChildProcess;
+  out: () => string;
+  err: () => string;
+  exit: Promise<number | null>;
+}
+
+function spawnAgola(args: string[], env: NodeJS.ProcessEnv = process.env): Spawned {
+  const child = spawn(process.execPath, [MAIN, ...args], {
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout?.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  child.stderr?.on('data', (c: Buffer) => (err += c.toString('utf8')));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, out: () => out, err: () => err, exit };
+}
+
+async function waitHealthy(url: string, proc: Spawned, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.child.exitCode !== null) {
+      throw new Error(`agola serve exited: ${proc.err()}\n${proc.out().slice(-4000)}`);
+    }
+    const ok = await fetch(url)
+      .then((r) => r.ok)
+      .catch(() => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} not healthy: ${proc.out().slice(-4000)}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe('agola serve', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agola-serve-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('runs every component on an embedded etcd, runs examples/hello, stops on SIGTERM', async () => {
+    const p: Ports = {
+      gateway: await getFreePort(),
+      executor: await getFreePort(),
+      configstore: await getFreePort(),
+      runservice: await getFreePort(),
+      scheduler: await getFreePort(),
+    };
+    const data = join(dir, 'all');
+    const config = join(dir, 'all.yml');
+    await writeFile(config, configText(data, p));
+    const serve = spawnAgola(['serve', '--config', config, '--components', 'all-base,executor']);
+    try {
+      for (const port of Object.values(p)) {
+        await waitHealthy(`http://127.0.0.1:${port}/health`, serve);
+      }
+      const version = await fetch(`http://127.0.0.1:${p.gateway}/api/v1alpha/version`);
+      expect(version.status).toBe(200);
+      expect(await version.json()).toMatchObject({ service: 'gateway' });
+
+      const ready = serve
+        .out()
+        .split('\n')
+        .filter((l) => l.includes('"embedded etcd ready"'))
+        .map((l) => JSON.parse(l) as { etcdPid: number; endpoint: string; dataDir: string })
+        .at(-1);
+      expect(ready).toBeDefined();
+      // the embedded etcd keeps its data beside the services' data dirs
+      expect(ready!.dataDir).toBe(join(data, 'etcd'));
+      const etcdPid = ready!.etcdPid;
+      expect(etcdPid).toBeGreaterThan(0);
+      expect(alive(etcdPid!)).toBe(true);
+
+      const { runHello } = (await import(HELLO_RUN)) as { runHello: RunHello };
+      const run = await runHello({ runserviceURL: `http://127.0.0.1:${p.runservice}` });
+      expect(run.phase).toBe('finished');
+      expect(run.result).toBe('success');
+      // the workspace went from build to test to publish
+      expect([...run.logs.values()].join('')).toContain(
+        'test passed: hello from agola-ts, built with lib 1.0',
+      );
+      expect(run.logs.get('publish/1')).toContain('publishing to the terminal:');
+
+      serve.child.kill('SIGTERM');
+      expect(await serve.exit).toBe(0);
+      expect(alive(etcdPid!)).toBe(false);
+      expect(serve.out()).toContain('"msg":"stopped"');
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    }
+  });
+
+  it('names every problem of a broken config file and exits 1', async () => {
+    const config = join(dir, 'broken.yml');
+    await writeFile(
+      config,
+      `
+colour: blue
+configstore:
+  dataDir: ${dir}/b
+  web: { listenAddress: nowhere }
+  objectStorage: { type: posix, path: ${dir}/b/ost }
+gateway:
+  webExposedURL: http://127.0.0.1:1
+`,
+    );
+    const proc = spawnAgola(['serve', '--config', config, '--components', 'configstore']);
+    expect(await proc.exit).toBe(1);
+    expect(proc.err()).toContain('colour: unknown key');
+
+    await writeFile(
+      config,
+      `
+configstore:
+  dataDir: ${dir}/b
+  web: { listenAddress: nowhere }
+  objectStorage: { type: floppy }
+gateway:
+  webExposedURL: http://127.0.0.1:1
+  web: { listenAddress: 127.0.0.1:1 }
+  tokenSigning: { method: hmac, key: k }
+`,
+    );
+    const proc2 = spawnAgola(['serve', '--config', config, '--components', 'all-base']);
+    expect(await proc2.exit).toBe(1);
+    const err = proc2.err();
+    expect(err).toContain('configstore.web.listenAddress');
+    expect(err).toContain('configstore.objectStorage.type');
+    expect(err).toContain('gateway.apiExposedURL');
+    expect(err).toContain('runservice');
+    // nothing was started
+    expect(proc2.out()).not.toContain('"msg":"started"');
+  });
+
+  it('refuses unknown components and a missing etcd binary with what to do', async () => {
+    const bad = spawnAgola([
+      'serve',
+      '--config',
+      '/nonexistent.yml',
+      '--components',
+      'gw,gitserver',
+    ]);
+    expect(await bad.exit).toBe(1);
+    expect(bad.err()).toContain('unknown component "gw"');
+    expect(bad.err()).toContain('gitserver is not available');
+
+    const config = join(dir, 'noetcd.yml');
+    const port = await getFreePort();
+    await writeFile(
+      config,
+      `
+configstore:
+  dataDir: ${dir}/n/configstore
+  web: { listenAddress: 127.0.0.1:${port} }
+  objectStorage: { type: posix, path: ${dir}/n/ost }
+`,
+    );
+    const noEtcd = spawnAgola(['serve', '--config', config, '--components', 'configstore'], {
+      ...process.env,
+      PATH: join(dir, 'empty-path'),
+    });
+    expect(await noEtcd.exit).toBe(1);
+    expect(noEtcd.err()).toContain('etcd-server');
+    expect(noEtcd.err()).toContain('ERR_AGOLA_ETCD_MISSING');
+  });
+});
