@@ -8,17 +8,19 @@ import { getFreePort } from '@agola-ts/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const MAIN = join(here, '../dist/main.js');
-// the quickstart's pipeline part, run here so the quickstart cannot rot
-const HELLO_RUN = join(here, '../../../tools/quickstart/hello-run.mjs');
+// the quickstart's serve + pipeline part, run here so the quickstart cannot rot
+const SERVE_DEMO = join(here, '../../../tools/quickstart/serve-demo.mjs');
 
-interface HelloResult {
+interface ServeDemoResult {
   runId: string;
   phase: string;
   result: string;
+  exitCode: number | null;
+  coldStartMs: number;
   firstLogMs: number | undefined;
   logs: Map<string, string>;
 }
-type RunHello = (o: { runserviceURL: string; timeoutMs?: number }) => Promise<HelloResult>;
+type ServeDemo = (o: { dataDir: string; write?: (t: string) => void }) => Promise<ServeDemoResult>;
 
 interface Ports {
   gateway: number;
@@ -112,7 +114,7 @@ describe('agola serve', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('runs every component on an embedded etcd, runs examples/hello, stops on SIGTERM', async () => {
+  it('runs every component on an embedded etcd and stops them and etcd on SIGTERM', async () => {
     const p: Ports = {
       gateway: await getFreePort(),
       executor: await getFreePort(),
@@ -145,16 +147,6 @@ describe('agola serve', () => {
       expect(etcdPid).toBeGreaterThan(0);
       expect(alive(etcdPid!)).toBe(true);
 
-      const { runHello } = (await import(HELLO_RUN)) as { runHello: RunHello };
-      const run = await runHello({ runserviceURL: `http://127.0.0.1:${p.runservice}` });
-      expect(run.phase).toBe('finished');
-      expect(run.result).toBe('success');
-      // the workspace went from build to test to publish
-      expect([...run.logs.values()].join('')).toContain(
-        'test passed: hello from agola-ts, built with lib 1.0',
-      );
-      expect(run.logs.get('publish/1')).toContain('publishing to the terminal:');
-
       serve.child.kill('SIGTERM');
       expect(await serve.exit).toBe(0);
       expect(alive(etcdPid!)).toBe(false);
@@ -162,6 +154,27 @@ describe('agola serve', () => {
     } finally {
       if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
     }
+  });
+
+  it("the quickstart's part: serve runs examples/hello to success with readable step logs", async () => {
+    const { serveDemo } = (await import(SERVE_DEMO)) as { serveDemo: ServeDemo };
+    let printed = '';
+    const run = await serveDemo({ dataDir: join(dir, 'demo'), write: (t) => (printed += t) });
+    expect(run.phase).toBe('finished');
+    expect(run.result).toBe('success');
+    expect(run.exitCode).toBe(0);
+    // three tasks, each step's log streamed under its heading
+    expect(printed).toContain('--- build / fetch dependencies ---\ndependencies fetched');
+    expect(printed).toContain('--- build / save_cache ---');
+    // the workspace went from build to test to publish
+    expect(run.logs.get('test/1')).toContain(
+      'test passed: hello from agola-ts, built with lib 1.0',
+    );
+    // steps run with a tty: lines end with \r\n
+    expect(run.logs.get('publish/1')).toMatch(
+      /^publishing to the terminal:\r?\nhello from agola-ts, built with lib 1\.0\r?\n$/,
+    );
+    expect(printed).toContain(`run ${run.runId}: finished, result success`);
   });
 
   it('names every problem of a broken config file and exits 1', async () => {
