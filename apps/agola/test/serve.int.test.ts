@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contextOfRef, planRunsFromFile } from '@agola-ts/runconfig';
+import { createRunserviceClient, plannedRunToCreateRequest } from '@agola-ts/runservice-client';
 import { getFreePort } from '@agola-ts/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -96,6 +98,18 @@ async function waitHealthy(url: string, proc: Spawned, timeoutMs = 30_000): Prom
   throw new Error(`${url} not healthy: ${proc.out().slice(-4000)}`);
 }
 
+/** Pids of the processes whose command line is exactly `argv`. */
+async function pidsOf(argv: string[]): Promise<number[]> {
+  const want = argv.join('\0') + '\0';
+  const out: number[] = [];
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    if (cmd === want) out.push(Number(name));
+  }
+  return out;
+}
+
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -175,6 +189,55 @@ describe('agola serve', () => {
       /^publishing to the terminal:\r?\nhello from agola-ts, built with lib 1\.0\r?\n$/,
     );
     expect(printed).toContain(`run ${run.runId}: finished, result success`);
+  });
+
+  it('SIGTERM during a running task stops the task and leaves no process behind', async () => {
+    const p: Ports = {
+      gateway: await getFreePort(),
+      executor: await getFreePort(),
+      configstore: await getFreePort(),
+      runservice: await getFreePort(),
+      scheduler: await getFreePort(),
+    };
+    const config = join(dir, 'term.yml');
+    await writeFile(config, configText(join(dir, 'term'), p));
+    const serve = spawnAgola(['serve', '--config', config, '--components', 'all-base,executor']);
+    // a sleep no other process runs, so it can be found in /proc
+    const sleepArgv = ['sleep', `${3000 + (process.pid % 1000)}.25`];
+    try {
+      await waitHealthy(`http://127.0.0.1:${p.gateway}/health`, serve);
+      const { runs } = await planRunsFromFile({
+        data: `runs:
+  - name: long
+    tasks:
+      - name: wait
+        runtime: { containers: [{ image: busybox }] }
+        steps:
+          - run: ${sleepArgv.join(' ')}
+`,
+        path: '.agola/config.yml',
+        context: contextOfRef('refs/heads/main', '0'.repeat(40))!,
+        variables: {},
+        commitMessage: 'long',
+      });
+      const client = createRunserviceClient({
+        baseUrl: `http://127.0.0.1:${p.runservice}/api/v1alpha`,
+      });
+      await client.createRun(plannedRunToCreateRequest(runs[0]!, { group: '/test/term' }));
+      const deadline = Date.now() + 30_000;
+      while ((await pidsOf(sleepArgv)).length === 0) {
+        if (Date.now() > deadline)
+          throw new Error(`the task never ran: ${serve.out().slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      serve.child.kill('SIGTERM');
+      expect(await serve.exit).toBe(0);
+      expect(await pidsOf(sleepArgv)).toEqual([]);
+      expect(serve.out()).toContain('"msg":"stopped"');
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+      for (const pid of await pidsOf(sleepArgv)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('names every problem of a broken config file and exits 1', async () => {
