@@ -28,11 +28,8 @@ program
       const logger = pino({ level: opts.logLevel, base: { pid: process.pid } });
       let serve: Serve | undefined;
       let stopping = false;
-      const shutdown = (signal: NodeJS.Signals) => {
-        if (stopping) return;
-        stopping = true;
-        logger.info({ signal }, 'stopping');
-        void (serve?.stop() ?? Promise.resolve()).then(
+      const stopAndExit = (running: Serve) => {
+        void running.stop().then(
           () => {
             logger.info('stopped');
             process.exit(0);
@@ -42,6 +39,13 @@ program
             process.exit(1);
           },
         );
+      };
+      const shutdown = (signal: NodeJS.Signals) => {
+        if (stopping) return;
+        stopping = true;
+        logger.info({ signal }, 'stopping');
+        // during the start, the start path stops what it started (no orphan etcd)
+        if (serve) stopAndExit(serve);
       };
       // handled before the start, so a signal during the start still stops what started
       process.on('SIGINT', shutdown);
@@ -55,7 +59,7 @@ program
           logger,
         });
         logger.info({ components: serve.started, etcd: serve.etcdEndpoint }, 'agola serve ready');
-        if (stopping) await serve.stop();
+        if (stopping) stopAndExit(serve);
       } catch (err) {
         fail(err);
       }
