@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run quickstart`: install what is missing, build the libraries and run the demo of what
-# Agola-TS can do so far (later: `agola serve` with embedded etcd, posix storage, local executor).
+# Agola-TS can do so far, ending with `agola serve` (embedded etcd, posix storage, local executor)
+# running examples/hello.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib/setup.sh

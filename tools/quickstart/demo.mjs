@@ -1,6 +1,7 @@
 // The quickstart demo: a tour of what Agola-TS can do so far, on embedded defaults and real
-// components (an etcd started here, posix object storage under .agola-data/quickstart).
-// Later issues replace it with `agola serve`.
+// components (an etcd started here, posix object storage under .agola-data/quickstart), then
+// `agola serve` with every component running examples/hello (tools/quickstart/serve-demo.mjs).
+// Non-interactive: it stops serve and exits once the run ended.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDataManager } from '@agola-ts/datamanager';
@@ -17,6 +18,7 @@ import {
 import { startEtcd } from '@agola-ts/testkit';
 import { createConfigstore } from '@agola-ts/configstore';
 import { createConfigstoreClient } from '@agola-ts/configstore-client';
+import { serveDemo } from './serve-demo.mjs';
 
 const section = (title) => console.log(`\n=== ${title} ===`);
 
@@ -182,4 +184,13 @@ errorsDemo();
 await runconfigDemo();
 await datamanagerDemo();
 await configstoreDemo();
+
+section('agola serve: every component in one process, running examples/hello');
+const serveDir = join(process.cwd(), '.agola-data', 'quickstart-serve');
+await rm(serveDir, { recursive: true, force: true });
+const hello = await serveDemo({ dataDir: serveDir, write: (t) => process.stdout.write(t) });
+if (hello.result !== 'success' || hello.exitCode !== 0) {
+  console.log(`examples/hello ended ${hello.phase}/${hello.result}; serve exit ${hello.exitCode}`);
+  process.exit(1);
+}
 console.log('\nNext: `npm test` runs lint, typecheck, build, tests and docs.');

@@ -1,5 +1,5 @@
-// docs/errors.md must list every error code the libraries define, and nothing else.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+// docs/errors.md must list every error code the libraries and apps define, and nothing else.
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, test } from 'vitest';
 
@@ -25,6 +25,10 @@ function codesInSource(): Map<string, string> {
       ? readdirSync(join(libsDir, name)).map((n) => join(libsDir, name, n))
       : [join(libsDir, name)],
   );
+  // apps define codes too (apps/agola)
+  const appsDir = join(root, 'apps');
+  for (const name of existsSync(appsDir) ? readdirSync(appsDir) : [])
+    libDirs.push(join(appsDir, name));
   for (const lib of libDirs) {
     let files: string[];
     try {

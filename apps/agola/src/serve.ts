@@ -1,0 +1,225 @@
+import { dirname, join } from 'node:path';
+import { createConfigstore } from '@agola-ts/configstore';
+import { newError } from '@agola-ts/errors';
+import { createExecutor } from '@agola-ts/executor';
+import { createGateway, gatewaySchema } from '@agola-ts/gateway';
+import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
+import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
+import {
+  ConfigError,
+  dataServiceSchema,
+  loadConfig,
+  serviceSection,
+  type AgolaConfig,
+  type Schema,
+  type ServiceLogger,
+} from '@agola-ts/service-kit';
+import { AgolaAppErrorCodes } from './codes.js';
+import { startEmbeddedEtcd, type EmbeddedEtcd } from './embedded-etcd.js';
+import { executorSchema } from './executor-section.js';
+
+/** The components `agola serve` can run. */
+export const COMPONENTS = [
+  'configstore',
+  'runservice',
+  'executor',
+  'scheduler',
+  'gateway',
+] as const;
+/** One of {@link COMPONENTS}. */
+export type Component = (typeof COMPONENTS)[number];
+
+/** `all-base`: every component but the executor (as in Agola). */
+const ALL_BASE: readonly Component[] = ['configstore', 'runservice', 'scheduler', 'gateway'];
+/** Agola components that do not exist in Agola-TS yet. */
+const NOT_YET = ['notification', 'gitserver'];
+
+/**
+ * Parses `--components` (comma-separated; `all-base` = every component but the executor).
+ *
+ * @throws `ERR_AGOLA_INVALID_COMPONENTS` naming every unknown name.
+ */
+export function parseComponents(list: string): Set<Component> {
+  const out = new Set<Component>();
+  const problems: string[] = [];
+  for (const raw of list.split(',')) {
+    const name = raw.trim();
+    if (name === '') continue;
+    if (name === 'all-base') ALL_BASE.forEach((c) => out.add(c));
+    else if ((COMPONENTS as readonly string[]).includes(name)) out.add(name as Component);
+    else if (NOT_YET.includes(name)) problems.push(`${name} is not available in Agola-TS yet`);
+    else problems.push(`unknown component "${name}"`);
+  }
+  if (problems.length === 0 && out.size === 0) problems.push('no component given');
+  if (problems.length > 0) {
+    throw newError(
+      `--components: ${problems.join('; ')} (valid: all-base, ${COMPONENTS.join(', ')})`,
+      { code: AgolaAppErrorCodes.InvalidComponents },
+    );
+  }
+  return out;
+}
+
+/** Options of {@link startServe}. */
+export interface ServeOptions {
+  /** Path of Agola's config file (YAML, reference §1.3). */
+  configPath: string;
+  /** The components to run. */
+  components: Set<Component>;
+  /** Where the embedded etcd keeps its data. @default `<dirname of a dataDir>/etcd` */
+  embeddedEtcdDataDir?: string;
+  /** The root logger (services log through children of it). */
+  logger: ServiceLogger & { child(bindings: object, options?: { level?: string }): ServiceLogger };
+}
+
+/** A running `agola serve`. */
+export interface Serve {
+  /** The embedded etcd's client URL, when one was started. */
+  readonly etcdEndpoint: string | undefined;
+  /** The embedded etcd's pid, when one was started. */
+  readonly etcdPid: number | undefined;
+  /** Components in the order they started. */
+  readonly started: readonly Component[];
+  /** Stops the services in reverse start order, then the embedded etcd. */
+  stop(): Promise<void>;
+}
+
+interface Startable {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+type Sections = {
+  configstore?: typeof dataServiceSchema extends Schema<infer T> ? T : never;
+  runservice?: typeof runserviceSchema extends Schema<infer T> ? T : never;
+  executor?: typeof executorSchema extends Schema<infer T> ? T : never;
+  scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
+  gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
+};
+
+/**
+ * Checks the sections of the enabled components; every problem of every section is
+ * reported at once.
+ *
+ * @throws `ConfigError` (`ERR_SERVICE_INVALID_CONFIG`) listing every problem.
+ */
+export function checkSections(config: AgolaConfig, components: Set<Component>): Sections {
+  const issues: string[] = [];
+  const out: Sections = {};
+  const check = <T>(name: Component, schema: Schema<T>): T | undefined => {
+    if (!components.has(name)) return undefined;
+    try {
+      return serviceSection(config, name, schema);
+    } catch (err) {
+      if (err instanceof ConfigError) issues.push(...err.issues);
+      else throw err;
+      return undefined;
+    }
+  };
+  out.configstore = check('configstore', dataServiceSchema);
+  out.runservice = check('runservice', runserviceSchema);
+  out.executor = check('executor', executorSchema);
+  out.scheduler = check('scheduler', schedulerSchema);
+  out.gateway = check('gateway', gatewaySchema);
+  if (issues.length > 0) throw new ConfigError(config.source, issues);
+  return out;
+}
+
+function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice'): boolean {
+  const section = config.sections[name];
+  return (
+    typeof section === 'object' &&
+    section !== null &&
+    Object.hasOwn(section, 'etcd') &&
+    (section as Record<string, unknown>)['etcd'] !== null
+  );
+}
+
+/**
+ * Loads the config, starts an embedded etcd when the enabled stateful services configure
+ * none, and starts the components (configstore, runservice, executor, scheduler, gateway).
+ * A failed start stops what already started.
+ *
+ * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
+ *   and a service's own error when it cannot start.
+ */
+export async function startServe(options: ServeOptions): Promise<Serve> {
+  const { logger, components } = options;
+  const config = await loadConfig(options.configPath);
+  const s = checkSections(config, components);
+  const childLogger = (service: Component, debug: boolean | undefined) =>
+    logger.child({ name: service }, debug ? { level: 'debug' } : {});
+
+  const stateful = (['configstore', 'runservice'] as const).filter((c) => components.has(c));
+  let etcd: EmbeddedEtcd | undefined;
+  const running: { name: Component; service: Startable }[] = [];
+  const stop = async () => {
+    for (const { name, service } of running.splice(0).reverse()) {
+      logger.info({ service: name }, 'stopping');
+      await service
+        .stop()
+        .catch((err: unknown) => logger.error({ service: name, err }, 'stop failed'));
+    }
+    await etcd?.stop();
+  };
+
+  try {
+    if (stateful.length > 0 && !stateful.some((c) => hasEtcdSection(config, c))) {
+      const dataDir = s.runservice?.dataDir ?? s.configstore?.dataDir ?? '.';
+      etcd = await startEmbeddedEtcd({
+        dataDir: options.embeddedEtcdDataDir ?? join(dirname(dataDir), 'etcd'),
+        logger: logger.child({ name: 'etcd' }),
+      });
+      const endpoints = [etcd.endpoint];
+      if (s.configstore)
+        s.configstore = { ...s.configstore, etcd: { ...s.configstore.etcd, endpoints } };
+      if (s.runservice)
+        s.runservice = { ...s.runservice, etcd: { ...s.runservice.etcd, endpoints } };
+    }
+    const add = async (name: Component, service: Startable) => {
+      await service.start();
+      running.push({ name, service });
+      logger.info({ service: name }, 'started');
+    };
+    if (s.configstore) {
+      await add(
+        'configstore',
+        createConfigstore(s.configstore, {
+          logger: childLogger('configstore', s.configstore.debug),
+        }),
+      );
+    }
+    if (s.runservice) {
+      await add(
+        'runservice',
+        createRunservice(s.runservice, { logger: childLogger('runservice', s.runservice.debug) }),
+      );
+    }
+    if (s.executor) {
+      const { debug, ...executor } = s.executor;
+      await add('executor', createExecutor(executor, { logger: childLogger('executor', debug) }));
+    }
+    if (s.scheduler) {
+      await add(
+        'scheduler',
+        createScheduler(s.scheduler, { logger: childLogger('scheduler', false) }),
+      );
+    }
+    if (s.gateway) {
+      const debug = (config.sections.gateway as { debug?: unknown } | undefined)?.debug === true;
+      await add(
+        'gateway',
+        createGateway({ ...s.gateway, id: config.id }, { logger: childLogger('gateway', debug) }),
+      );
+    }
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    etcdEndpoint: etcd?.endpoint,
+    etcdPid: etcd?.pid,
+    started: running.map((r) => r.name),
+    stop,
+  };
+}
