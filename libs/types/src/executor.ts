@@ -2,11 +2,15 @@
  * Executor and executor task types of the runservice (Agola v0.7 `Executor`, `ExecutorTask`),
  * with Agola's JSON field names: snake_case, except `listenURL`.
  */
-import type { Arch, DockerRegistryAuth, RunConfigStep, Container } from './run.js';
+import type {
+  Arch,
+  DockerRegistryAuth,
+  RunConfigStep,
+  Container,
+  ExecutorTaskPhase,
+} from './run.js';
 
-/** Phase of an executor task, as the executor reports it. */
-export type ExecutorTaskPhase =
-  'notstarted' | 'cancelled' | 'running' | 'stopped' | 'success' | 'failed';
+export type { ExecutorTaskPhase };
 
 /** Every {@link ExecutorTaskPhase}. */
 export const EXECUTOR_TASK_PHASES: readonly ExecutorTaskPhase[] = [

@@ -2,7 +2,6 @@
  * Run types of the runservice (Agola v0.7 `Run`, `RunTask`, `RunConfig`, `RunConfigTask`,
  * `RunEvent` and the bodies of the run routes), with Agola's JSON field names.
  */
-import type { ExecutorTaskPhase } from './executor.js';
 
 /** A CPU architecture a task may require and an executor may offer. */
 export type Arch = '386' | 'amd64' | 'arm' | 'arm64';
@@ -295,6 +294,13 @@ export interface RunConfig {
   /** Cache group of the run's caches (default: the project or user id). */
   cache_group?: string;
 }
+
+/**
+ * Phase of an executor task, as the executor reports it (also the phase of a run task's
+ * steps).
+ */
+export type ExecutorTaskPhase =
+  'notstarted' | 'cancelled' | 'running' | 'stopped' | 'success' | 'failed';
 
 /** State of the setup step or of one step of a run task. */
 export interface RunTaskStep {
