@@ -166,7 +166,9 @@ describe('follower failures', () => {
     etcd = await startEtcd();
     fx = await fixture('posix', etcd.endpoint);
     const { logger, lines } = capturingLogger();
-    const dm = fx.dm({ logger, intervals: { retry: 50 } });
+    // the datamanager's own loops (watcher, committer) back off too: cap them like the
+    // follower's, so the recovery after etcd returns is not a 10 s backoff step away
+    const dm = fx.dm({ logger, intervals: { retry: 50, retryMax: 400 } });
     await dm.start();
     await dm.write([put('user', 'before', 'b')]);
     const sink = createMemorySink();
@@ -197,7 +199,7 @@ describe('follower failures', () => {
     );
     await eventually(() => sink.get('user', 'back')?.toString() === 'x', 30_000);
     expect(statuses[statuses.length - 1]?.state).toBe('following');
-  });
+  }, 90_000);
 
   test('an etcd wipe that lost acknowledged wals is detected and logged at error level', async () => {
     etcd = await startEtcd();
