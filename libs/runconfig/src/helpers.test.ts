@@ -101,6 +101,20 @@ describe('helpers', () => {
     );
   });
 
+  test('compileWhenRegExp keeps a bounded cache of recently used expressions', () => {
+    const first = compileWhenRegExp('^bounded-0$');
+    const kept = compileWhenRegExp('^bounded-kept$');
+    expect(compileWhenRegExp('^bounded-0$')).toBe(first); // cached
+    for (let i = 1; i <= 2000; i++) {
+      compileWhenRegExp(`^bounded-${i}$`);
+      if (i % 500 === 0) compileWhenRegExp('^bounded-kept$'); // used now and then: stays
+    }
+    expect(compileWhenRegExp('^bounded-kept$')).toBe(kept);
+    const again = compileWhenRegExp('^bounded-0$');
+    expect(again).not.toBe(first); // evicted, compiled anew
+    expect(again.test('bounded-0')).toBe(true);
+  });
+
   test('compileWhenRegExp maps RE2 leading flags', () => {
     expect(compileWhenRegExp('(?i)abc').test('ABC')).toBe(true);
     expect(compileWhenRegExp('abc').test('ABC')).toBe(false);

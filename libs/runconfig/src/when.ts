@@ -16,18 +16,26 @@ export interface WhenTarget {
 }
 
 const INLINE_FLAGS = /^\(\?([imsU]+)\)/;
+/** How many compiled `when` expressions are kept (least recently used dropped first). */
+const CACHE_LIMIT = 1024;
 const cache = new Map<string, RegExp>();
 
 /**
  * Compiles the source of a `when` regular expression (delimiters already removed). Agola uses
  * Go's RE2 syntax; the common subset is the same in JavaScript, and leading inline flags such
- * as `(?i)` (which JavaScript lacks) are turned into RegExp flags.
+ * as `(?i)` (which JavaScript lacks) are turned into RegExp flags. Compiled expressions are
+ * cached (the 1,024 most recently used), so a long-running service does not grow without bound.
  *
  * @throws SyntaxError when the expression is invalid.
  */
 export function compileWhenRegExp(source: string): RegExp {
   let re = cache.get(source);
-  if (re) return re;
+  if (re) {
+    // refresh its place: the Map keeps insertion order, the oldest entry is evicted first
+    cache.delete(source);
+    cache.set(source, re);
+    return re;
+  }
   let body = source;
   let flags = '';
   const inline = INLINE_FLAGS.exec(body);
@@ -37,6 +45,10 @@ export function compileWhenRegExp(source: string): RegExp {
   }
   re = new RegExp(body, flags);
   cache.set(source, re);
+  if (cache.size > CACHE_LIMIT) {
+    const oldest = cache.keys().next().value;
+    if (oldest !== undefined) cache.delete(oldest);
+  }
   return re;
 }
 
