@@ -8,20 +8,20 @@ import {
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
-import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
-import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
+import type { EtcdClient } from '@agola-ts/etcd';
+import type { ObjectStorage, ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
   createServiceHealth,
   maintenanceRoutes,
-  runService,
+  startDataService,
+  type RunningDataService,
   type DataServiceConfig,
   type HostPort,
   type ServiceHealth,
   type ServiceLogger,
   type ServiceRoutes,
   prepareReadDbFile,
-  probeStorage,
   reportFollower,
   reportStorageSync,
   reportWalsLost,
@@ -137,13 +137,9 @@ export function createConfigstore(
   const web = config.web as { listen?: HostPort };
   const etcdConfig = config.etcd as { endpoints?: string[] };
   const logger = deps.logger ?? pino({ level: 'silent' });
-  let etcd: EtcdClient | undefined;
-  let controller: AbortController | undefined;
-  let done: Promise<void> | undefined;
-  let probing: Promise<void> | undefined;
-  let port: number | undefined;
-  let app: FastifyInstance | undefined;
   const health = createServiceHealth();
+  let service: Promise<RunningDataService> | undefined;
+  let running: RunningDataService | undefined;
 
   const newDataManager = (etcdClient: EtcdClient, ost: ObjectStorage, maintenance: boolean) =>
     createDataManager({
@@ -229,9 +225,10 @@ export function createConfigstore(
 
   return {
     get port() {
-      return port;
+      return running?.port;
     },
     get url() {
+      const port = running?.port;
       if (port === undefined) return undefined;
       const host = web.listen?.host ?? '127.0.0.1';
       const h =
@@ -239,77 +236,48 @@ export function createConfigstore(
       return `http://${h}:${port}${API_PREFIX}`;
     },
     get app() {
-      return app;
+      return running?.app;
     },
     health,
     async start(startOptions: ConfigstoreStartOptions = {}) {
-      if (controller) return;
+      if (service) {
+        await service;
+        return;
+      }
       const listen = web.listen;
       if (!listen)
         throw newError('configstore config: web.listen is missing (set web.listenAddress)');
-      const ctl = new AbortController();
-      controller = ctl;
-      const ownEtcd = deps.etcd === undefined;
-      etcd =
-        deps.etcd ??
-        createEtcdClient({
-          endpoints: etcdConfig.endpoints ?? ['http://127.0.0.1:2379'],
-          prefix: CONFIGSTORE_ETCD_PREFIX,
-        });
-      const ost =
-        deps.ost ??
-        createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
-      const etcdClient = etcd;
-      probing = probeStorage(
-        ost,
-        CONFIGSTORE_BASE_PATH,
+      service = startDataService({
+        name: 'configstore',
+        listen,
+        ...(deps.etcd ? { etcd: deps.etcd } : {}),
+        etcdEndpoints: etcdConfig.endpoints ?? ['http://127.0.0.1:2379'],
+        etcdPrefix: CONFIGSTORE_ETCD_PREFIX,
+        ...(deps.ost ? { ost: deps.ost } : {}),
+        objectStorage: config.objectStorage,
+        storageBasePath: CONFIGSTORE_BASE_PATH,
+        routes,
         health,
-        ctl.signal,
-        deps.storageProbeIntervalMs ?? 5000,
-        logger.child({ component: 'ost' }),
-      );
-      await new Promise<void>((resolve, reject) => {
-        done = runService({
-          name: 'configstore',
-          etcd: etcdClient,
-          signal: ctl.signal,
-          logger,
-          listen,
-          routes: routes(etcdClient, ost),
-          health,
-          ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
-          onServerListening: (info) => {
-            port = info.port;
-            if (startOptions.waitReady === false) resolve();
-          },
-          onListening: (info) => {
-            port = info.port;
-            app = info.app;
-            resolve();
-          },
-        }).then(
-          () => {
-            if (ownEtcd) etcdClient.close();
-            reject(new Error('configstore stopped before it listened'));
-          },
-          (err: unknown) => {
-            ctl.abort(); // the storage probe too
-            if (ownEtcd) etcdClient.close();
-            logger.error({ err }, 'configstore failed');
-            reject(err instanceof Error ? err : new Error(String(err)));
-          },
-        );
+        logger,
+        ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
+        ...(deps.storageProbeIntervalMs !== undefined
+          ? { storageProbeIntervalMs: deps.storageProbeIntervalMs }
+          : {}),
+        resolveOnServerListening: startOptions.waitReady === false,
       });
+      try {
+        running = await service;
+      } catch (err) {
+        service = undefined;
+        throw err;
+      }
     },
     async stop() {
-      if (!controller) return;
-      controller.abort();
-      await done;
-      await probing;
-      controller = undefined;
-      done = undefined;
-      probing = undefined;
-      app = undefined;
+      const s = service;
+      service = undefined;
+      running = undefined;
+      const r = await s?.catch(() => undefined);
+      await r?.stop();
     },
   };
 }

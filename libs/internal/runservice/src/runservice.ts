@@ -8,8 +8,8 @@ import {
 import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
-import { createEtcdClient, type EtcdClient } from '@agola-ts/etcd';
-import { createObjectStorage, type ObjectStorage, type ObjectStorageConfig } from '@agola-ts/ost';
+import type { EtcdClient } from '@agola-ts/etcd';
+import type { ObjectStorage, ObjectStorageConfig } from '@agola-ts/ost';
 import {
   API_PREFIX,
   boolean,
@@ -19,7 +19,8 @@ import {
   object,
   objectStorageSchema,
   optional,
-  runService,
+  startDataService,
+  type RunningDataService,
   string,
   webSchema,
   type HostPort,
@@ -28,7 +29,6 @@ import {
   type ServiceRoutes,
   prepareReadDbFile,
   createServiceHealth,
-  probeStorage,
   reportFollower,
   reportStorageSync,
   reportWalsLost,
@@ -157,12 +157,9 @@ export function createRunservice(
     workspaceExpireMs: config.runWorkspaceExpireInterval ?? DEFAULT_EXPIRE_MS,
     executorRequestTimeoutMs: 10_000,
   };
-  let controller: AbortController | undefined;
-  let done: Promise<void> | undefined;
-  let probing: Promise<void> | undefined;
   const health = createServiceHealth();
-  let port: number | undefined;
-  let app: FastifyInstance | undefined;
+  let service: Promise<RunningDataService> | undefined;
+  let running: RunningDataService | undefined;
   let engine: Engine | undefined;
 
   const newDataManager = (etcdClient: EtcdClient, ost: ObjectStorage, maintenance: boolean) =>
@@ -276,9 +273,10 @@ export function createRunservice(
 
   return {
     get port() {
-      return port;
+      return running?.port;
     },
     get url() {
+      const port = running?.port;
       if (port === undefined) return undefined;
       const host = web.listen?.host ?? '127.0.0.1';
       const h =
@@ -286,76 +284,48 @@ export function createRunservice(
       return `http://${h}:${port}${API_PREFIX}`;
     },
     get app() {
-      return app;
+      return running?.app;
     },
     get engine() {
       return engine;
     },
     health,
     async start() {
-      if (controller) return;
+      if (service) {
+        await service;
+        return;
+      }
       const listen = web.listen;
       if (!listen) {
         throw newError('runservice config: web.listen is missing (set web.listenAddress)');
       }
-      const ctl = new AbortController();
-      controller = ctl;
-      const ownEtcd = deps.etcd === undefined;
-      const etcdClient =
-        deps.etcd ??
-        createEtcdClient({
-          endpoints: etcdConfig.endpoints ?? ['http://127.0.0.1:2379'],
-          prefix: RUNSERVICE_ETCD_PREFIX,
-        });
-      const ost =
-        deps.ost ??
-        createObjectStorage(config.objectStorage, { logger: logger.child({ component: 'ost' }) });
-      probing = probeStorage(
-        ost,
-        RUNSERVICE_BASE_PATH,
+      service = startDataService({
+        name: 'runservice',
+        listen,
+        ...(deps.etcd ? { etcd: deps.etcd } : {}),
+        etcdEndpoints: etcdConfig.endpoints ?? ['http://127.0.0.1:2379'],
+        etcdPrefix: RUNSERVICE_ETCD_PREFIX,
+        ...(deps.ost ? { ost: deps.ost } : {}),
+        objectStorage: config.objectStorage,
+        storageBasePath: RUNSERVICE_BASE_PATH,
+        routes,
         health,
-        ctl.signal,
-        5000,
-        logger.child({ component: 'ost' }),
-      );
-      await new Promise<void>((resolve, reject) => {
-        done = runService({
-          name: 'runservice',
-          etcd: etcdClient,
-          signal: ctl.signal,
-          logger,
-          listen,
-          routes: routes(etcdClient, ost),
-          health,
-          ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
-          onListening: (info) => {
-            port = info.port;
-            app = info.app;
-            resolve();
-          },
-        }).then(
-          () => {
-            if (ownEtcd) etcdClient.close();
-            reject(new Error('runservice stopped before it listened'));
-          },
-          (err: unknown) => {
-            ctl.abort(); // the storage probe too
-            if (ownEtcd) etcdClient.close();
-            logger.error({ err }, 'runservice failed');
-            reject(err instanceof Error ? err : new Error(String(err)));
-          },
-        );
+        logger,
+        ...(deps.retryMs !== undefined ? { retryMs: deps.retryMs } : {}),
       });
+      try {
+        running = await service;
+      } catch (err) {
+        service = undefined;
+        throw err;
+      }
     },
     async stop() {
-      if (!controller) return;
-      controller.abort();
-      await done;
-      await probing;
-      controller = undefined;
-      done = undefined;
-      probing = undefined;
-      app = undefined;
+      const s = service;
+      service = undefined;
+      running = undefined;
+      const r = await s?.catch(() => undefined);
+      await r?.stop();
     },
   };
 }

@@ -68,3 +68,5 @@ export {
   WALS_LOST_DEGRADED_MS,
   STORAGE_SYNC_DEGRADED_AFTER_MS,
 } from './data-health.js';
+export { startDataService } from './data-service.js';
+export type { DataServiceStartOptions, RunningDataService } from './data-service.js';
