@@ -12,7 +12,7 @@ function issues(yaml: string): string[] {
   try {
     check(yaml);
   } catch (err) {
-    if (err instanceof ConfigError) return err.issues;
+    if (err instanceof ConfigError) return [...err.issues];
     throw err;
   }
   return [];

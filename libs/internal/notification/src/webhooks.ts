@@ -349,9 +349,20 @@ export class WebhookDeliverer {
     const t0 = performance.now();
     const took = () => Math.round(performance.now() - t0);
     try {
-      const res = await fetch(hook.url, {
+      // fetch refuses URLs with credentials: they go in a Basic Authorization header
+      const target = new URL(hook.url);
+      const auth =
+        target.username || target.password
+          ? `Basic ${Buffer.from(
+              `${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`,
+            ).toString('base64')}`
+          : undefined;
+      target.username = '';
+      target.password = '';
+      const res = await fetch(target, {
         method: 'POST',
         headers: {
+          ...(auth ? { authorization: auth } : {}),
           'content-type': 'application/json',
           'user-agent': 'agola-ts-notification',
           [EVENT_HEADER]: 'run',
