@@ -69,6 +69,15 @@ export interface NotificationDeps {
   resyncMs?: number;
 }
 
+/** The clients and stores of a started service. */
+interface Wiring {
+  etcd: EtcdClient;
+  rs: RunserviceClient;
+  cs: ConfigstoreClient;
+  states: RunStates;
+  deliverer: WebhookDeliverer;
+}
+
 /** Filters of {@link Notification.deliveries}. */
 export interface DeliveriesFilter {
   runId?: string;
@@ -169,12 +178,7 @@ export function createNotification(
   let loopDone: Promise<void> | undefined;
   let app: FastifyInstance | undefined;
   let port: number | undefined;
-  let etcd: EtcdClient | undefined;
-  let ownEtcd = false;
-  let rs: RunserviceClient | undefined;
-  let cs: ConfigstoreClient | undefined;
-  let states: RunStates | undefined;
-  let deliverer: WebhookDeliverer | undefined;
+  let wiring: (Wiring & { ownEtcd: boolean }) | undefined;
   let active = false;
   let streamOpen = false;
   let streamDownSince: number | undefined;
@@ -199,17 +203,18 @@ export function createNotification(
     return v;
   }
 
-  async function loadProject(id: string, signal: AbortSignal): Promise<ProjectResponse> {
-    return cs!.getProject(id, { signal });
+  async function loadProject(w: Wiring, id: string, signal: AbortSignal): Promise<ProjectResponse> {
+    return w.cs.getProject(id, { signal });
   }
 
   async function setCommitStatus(
+    w: Wiring,
     project: ProjectResponse,
     run: Run,
     status: CommitStatus,
     signal: AbortSignal,
   ): Promise<void> {
-    const { source } = await gitSourceForProject(cs!, project, { signal });
+    const { source } = await gitSourceForProject(w.cs, project, { signal });
     const sha =
       run.annotations && Object.hasOwn(run.annotations, 'commit_sha')
         ? (run.annotations['commit_sha'] ?? '')
@@ -227,12 +232,13 @@ export function createNotification(
    * and its webhooks. `state` is the event's phase and result (the run may be further on).
    */
   async function observe(
+    w: Wiring,
     run: Run,
     state: { phase: RunPhase; result: RunResult },
     signal: AbortSignal,
   ): Promise<void> {
     const { phase, result } = state;
-    const prev = await states!.get(run.id);
+    const prev = await w.states.get(run.id);
     if (prev?.final) return;
     if (prev && stateRank(phase, result) < stateRank(prev.phase, prev.result)) return;
     const changed = !prev || prev.phase !== phase || prev.result !== result;
@@ -251,7 +257,7 @@ export function createNotification(
     let project: ProjectResponse | undefined;
     if (owner.type === 'project' && (needStatus || notifyHooks)) {
       try {
-        project = await loadProject(owner.id, signal);
+        project = await loadProject(w, owner.id, signal);
       } catch (err) {
         logger.warn({ err, runId: run.id, projectId: owner.id }, 'cannot load the run project');
       }
@@ -262,7 +268,7 @@ export function createNotification(
         status = desired; // nothing to notify: a project without a forge
       } else {
         try {
-          await setCommitStatus(project, run, desired, signal);
+          await setCommitStatus(w, project, run, desired, signal);
           status = desired;
           logger.debug({ runId: run.id, status }, 'commit status set');
         } catch (err) {
@@ -272,7 +278,7 @@ export function createNotification(
       }
     }
     if (notifyHooks) {
-      await deliverer!.enqueue(
+      await w.deliverer.enqueue(
         runWebhookPayload(run, state, {
           agolaId,
           ...(owner.type === 'project'
@@ -292,37 +298,39 @@ export function createNotification(
       ...(status ? { status } : {}),
       ...(final ? { final: true } : {}),
     };
-    await states!.put(run.id, next);
+    await w.states.put(run.id, next);
   }
 
-  async function bumpLastRun(id: string): Promise<void> {
-    const last = await states!.lastRunId();
-    if (last === undefined || id > last) await states!.setLastRunId(id);
+  async function bumpLastRun(w: Wiring, id: string): Promise<void> {
+    const last = await w.states.lastRunId();
+    if (last === undefined || id > last) await w.states.setLastRunId(id);
   }
 
-  async function handleEvent(ev: RunEvent, signal: AbortSignal): Promise<void> {
+  async function handleEvent(w: Wiring, ev: RunEvent, signal: AbortSignal): Promise<void> {
     let run: Run;
     try {
-      ({ run } = await rs!.getRun(ev.RunID, [], { signal }));
+      ({ run } = await w.rs.getRun(ev.RunID, [], { signal }));
     } catch (err) {
       if (isNotFound(err)) return;
       throw err;
     }
-    await observe(run, { phase: ev.Phase, result: ev.Result }, signal);
-    await bumpLastRun(run.id);
+    await observe(w, run, { phase: ev.Phase, result: ev.Result }, signal);
+    await bumpLastRun(w, run.id);
   }
 
   /** Every run of `phase`, ascending, page by page. */
-  async function* runsIn(phase: RunPhase, signal: AbortSignal): AsyncGenerator<Run> {
+  async function* runsIn(w: Wiring, phase: RunPhase, signal: AbortSignal): AsyncGenerator<Run> {
     let start: string | undefined;
     for (;;) {
-      const { runs } = await rs!.getRuns(
+      const { runs } = await w.rs.getRuns(
         { phase: [phase], asc: true, limit: PAGE, ...(start ? { start } : {}) },
         { signal },
       );
-      for (const r of runs) yield r;
+      for (const r of runs) {
+        start = r.id;
+        yield r;
+      }
       if (runs.length < PAGE) return;
-      start = runs[runs.length - 1]!.id;
     }
   }
 
@@ -330,62 +338,62 @@ export function createNotification(
    * Looks at every run whose notifications may be behind: the unfinished runs in the states,
    * the runs created after the last one seen, and the active runs.
    */
-  async function catchUp(reason: string, signal: AbortSignal): Promise<void> {
+  async function catchUp(w: Wiring, reason: string, signal: AbortSignal): Promise<void> {
     const seen = new Set<string>();
     const look = async (run: Run) => {
       if (seen.has(run.id)) return;
       seen.add(run.id);
       try {
-        await observe(run, run, signal);
+        await observe(w, run, run, signal);
       } catch (err) {
         if (signal.aborted) throw err;
         logger.warn({ err, runId: run.id }, 'notification: catching up on a run failed');
       }
     };
-    for (const id of await states!.unfinished()) {
+    for (const id of await w.states.unfinished()) {
       try {
-        const { run } = await rs!.getRun(id, [], { signal });
+        const { run } = await w.rs.getRun(id, [], { signal });
         await look(run);
       } catch (err) {
         if (!isNotFound(err)) throw err;
-        await states!.delete(id);
+        await w.states.delete(id);
       }
     }
-    let last = await states!.lastRunId();
+    let last = await w.states.lastRunId();
     if (last === undefined) {
       // first start: notify from now on, as Agola (older runs are not this service's past)
-      const { runs } = await rs!.getRuns({ limit: 1 }, { signal });
-      if (runs[0]) await states!.setLastRunId(runs[0].id);
+      const { runs } = await w.rs.getRuns({ limit: 1 }, { signal });
+      if (runs[0]) await w.states.setLastRunId(runs[0].id);
     } else {
       for (;;) {
-        const { runs } = await rs!.getRuns({ asc: true, start: last, limit: PAGE }, { signal });
+        const { runs } = await w.rs.getRuns({ asc: true, start: last, limit: PAGE }, { signal });
         for (const r of runs) {
           await look(r);
           last = r.id;
         }
-        if (runs.length > 0) await states!.setLastRunId(last);
+        if (runs.length > 0) await w.states.setLastRunId(last);
         if (runs.length < PAGE) break;
       }
     }
     for (const phase of ['queued', 'running'] as const) {
-      for await (const r of runsIn(phase, signal)) await look(r);
+      for await (const r of runsIn(w, phase, signal)) await look(r);
     }
     logger.info({ reason, runs: seen.size }, 'notification caught up with the runservice');
   }
 
   /** Follows the run events while `signal` (the lock) holds; reconnects with backoff. */
-  async function followEvents(signal: AbortSignal): Promise<void> {
+  async function followEvents(w: Wiring, signal: AbortSignal): Promise<void> {
     let failures = 0;
     let opened = 0;
     streamDownSince = Date.now();
     const resync = setInterval(() => {
-      if (streamOpen) void enqueue('resync pass', () => catchUp('resync', signal));
+      if (streamOpen) void enqueue('resync pass', () => catchUp(w, 'resync', signal));
     }, resyncMs);
     try {
       while (!signal.aborted) {
         let cause: unknown;
         try {
-          for await (const ev of rs!.runEvents({
+          for await (const ev of w.rs.runEvents({
             reconnect: false,
             signal,
             onOpen: () => {
@@ -395,10 +403,10 @@ export function createNotification(
               opened++;
               const reason = opened === 1 ? 'start' : 'reconnect';
               logger.info({ reason }, 'run event stream open');
-              void enqueue('catching up', () => catchUp(reason, signal));
+              void enqueue('catching up', () => catchUp(w, reason, signal));
             },
           })) {
-            void enqueue('handling a run event', () => handleEvent(ev, signal));
+            void enqueue('handling a run event', () => handleEvent(w, ev, signal));
           }
           cause = newError('the runservice ended the run event stream', {
             code: NotificationErrorCodes.StreamDown,
@@ -424,22 +432,22 @@ export function createNotification(
   }
 
   /** Agola's loop: take the lock (or wait as a standby), then follow the events under it. */
-  async function electionLoop(signal: AbortSignal): Promise<void> {
+  async function electionLoop(w: Wiring, signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       let session: EtcdSession | undefined;
       let mutex: EtcdMutex | undefined;
       try {
-        session = await EtcdSession.create(etcd!, { ttlSeconds: 5 });
-        mutex = new EtcdMutex(etcd!, session, RUN_EVENTS_LOCK);
+        session = await EtcdSession.create(w.etcd, { ttlSeconds: 5 });
+        mutex = new EtcdMutex(w.etcd, session, RUN_EVENTS_LOCK);
         health.report('etcd', undefined);
         if (await mutex.tryLock()) {
           active = true;
           logger.info('notification active (holds locks/runevents)');
           const lockSignal = AbortSignal.any([signal, session.signal]);
-          deliverer!.start();
-          const resumed = await deliverer!.resume();
+          w.deliverer.start();
+          const resumed = await w.deliverer.resume();
           if (resumed > 0) logger.info({ resumed }, 'pending run webhook deliveries resumed');
-          await followEvents(lockSignal);
+          await followEvents(w, lockSignal);
           if (!signal.aborted) {
             logger.warn({ err: session.signal.reason }, 'notification lost locks/runevents');
           }
@@ -454,7 +462,7 @@ export function createNotification(
           active = false;
           streamDownSince = undefined;
           await tail;
-          await deliverer!.stop();
+          await w.deliverer.stop();
         }
         await mutex?.unlock().catch(() => undefined);
         await session?.close().catch(() => undefined);
@@ -490,45 +498,46 @@ export function createNotification(
       return port;
     },
     deliveries(filter = {}) {
-      if (!deliverer) return Promise.resolve([]);
-      return deliverer.list(filter);
+      return wiring ? wiring.deliverer.list(filter) : Promise.resolve([]);
     },
     async idle() {
       let t: Promise<void>;
       do {
         t = tail;
         await t;
-        await deliverer?.idle();
+        await wiring?.deliverer.idle();
       } while (t !== tail);
     },
     async start() {
       if (controller) return;
       requireUrl('webExposedURL');
-      rs =
-        deps.runservice ??
-        createRunserviceClient({ baseUrl: apiBase(requireUrl('runserviceURL')) });
-      cs =
-        deps.configstore ??
-        createConfigstoreClient({ baseUrl: apiBase(requireUrl('configstoreURL')) });
-      ownEtcd = deps.etcd === undefined;
-      etcd =
+      const runserviceURL = deps.runservice ? '' : requireUrl('runserviceURL');
+      const configstoreURL = deps.configstore ? '' : requireUrl('configstoreURL');
+      const etcd =
         deps.etcd ??
         createEtcdClient({
           endpoints: config.etcd?.endpoints ?? ['http://127.0.0.1:2379'],
           prefix: NOTIFICATION_ETCD_PREFIX,
         });
-      states = new RunStates(etcd);
-      deliverer = new WebhookDeliverer({
+      const w = {
         etcd,
-        webhooks,
-        logger,
-        retry,
-        retentionMs: config.deliveryRetention ?? 7 * 24 * 3_600_000,
-      });
+        ownEtcd: deps.etcd === undefined,
+        rs: deps.runservice ?? createRunserviceClient({ baseUrl: apiBase(runserviceURL) }),
+        cs: deps.configstore ?? createConfigstoreClient({ baseUrl: apiBase(configstoreURL) }),
+        states: new RunStates(etcd),
+        deliverer: new WebhookDeliverer({
+          etcd,
+          webhooks,
+          logger,
+          retry,
+          retentionMs: config.deliveryRetention ?? 7 * 24 * 3_600_000,
+        }),
+      };
+      wiring = w;
       const ctl = new AbortController();
       controller = ctl;
-      for (const [i, w] of webhooks.entries()) {
-        logger.info({ webhook: maskURL(w.url), index: i, events: w.events }, 'run webhook');
+      for (const [i, hook] of webhooks.entries()) {
+        logger.info({ webhook: maskURL(hook.url), index: i, events: hook.events }, 'run webhook');
       }
       const listen = config.web?.listen;
       if (listen) {
@@ -558,7 +567,7 @@ export function createNotification(
               }
               const runId = one('runid');
               if (runId !== undefined && runId.length > 200) throw badRequest('runid is too long');
-              return deliverer!.list({
+              return w.deliverer.list({
                 limit,
                 ...(state ? { state: state as DeliveryState } : {}),
                 ...(runId !== undefined ? { runId } : {}),
@@ -571,14 +580,15 @@ export function createNotification(
           await server.listen(listen);
         } catch (err) {
           controller = undefined;
-          if (ownEtcd) etcd.close();
+          wiring = undefined;
+          if (w.ownEtcd) etcd.close();
           throw err;
         }
         const bound = server.server.address();
         port = typeof bound === 'object' && bound ? bound.port : listen.port;
         app = server;
       }
-      loopDone = electionLoop(ctl.signal);
+      loopDone = electionLoop(w, ctl.signal);
     },
     async stop() {
       const ctl = controller;
@@ -588,7 +598,8 @@ export function createNotification(
       await app?.close();
       app = undefined;
       port = undefined;
-      if (ownEtcd) etcd?.close();
+      if (wiring?.ownEtcd) wiring.etcd.close();
+      wiring = undefined;
       controller = undefined;
     },
   };
