@@ -300,7 +300,10 @@ export class WebhookDeliverer {
     const signal = this.controller.signal;
     const log = { deliveryId: record.id, webhook: record.webhook, runId: record.run_id };
     for (let n = record.attempts.length + 1; n <= retry.attempts; n++) {
-      const due = record.next_attempt_at ? Date.parse(record.next_attempt_at) - Date.now() : 0;
+      // a resumed delivery waits at most this instance's longest delay
+      const due = record.next_attempt_at
+        ? Math.min(retry.maxDelayMs, Date.parse(record.next_attempt_at) - Date.now())
+        : 0;
       if (due > 0) await sleep(due, signal);
       if (signal.aborted) return;
       const attempt = await this.attempt(hook, record, n, signal);

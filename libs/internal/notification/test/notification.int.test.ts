@@ -46,12 +46,19 @@ interface Started {
 }
 
 /** A notification service reaching the runservice through a proxy that can drop the stream. */
-async function startNotification(extra: Partial<NotificationConfig> = {}): Promise<Started> {
+async function startNotification(
+  extra: Partial<NotificationConfig> = {},
+  o: {
+    prefix?: string;
+    retry?: { initialDelayMs: number; maxDelayMs: number };
+    standby?: boolean;
+  } = {},
+): Promise<Started> {
   const proxy = await startProxy(stack.runserviceURL);
   cleanups.push(() => proxy.close());
   const etcd = createEtcdClient({
     endpoints: [stack.etcdEndpoint],
-    prefix: uniquePrefix('notif'),
+    prefix: o.prefix ?? uniquePrefix('notif'),
   });
   cleanups.push(async () => etcd.close());
   const notification = createNotification(
@@ -70,7 +77,7 @@ async function startNotification(extra: Partial<NotificationConfig> = {}): Promi
         level: 'trace',
         write: (line) => logLines.push(line),
       }),
-      deliveryRetry: { initialDelayMs: 50, maxDelayMs: 200, timeoutMs: 2000 },
+      deliveryRetry: { initialDelayMs: 50, maxDelayMs: 200, timeoutMs: 2000, ...o.retry },
       reconnect: { initialMs: 100, maxMs: 400 },
       lockRetryMs: 100,
       resyncMs: 600_000,
@@ -78,6 +85,7 @@ async function startNotification(extra: Partial<NotificationConfig> = {}): Promi
   );
   await notification.start();
   cleanups.push(() => notification.stop());
+  if (o.standby) return { notification, proxy, root: `http://127.0.0.1:${notification.port}` };
   // the stream is open and the first catch-up done: later runs are this service's
   await eventually(() => {
     if (!notification.streamOpen) throw new Error('stream not open yet');
@@ -317,5 +325,44 @@ describe('notification: run webhooks', () => {
       expect(statusesOf(run.counter).map((s) => s.state)).toContain('success'),
     );
     expect(notification.active).toBe(true);
+  });
+
+  it('one active instance; a standby takes over and resumes a pending delivery', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    receiver.script.push(500);
+    const prefix = uniquePrefix('notif-ha');
+    const hooks = {
+      runWebhooks: [{ url: `${receiver.url}/ha`, secret: 's', events: ['finished' as const] }],
+    };
+    // the first instance would wait a minute before its second attempt
+    const a = await startNotification(hooks, {
+      prefix,
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const b = await startNotification(hooks, { prefix, standby: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.notification.active).toBe(true);
+    expect(b.notification.active).toBe(false);
+
+    const runId = await createProjectRun('true');
+    await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(async () => {
+      const [d] = await a.notification.deliveries({ runId });
+      expect(d?.attempts.map((x) => x.status)).toEqual([500]);
+      expect(d?.state).toBe('pending');
+    });
+    await a.notification.stop();
+    await eventually(() => expect(b.notification.active).toBe(true));
+    await eventually(async () => {
+      const [d] = await b.notification.deliveries({ runId });
+      expect(d?.state).toBe('delivered');
+    });
+    const [d] = await b.notification.deliveries({ runId });
+    expect(d!.attempts.map((x) => [x.attempt, x.status])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    expect(receiver.received.map((r) => r.headers['x-agola-delivery'])).toEqual([d!.id, d!.id]);
   });
 });
