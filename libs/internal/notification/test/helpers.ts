@@ -149,8 +149,73 @@ export interface Stack {
   runserviceURL: string;
   forge: Forge;
   /** A forge user linked to an Agola user, with a repo and a project on it. */
-  project: { id: string; name: string; repo: string; sha: string; userId: string };
+  project: TestProject;
+  /** Starts another forge simulator with a project on it (stopped with the stack). */
+  addProject(type: 'gitea' | 'github'): Promise<{ forge: Forge; project: TestProject }>;
   stop(): Promise<void>;
+}
+
+/** A project linked to a forge repo with one commit. */
+export interface TestProject {
+  id: string;
+  name: string;
+  repo: string;
+  sha: string;
+  userId: string;
+}
+
+/**
+ * A forge user with a repo and a commit, a remote source for the forge (Gitea: password;
+ * GitHub: OAuth2 with the user's token as the linked account's access token), an Agola user
+ * linked to it and a project on the repo.
+ */
+async function createProject(
+  configstore: ConfigstoreClient,
+  forge: Forge,
+  type: 'gitea' | 'github',
+): Promise<TestProject> {
+  const login = unique('alice');
+  const forgeUser = forge.addUser({ login, password: 'forge-password' });
+  const repo = await forge.createRepo({ owner: login, name: 'app' });
+  const sha = await forge.commit({ repo: repo.path, files: { 'README.md': 'hello' } });
+  const rsName = unique(type);
+  await configstore.createRemoteSource(
+    type === 'gitea'
+      ? { Name: rsName, APIURL: forge.apiURL, Type: 'gitea', AuthType: 'password' }
+      : {
+          Name: rsName,
+          APIURL: forge.apiURL,
+          Type: 'github',
+          AuthType: 'oauth2',
+          Oauth2ClientID: 'client-id',
+          Oauth2ClientSecret: 'client-secret',
+        },
+  );
+  const user = await configstore.createUser({
+    user_name: login,
+    create_user_la_request: {
+      remote_source_name: rsName,
+      remote_user_id: String(forgeUser.id),
+      remote_user_name: login,
+      ...(type === 'gitea'
+        ? { user_access_token: forgeUser.token }
+        : { oauth2_access_token: forgeUser.token }),
+    },
+  });
+  const la = Object.values(user.linked_accounts ?? {})[0];
+  if (!la) throw new Error('no linked account');
+  const projectName = unique('app');
+  const project = await configstore.createProject({
+    Name: projectName,
+    Parent: { type: 'projectgroup', id: `user/${login}` },
+    Visibility: 'public',
+    RemoteRepositoryConfigType: 'remotesource',
+    RemoteSourceID: rsName,
+    LinkedAccountID: la.id,
+    RepositoryID: String(repo.id),
+    RepositoryPath: repo.path,
+  });
+  return { id: project.id, name: projectName, repo: repo.path, sha, userId: user.id };
 }
 
 let seq = 0;
@@ -220,39 +285,7 @@ export async function startStack(): Promise<Stack> {
     cleanups.push(() => forge.stop());
 
     const configstore = createConfigstoreClient({ baseUrl: cs.url! });
-    const login = unique('alice');
-    const forgeUser = forge.addUser({ login, password: 'forge-password' });
-    const repo = await forge.createRepo({ owner: login, name: 'app' });
-    const sha = await forge.commit({ repo: repo.path, files: { 'README.md': 'hello' } });
-    const rsName = unique('gitea');
-    await configstore.createRemoteSource({
-      Name: rsName,
-      APIURL: forge.apiURL,
-      Type: 'gitea',
-      AuthType: 'password',
-    });
-    const user = await configstore.createUser({
-      user_name: login,
-      create_user_la_request: {
-        remote_source_name: rsName,
-        remote_user_id: String(forgeUser.id),
-        remote_user_name: login,
-        user_access_token: forgeUser.token,
-      },
-    });
-    const la = Object.values(user.linked_accounts ?? {})[0];
-    if (!la) throw new Error('no linked account');
-    const projectName = unique('app');
-    const project = await configstore.createProject({
-      Name: projectName,
-      Parent: { type: 'projectgroup', id: `user/${login}` },
-      Visibility: 'public',
-      RemoteRepositoryConfigType: 'remotesource',
-      RemoteSourceID: rsName,
-      LinkedAccountID: la.id,
-      RepositoryID: String(repo.id),
-      RepositoryPath: repo.path,
-    });
+    const project = await createProject(configstore, forge, 'gitea');
     return {
       etcdEndpoint: endpoint,
       configstore,
@@ -260,7 +293,12 @@ export async function startStack(): Promise<Stack> {
       runservice: createRunserviceClient({ baseUrl: rs.url! }),
       runserviceURL: rs.url!,
       forge,
-      project: { id: project.id, name: projectName, repo: repo.path, sha, userId: user.id },
+      project,
+      async addProject(type) {
+        const f = await startForge({ type });
+        cleanups.push(() => f.stop());
+        return { forge: f, project: await createProject(configstore, f, type) };
+      },
       stop,
     };
   } catch (err) {

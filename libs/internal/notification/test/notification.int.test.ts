@@ -206,6 +206,32 @@ describe('notification: commit statuses', () => {
   });
 });
 
+describe('notification: commit statuses on GitHub', () => {
+  it('pending then success, with the same context, description and link', async () => {
+    const { forge, project } = await stack.addProject('github');
+    await startNotification();
+    const { run } = await stack.runservice.createRun({
+      name: 'build',
+      group: `/project/${project.id}/branch/main`,
+      run_config_tasks: oneTask('true'),
+      annotations: { commit_sha: project.sha },
+    });
+    const done = await waitRun(stack.runservice, run.id, 'finished', 'success');
+    const target = `${WEB}/run?projectref=${project.id}&runnumber=${done.counter}`;
+    const ctx = `agola/${project.name}/build`;
+    await eventually(() =>
+      expect(
+        forge
+          .statuses(project.repo)
+          .map((s) => [s.sha, s.state, s.description, s.context, s.targetURL]),
+      ).toEqual([
+        [project.sha, 'pending', 'The run is pending', ctx, target],
+        [project.sha, 'success', 'The run finished successfully', ctx, target],
+      ]),
+    );
+  });
+});
+
 describe('notification: run webhooks', () => {
   it('POSTs each phase and result change, signed, and records the deliveries', async () => {
     const receiver = await startReceiver();
