@@ -361,12 +361,16 @@ export function createNotification(
     }
     let last = await w.states.lastRunId();
     if (last === undefined) {
-      // first start: notify from now on, as Agola (older runs are not this service's past)
+      // first start: notify from now on, as Agola (older runs are not this service's past);
+      // '' (no run yet) makes the next catch-up list every run
       const { runs } = await w.rs.getRuns({ limit: 1 }, { signal });
-      if (runs[0]) await w.states.setLastRunId(runs[0].id);
+      await w.states.setLastRunId(runs[0]?.id ?? '');
     } else {
       for (;;) {
-        const { runs } = await w.rs.getRuns({ asc: true, start: last, limit: PAGE }, { signal });
+        const { runs } = await w.rs.getRuns(
+          { asc: true, limit: PAGE, ...(last ? { start: last } : {}) },
+          { signal },
+        );
         for (const r of runs) {
           await look(r);
           last = r.id;
