@@ -162,6 +162,8 @@ export interface TestProject {
   repo: string;
   sha: string;
   userId: string;
+  /** The forge token of the linked account. */
+  token: string;
 }
 
 /**
@@ -215,7 +217,14 @@ async function createProject(
     RepositoryID: String(repo.id),
     RepositoryPath: repo.path,
   });
-  return { id: project.id, name: projectName, repo: repo.path, sha, userId: user.id };
+  return {
+    id: project.id,
+    name: projectName,
+    repo: repo.path,
+    sha,
+    userId: user.id,
+    token: forgeUser.token,
+  };
 }
 
 let seq = 0;

@@ -300,6 +300,7 @@ describe('notification: run webhooks', () => {
       expect(l).not.toContain('qvalue');
       expect(l).not.toContain('hookpass');
       expect(l).not.toContain(secret);
+      expect(l).not.toContain(stack.project.token);
     }
   });
 
