@@ -296,6 +296,8 @@ describe('notification: run webhooks', () => {
     expect(records[0]!.phase).toBe('finished');
     const bad = await fetch(`${root}/api/v1alpha/deliveries?state=lost`);
     expect(bad.status).toBe(400);
+    // the service logged this webhook (masked) and its deliveries
+    expect(logLines.some((l) => l.includes(`${receiver.url}/in`))).toBe(true);
     for (const l of logLines) {
       expect(l).not.toContain('qvalue');
       expect(l).not.toContain('hookpass');
