@@ -40,6 +40,10 @@ gateway:
     key: quickstart-only-signing-key-${process.pid}-${Date.now()}
 scheduler:
   runserviceURL: ${rs}
+notification:
+  webExposedURL: ${gw}
+  runserviceURL: ${rs}
+  configstoreURL: http://127.0.0.1:${p.configstore}
 configstore:
   dataDir: ${dataDir}/configstore
   web:

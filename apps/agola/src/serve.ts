@@ -3,6 +3,7 @@ import { createConfigstore } from '@agola-ts/configstore';
 import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
+import { createNotification, notificationSchema } from '@agola-ts/notification';
 import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
 import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
 import {
@@ -24,15 +25,22 @@ export const COMPONENTS = [
   'runservice',
   'executor',
   'scheduler',
+  'notification',
   'gateway',
 ] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
 
 /** `all-base`: every component but the executor (as in Agola). */
-const ALL_BASE: readonly Component[] = ['configstore', 'runservice', 'scheduler', 'gateway'];
+const ALL_BASE: readonly Component[] = [
+  'configstore',
+  'runservice',
+  'scheduler',
+  'notification',
+  'gateway',
+];
 /** Agola components that do not exist in Agola-TS yet. */
-const NOT_YET = ['notification', 'gitserver'];
+const NOT_YET = ['gitserver'];
 
 /**
  * Parses `--components` (comma-separated; `all-base` = every component but the executor).
@@ -94,6 +102,7 @@ type Sections = {
   runservice?: typeof runserviceSchema extends Schema<infer T> ? T : never;
   executor?: typeof executorSchema extends Schema<infer T> ? T : never;
   scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
+  notification?: typeof notificationSchema extends Schema<infer T> ? T : never;
   gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
 };
 
@@ -120,12 +129,16 @@ export function checkSections(config: AgolaConfig, components: Set<Component>): 
   out.runservice = check('runservice', runserviceSchema);
   out.executor = check('executor', executorSchema);
   out.scheduler = check('scheduler', schedulerSchema);
+  out.notification = check('notification', notificationSchema);
   out.gateway = check('gateway', gatewaySchema);
   if (issues.length > 0) throw new ConfigError(config.source, issues);
   return out;
 }
 
-function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice'): boolean {
+function hasEtcdSection(
+  config: AgolaConfig,
+  name: 'configstore' | 'runservice' | 'notification',
+): boolean {
   const section = config.sections[name];
   return (
     typeof section === 'object' &&
@@ -137,7 +150,8 @@ function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice')
 
 /**
  * Loads the config, starts an embedded etcd when the enabled stateful services configure
- * none, and starts the components (configstore, runservice, executor, scheduler, gateway).
+ * none, and starts the components (configstore, runservice, executor, scheduler,
+ * notification, gateway).
  * A failed start stops what already started.
  *
  * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
@@ -176,6 +190,12 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
       if (s.runservice)
         s.runservice = { ...s.runservice, etcd: { ...s.runservice.etcd, endpoints } };
     }
+    // the notification service shares the etcd of this process's runservice unless it names its own
+    if (s.notification && !hasEtcdSection(config, 'notification')) {
+      const endpoints = etcd ? [etcd.endpoint] : s.runservice?.etcd.endpoints;
+      if (endpoints)
+        s.notification = { ...s.notification, etcd: { ...s.notification.etcd, endpoints } };
+    }
     const add = async (name: Component, service: Startable) => {
       await service.start();
       running.push({ name, service });
@@ -203,6 +223,16 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
       await add(
         'scheduler',
         createScheduler(s.scheduler, { logger: childLogger('scheduler', false) }),
+      );
+    }
+    if (s.notification) {
+      const { debug, ...notification } = s.notification;
+      await add(
+        'notification',
+        createNotification(
+          { ...notification, id: config.id },
+          { logger: childLogger('notification', debug) },
+        ),
       );
     }
     if (s.gateway) {

@@ -30,6 +30,7 @@ interface Ports {
   configstore: number;
   runservice: number;
   scheduler: number;
+  notification: number;
 }
 
 function configText(dir: string, p: Ports): string {
@@ -47,6 +48,11 @@ gateway:
 scheduler:
   runserviceURL: ${rs}
   web: { listenAddress: 127.0.0.1:${p.scheduler} }
+notification:
+  webExposedURL: ${gw}
+  runserviceURL: ${rs}
+  configstoreURL: ${cs}
+  web: { listenAddress: 127.0.0.1:${p.notification} }
 configstore:
   dataDir: ${dir}/configstore
   web: { listenAddress: 127.0.0.1:${p.configstore} }
@@ -135,6 +141,7 @@ describe('agola serve', () => {
       configstore: await getFreePort(),
       runservice: await getFreePort(),
       scheduler: await getFreePort(),
+      notification: await getFreePort(),
     };
     const data = join(dir, 'all');
     const config = join(dir, 'all.yml');
@@ -198,6 +205,7 @@ describe('agola serve', () => {
       configstore: await getFreePort(),
       runservice: await getFreePort(),
       scheduler: await getFreePort(),
+      notification: await getFreePort(),
     };
     const config = join(dir, 'term.yml');
     await writeFile(config, configText(join(dir, 'term'), p));

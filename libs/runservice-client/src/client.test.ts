@@ -93,11 +93,15 @@ describe('createRunserviceClient', () => {
       ),
     });
     const got: string[] = [];
-    for await (const e of rs.runEvents({ reconnectDelayMs: 1 })) {
+    for await (const e of rs.runEvents({
+      reconnectDelayMs: 1,
+      onOpen: () => got.push(`open${seen.length}`),
+    })) {
       got.push(e.Sequence);
-      if (got.length === 3) break;
+      if (got.length === 5) break;
     }
-    expect(got).toEqual(['s1', 's2', 's3']);
+    // onOpen runs once per connection, before that connection's events
+    expect(got).toEqual(['open1', 's1', 's2', 'open2', 's3']);
     expect(seen).toHaveLength(2);
   });
 

@@ -89,6 +89,11 @@ export interface RunEventsOptions extends CallOptions {
   reconnect?: boolean;
   /** Wait before reconnecting. @default 500 */
   reconnectDelayMs?: number;
+  /**
+   * Called each time the stream is open (the runservice answered 200): every event after
+   * this point reaches the iteration, so a consumer can catch up on what happened before.
+   */
+  onOpen?: () => void;
 }
 
 /**
@@ -392,6 +397,7 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
     for (;;) {
       try {
         const res = await raw('GET', '/runs/events', { signal: o.signal });
+        o.onOpen?.();
         yield* parseSse(res, http.where('GET', '/runs/events'));
       } catch (err) {
         if (aborted()) return;

@@ -41,3 +41,5 @@ export type {
   WebhookEvent,
   WebhookRequest,
 } from './types.js';
+export { gitSourceForAccount, gitSourceForProject } from './account.js';
+export type { AccountConfigstore, ProjectGitSource } from './account.js';

@@ -1,0 +1,402 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createEtcdClient } from '@agola-ts/etcd';
+import { createTestLogger, uniquePrefix } from '@agola-ts/testkit';
+import {
+  createNotification,
+  type DeliveryRecord,
+  type Notification,
+  type NotificationConfig,
+  type RunWebhookPayload,
+} from '../src/index.js';
+import {
+  eventually,
+  oneTask,
+  signatureValid,
+  startProxy,
+  startReceiver,
+  startStack,
+  waitRun,
+  type Proxy,
+  type Stack,
+} from './helpers.js';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+}, 120_000);
+afterAll(async () => {
+  await stack?.stop();
+});
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+});
+
+const WEB = 'http://agola.test';
+const logLines: string[] = [];
+
+interface Started {
+  notification: Notification;
+  proxy: Proxy;
+  root: string;
+}
+
+/** A notification service reaching the runservice through a proxy that can drop the stream. */
+async function startNotification(
+  extra: Partial<NotificationConfig> = {},
+  o: {
+    prefix?: string;
+    retry?: { initialDelayMs: number; maxDelayMs: number };
+    standby?: boolean;
+  } = {},
+): Promise<Started> {
+  const proxy = await startProxy(stack.runserviceURL);
+  cleanups.push(() => proxy.close());
+  const etcd = createEtcdClient({
+    endpoints: [stack.etcdEndpoint],
+    prefix: o.prefix ?? uniquePrefix('notif'),
+  });
+  cleanups.push(async () => etcd.close());
+  const notification = createNotification(
+    {
+      id: 'agola',
+      webExposedURL: WEB,
+      runserviceURL: proxy.url,
+      configstoreURL: stack.configstoreURL,
+      web: { listen: { host: '127.0.0.1', port: 0 } },
+      streamDownGrace: 300,
+      ...extra,
+    },
+    {
+      etcd,
+      logger: createTestLogger('notification', {
+        level: 'trace',
+        write: (line) => logLines.push(line),
+      }),
+      deliveryRetry: { initialDelayMs: 50, maxDelayMs: 200, timeoutMs: 2000, ...o.retry },
+      reconnect: { initialMs: 100, maxMs: 400 },
+      lockRetryMs: 100,
+      resyncMs: 600_000,
+    },
+  );
+  await notification.start();
+  cleanups.push(() => notification.stop());
+  if (o.standby) return { notification, proxy, root: `http://127.0.0.1:${notification.port}` };
+  // the stream is open and the first catch-up done: later runs are this service's
+  await eventually(() => {
+    if (!notification.streamOpen) throw new Error('stream not open yet');
+  });
+  await notification.idle();
+  return { notification, proxy, root: `http://127.0.0.1:${notification.port}` };
+}
+
+async function createProjectRun(command: string): Promise<string> {
+  const { run } = await stack.runservice.createRun({
+    name: 'build',
+    group: `/project/${stack.project.id}/branch/main`,
+    run_config_tasks: oneTask(command),
+    annotations: { commit_sha: stack.project.sha, ref: 'refs/heads/main' },
+  });
+  return run.id;
+}
+
+function statusesOf(runNumber: number) {
+  const target = `${WEB}/run?projectref=${stack.project.id}&runnumber=${runNumber}`;
+  return stack.forge
+    .statuses(stack.project.repo)
+    .filter((s) => s.targetURL === target)
+    .map((s) => ({ state: s.state, description: s.description, context: s.context }));
+}
+
+const context = () => `agola/${stack.project.name}/build`;
+const pending = () => ({ state: 'pending', description: 'The run is pending', context: context() });
+
+describe('notification: commit statuses', () => {
+  it('a run that succeeds: pending, then success, with context, description and link', async () => {
+    await startNotification();
+    const runId = await createProjectRun('true');
+    const run = await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(() =>
+      expect(statusesOf(run.counter)).toEqual([
+        pending(),
+        { state: 'success', description: 'The run finished successfully', context: context() },
+      ]),
+    );
+    const s = stack.forge.statuses(stack.project.repo).find((x) => x.state === 'success');
+    expect(s?.sha).toBe(stack.project.sha);
+  });
+
+  it('a run that fails: pending, then failure (Gitea says failure for failed)', async () => {
+    await startNotification();
+    const runId = await createProjectRun('exit 3');
+    const run = await waitRun(stack.runservice, runId, 'finished', 'failed');
+    await eventually(() =>
+      expect(statusesOf(run.counter)).toEqual([
+        pending(),
+        { state: 'failure', description: 'The run failed', context: context() },
+      ]),
+    );
+  });
+
+  it('a run that finishes while the event stream is down still gets its final status', async () => {
+    const { notification, proxy, root } = await startNotification();
+    const gateDir = await mkdtemp(join(tmpdir(), 'notif-gate-'));
+    cleanups.push(() => rm(gateDir, { recursive: true, force: true }));
+    const gate = join(gateDir, 'go');
+    const runId = await createProjectRun(`while [ ! -f '${gate}' ]; do sleep 0.1; done`);
+    const running = await waitRun(stack.runservice, runId, 'running');
+    await eventually(() => expect(statusesOf(running.counter)).toEqual([pending()]));
+
+    proxy.cut();
+    await eventually(() => expect(notification.streamOpen).toBe(false));
+    await writeFile(gate, '');
+    await waitRun(stack.runservice, runId, 'finished', 'success');
+    // a run created and finished while the stream is down: never seen in any event
+    const unseenId = await createProjectRun('true');
+    const unseen = await waitRun(stack.runservice, unseenId, 'finished', 'success');
+    // down longer than the grace: degraded, with the reason
+    await eventually(async () => {
+      const res = await fetch(`${root}/health`);
+      expect(res.status).toBe(503);
+      const body = (await res.json()) as { reasons: { code: string }[] };
+      expect(body.reasons.map((r) => r.code)).toEqual(['ERR_NOTIFICATION_STREAM_DOWN']);
+    });
+    expect(statusesOf(running.counter)).toEqual([pending()]);
+
+    proxy.restore();
+    const success = {
+      state: 'success',
+      description: 'The run finished successfully',
+      context: context(),
+    };
+    await eventually(() => expect(statusesOf(running.counter)).toEqual([pending(), success]));
+    // its final status only: the catch-up sees it finished
+    await eventually(() => expect(statusesOf(unseen.counter)).toEqual([success]));
+    await eventually(async () => expect((await fetch(`${root}/health`)).status).toBe(200));
+    expect(logLines.some((l) => l.includes('run event stream lost, reconnecting'))).toBe(true);
+  });
+
+  it('user (direct) runs get no commit status, but their webhooks', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const { notification } = await startNotification({
+      runWebhooks: [{ url: `${receiver.url}/hook`, secret: 'user-run-secret' }],
+    });
+    const before = stack.forge.statuses(stack.project.repo).length;
+    const { run } = await stack.runservice.createRun({
+      name: 'build',
+      group: `/user/${stack.project.userId}/branch/main`,
+      run_config_tasks: oneTask('true'),
+      annotations: { commit_sha: stack.project.sha },
+    });
+    await waitRun(stack.runservice, run.id, 'finished', 'success');
+    await eventually(() => {
+      const phases = receiver.received.map((r) => (JSON.parse(r.body) as RunWebhookPayload).phase);
+      expect(phases.at(-1)).toBe('finished');
+    });
+    await notification.idle();
+    expect(stack.forge.statuses(stack.project.repo).length).toBe(before);
+    const last = JSON.parse(receiver.received.at(-1)!.body) as RunWebhookPayload;
+    expect(last).toMatchObject({
+      run_id: run.id,
+      user_id: stack.project.userId,
+      project_id: null,
+      link: null,
+      result: 'success',
+    });
+  });
+});
+
+describe('notification: commit statuses on GitHub', () => {
+  it('pending then success, with the same context, description and link', async () => {
+    const { forge, project } = await stack.addProject('github');
+    await startNotification();
+    const { run } = await stack.runservice.createRun({
+      name: 'build',
+      group: `/project/${project.id}/branch/main`,
+      run_config_tasks: oneTask('true'),
+      annotations: { commit_sha: project.sha },
+    });
+    const done = await waitRun(stack.runservice, run.id, 'finished', 'success');
+    const target = `${WEB}/run?projectref=${project.id}&runnumber=${done.counter}`;
+    const ctx = `agola/${project.name}/build`;
+    await eventually(() =>
+      expect(
+        forge
+          .statuses(project.repo)
+          .map((s) => [s.sha, s.state, s.description, s.context, s.targetURL]),
+      ).toEqual([
+        [project.sha, 'pending', 'The run is pending', ctx, target],
+        [project.sha, 'success', 'The run finished successfully', ctx, target],
+      ]),
+    );
+  });
+});
+
+describe('notification: run webhooks', () => {
+  it('POSTs each phase and result change, signed, and records the deliveries', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const secret = 'hook-secret-value';
+    // credentials and a query value in the URL: neither may reach a log line or a record
+    const hookUrl =
+      receiver.url.replace('http://', 'http://hookuser:hookpass@') + '/in?token=qvalue';
+    const { notification, root } = await startNotification({
+      runWebhooks: [{ url: hookUrl, secret }],
+    });
+    const runId = await createProjectRun('true');
+    const run = await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(() => {
+      const last = receiver.received.at(-1);
+      expect(last && (JSON.parse(last.body) as RunWebhookPayload).phase).toBe('finished');
+    });
+    await notification.idle();
+    const payloads = receiver.received.map((r) => JSON.parse(r.body) as RunWebhookPayload);
+    // queued -> running -> finished, as the run events say (a result change while running may sit in between)
+    expect(payloads.map((p) => p.phase)[0]).toBe('queued');
+    expect(payloads.map((p) => `${p.phase}/${p.result}`)).toContain('running/unknown');
+    expect(payloads.map((p) => `${p.phase}/${p.result}`).at(-1)).toBe('finished/success');
+    for (const r of receiver.received) {
+      expect(signatureValid(r, secret)).toBe(true);
+      expect(signatureValid(r, 'another-secret')).toBe(false);
+      expect(r.headers['x-agola-delivery']).toMatch(/^\d{15}-[0-9a-f-]{36}$/);
+      expect(r.headers['authorization']).toBe(
+        `Basic ${Buffer.from('hookuser:hookpass').toString('base64')}`,
+      );
+      expect(r.url).toBe('/in?token=qvalue');
+    }
+    const final = payloads.at(-1)!;
+    expect(final).toMatchObject({
+      agola_id: 'agola',
+      run_id: runId,
+      run_number: run.counter,
+      run_name: 'build',
+      group: `/project/${stack.project.id}/branch/main`,
+      project_id: stack.project.id,
+      user_id: null,
+      link: `${WEB}/run?projectref=${stack.project.id}&runnumber=${run.counter}`,
+      commit_sha: stack.project.sha,
+      ref: 'refs/heads/main',
+    });
+    expect(final.project_path).toMatch(new RegExp(`/${stack.project.name}$`));
+    expect(final.start_time).toBe(run.start_time);
+    expect(final.end_time).toBe(run.end_time);
+
+    const res = await fetch(`${root}/api/v1alpha/deliveries?runid=${runId}`);
+    expect(res.status).toBe(200);
+    const records = (await res.json()) as DeliveryRecord[];
+    expect(records).toHaveLength(payloads.length);
+    expect(records.every((d) => d.state === 'delivered' && d.attempts.length === 1)).toBe(true);
+    expect(records.every((d) => d.webhook === `${receiver.url}/in`)).toBe(true);
+    // newest first
+    expect(records[0]!.phase).toBe('finished');
+    const bad = await fetch(`${root}/api/v1alpha/deliveries?state=lost`);
+    expect(bad.status).toBe(400);
+    // the service logged this webhook (masked) and its deliveries
+    expect(logLines.some((l) => l.includes(`${receiver.url}/in`))).toBe(true);
+    for (const l of logLines) {
+      expect(l).not.toContain('qvalue');
+      expect(l).not.toContain('hookpass');
+      expect(l).not.toContain(secret);
+      expect(l).not.toContain(stack.project.token);
+    }
+  });
+
+  it('a receiver answering 500 then 200: retried, both attempts recorded', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    receiver.script.push(500);
+    const { notification } = await startNotification({
+      runWebhooks: [{ url: `${receiver.url}/flaky`, secret: 's', events: ['finished'] }],
+    });
+    const runId = await createProjectRun('true');
+    await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(async () => {
+      const [d] = await notification.deliveries({ runId });
+      expect(d?.state).toBe('delivered');
+    });
+    const [d] = await notification.deliveries({ runId });
+    expect(d!.attempts.map((a) => [a.attempt, a.status, a.error])).toEqual([
+      [1, 500, 'HTTP 500'],
+      [2, 200, undefined],
+    ]);
+    // the same delivery: same id and body on both attempts
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[0]!.headers['x-agola-delivery']).toBe(d!.id);
+    expect(receiver.received[1]!.headers['x-agola-delivery']).toBe(d!.id);
+    expect(receiver.received[1]!.headers['x-agola-attempt']).toBe('2');
+    expect(receiver.received[0]!.body).toBe(receiver.received[1]!.body);
+  });
+
+  it('a dead receiver: bounded retries, a recorded failure, and the service keeps working', async () => {
+    const dead = await startReceiver();
+    const deadUrl = `${dead.url}/gone`;
+    await dead.close();
+    const { notification } = await startNotification({
+      runWebhooks: [{ url: deadUrl, secret: 's', events: ['finished'] }],
+      deliveryAttempts: 3,
+    });
+    const first = await createProjectRun('true');
+    await waitRun(stack.runservice, first, 'finished', 'success');
+    await eventually(async () => {
+      const [d] = await notification.deliveries({ runId: first });
+      expect(d?.state).toBe('failed');
+    });
+    const [d] = await notification.deliveries({ runId: first });
+    expect(d!.attempts).toHaveLength(3);
+    expect(d!.attempts.every((a) => a.status === undefined && a.error === 'ECONNREFUSED')).toBe(
+      true,
+    );
+    expect(logLines.some((l) => l.includes('run webhook delivery failed'))).toBe(true);
+    // still notifying
+    const second = await createProjectRun('true');
+    const run = await waitRun(stack.runservice, second, 'finished', 'success');
+    await eventually(() =>
+      expect(statusesOf(run.counter).map((s) => s.state)).toContain('success'),
+    );
+    expect(notification.active).toBe(true);
+  });
+
+  it('one active instance; a standby takes over and resumes a pending delivery', async () => {
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    receiver.script.push(500);
+    const prefix = uniquePrefix('notif-ha');
+    const hooks = {
+      runWebhooks: [{ url: `${receiver.url}/ha`, secret: 's', events: ['finished' as const] }],
+    };
+    // the first instance would wait a minute before its second attempt
+    const a = await startNotification(hooks, {
+      prefix,
+      retry: { initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    });
+    const b = await startNotification(hooks, { prefix, standby: true });
+    await new Promise((r) => setTimeout(r, 500));
+    expect(a.notification.active).toBe(true);
+    expect(b.notification.active).toBe(false);
+
+    const runId = await createProjectRun('true');
+    await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(async () => {
+      const [d] = await a.notification.deliveries({ runId });
+      expect(d?.attempts.map((x) => x.status)).toEqual([500]);
+      expect(d?.state).toBe('pending');
+    });
+    await a.notification.stop();
+    await eventually(() => expect(b.notification.active).toBe(true));
+    await eventually(async () => {
+      const [d] = await b.notification.deliveries({ runId });
+      expect(d?.state).toBe('delivered');
+    });
+    const [d] = await b.notification.deliveries({ runId });
+    expect(d!.attempts.map((x) => [x.attempt, x.status])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    expect(receiver.received.map((r) => r.headers['x-agola-delivery'])).toEqual([d!.id, d!.id]);
+  });
+});
