@@ -40,6 +40,10 @@ gateway:
     key: quickstart-only-signing-key-${process.pid}-${Date.now()}
 scheduler:
   runserviceURL: ${rs}
+gitserver:
+  dataDir: ${dataDir}/gitserver
+  web:
+    listenAddress: 127.0.0.1:${p.gitserver}
 configstore:
   dataDir: ${dataDir}/configstore
   web:
@@ -76,6 +80,7 @@ export async function serveDemo(o) {
     configstore: await freePort(),
     runservice: await freePort(),
     executor: await freePort(),
+    gitserver: await freePort(),
   };
   const configPath = join(o.dataDir, 'config.yml');
   await writeFile(configPath, serveConfig(o.dataDir, ports));

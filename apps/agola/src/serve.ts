@@ -3,6 +3,7 @@ import { createConfigstore } from '@agola-ts/configstore';
 import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
+import { createGitserver, gitserverSchema, type Gitserver } from '@agola-ts/gitserver';
 import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
 import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
 import {
@@ -25,14 +26,21 @@ export const COMPONENTS = [
   'executor',
   'scheduler',
   'gateway',
+  'gitserver',
 ] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
 
 /** `all-base`: every component but the executor (as in Agola). */
-const ALL_BASE: readonly Component[] = ['configstore', 'runservice', 'scheduler', 'gateway'];
+const ALL_BASE: readonly Component[] = [
+  'configstore',
+  'runservice',
+  'scheduler',
+  'gateway',
+  'gitserver',
+];
 /** Agola components that do not exist in Agola-TS yet. */
-const NOT_YET = ['notification', 'gitserver'];
+const NOT_YET = ['notification'];
 
 /**
  * Parses `--components` (comma-separated; `all-base` = every component but the executor).
@@ -95,6 +103,7 @@ type Sections = {
   executor?: typeof executorSchema extends Schema<infer T> ? T : never;
   scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
   gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
+  gitserver?: typeof gitserverSchema extends Schema<infer T> ? T : never;
 };
 
 /**
@@ -121,8 +130,19 @@ export function checkSections(config: AgolaConfig, components: Set<Component>): 
   out.executor = check('executor', executorSchema);
   out.scheduler = check('scheduler', schedulerSchema);
   out.gateway = check('gateway', gatewaySchema);
+  out.gitserver = check('gitserver', gitserverSchema);
   if (issues.length > 0) throw new ConfigError(config.source, issues);
   return out;
+}
+
+function sectionDebug(config: AgolaConfig, name: 'gateway' | 'gitserver'): boolean {
+  return (config.sections[name] as { debug?: unknown } | undefined)?.debug === true;
+}
+
+/** A listen host as a URL host for a client on this machine. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice'): boolean {
@@ -137,7 +157,9 @@ function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice')
 
 /**
  * Loads the config, starts an embedded etcd when the enabled stateful services configure
- * none, and starts the components (configstore, runservice, executor, scheduler, gateway).
+ * none, and starts the components (configstore, runservice, executor, scheduler, gateway,
+ * gitserver). With both the gateway and the gitserver and no `gateway.gitserverURL`, the
+ * gateway's `/repos` goes to this process's git server.
  * A failed start stops what already started.
  *
  * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
@@ -205,12 +227,34 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
         createScheduler(s.scheduler, { logger: childLogger('scheduler', false) }),
       );
     }
-    if (s.gateway) {
-      const debug = (config.sections.gateway as { debug?: unknown } | undefined)?.debug === true;
+    const gitserverDebug = sectionDebug(config, 'gitserver');
+    const gitserver: Gitserver | undefined = s.gitserver
+      ? createGitserver(s.gitserver, { logger: childLogger('gitserver', gitserverDebug) })
+      : undefined;
+    let gateway = s.gateway;
+    if (gateway && gitserver && s.gitserver && gateway.gitserverURL === undefined) {
+      // both in this process: the gateway's /repos goes to this git server
+      const { host, port } = s.gitserver.web.listen;
+      if (port === 0) {
+        // its port is known only once it listens
+        await add('gitserver', gitserver);
+        gateway = { ...gateway, gitserverURL: gitserver.url };
+      } else {
+        gateway = { ...gateway, gitserverURL: `http://${urlHost(host)}:${port}` };
+      }
+    }
+    if (gateway) {
       await add(
         'gateway',
-        createGateway({ ...s.gateway, id: config.id }, { logger: childLogger('gateway', debug) }),
+        createGateway(
+          { ...gateway, id: config.id },
+          { logger: childLogger('gateway', sectionDebug(config, 'gateway')) },
+        ),
       );
+    }
+    // last, as Agola starts it
+    if (gitserver && !running.some((r) => r.name === 'gitserver')) {
+      await add('gitserver', gitserver);
     }
   } catch (err) {
     await stop();
