@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +31,27 @@ async function git(args: string[], cwd: string): Promise<string> {
     maxBuffer: 64 * 1024 * 1024,
   });
   return stdout;
+}
+
+/** A GET with the path sent as given (fetch would normalize `..`). */
+function rawGet(
+  root: string,
+  path: string,
+  authorization: string,
+): Promise<{ status: number; body: string }> {
+  const u = new URL(root);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: u.port, path, headers: { authorization } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function withCreds(url: string, user: string, password: string): string {
@@ -128,6 +150,16 @@ describe('gateway /repos proxy to the git server', () => {
       headers: { authorization: `bearer ${expired}` },
     });
     expect(old.status).toBe(401);
+    // dot segments never reach the git server, whoever asks
+    for (const path of [
+      `/repos/${alice.id}/../${bob.id}/x.git/info/refs?service=git-upload-pack`,
+      `/repos/${alice.id}/%2e%2e/${bob.id}/x.git/info/refs?service=git-upload-pack`,
+      `/repos/${encodeURIComponent(`${alice.id}/../${bob.id}`)}/x.git/info/refs`,
+    ]) {
+      const res = await rawGet(stack.root, path, `token ${alice.token}`);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GATEWAY_INVALID_REQUEST' });
+    }
     // raw files and the query pass through
     const file = await fetch(`${repoURL}/raw/main/hello.txt`, {
       headers: { authorization: `token ${alice.token}` },
