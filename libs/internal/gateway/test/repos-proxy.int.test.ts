@@ -83,8 +83,18 @@ describe('gateway /repos proxy to the git server', () => {
     await git(['commit', '--quiet', '-m', 'first'], work);
   });
   // the stack's services stop after each test (runs-helpers' afterEach)
+  // the gateway's trace-level log of the test: no credential may appear in it
+  let lines: string[] = [];
+  const expectNoneLogged = (secrets: string[]) => {
+    // the /repos requests are in it
+    expect(lines.some((l) => l.includes('/repos/'))).toBe(true);
+    for (const secret of secrets) {
+      expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    }
+  };
   const setup = async () => {
-    stack = await startStack({ gitserverURL: gs.url!, exposeOwnURL: true });
+    lines = [];
+    stack = await startStack({ gitserverURL: gs.url!, exposeOwnURL: true, gatewayLog: lines });
     const mk = async (name: string) => {
       const user = await stack.configstore.createUser({ user_name: name });
       const { token } = await stack.configstore.createUserToken(name, 'git');
@@ -165,6 +175,13 @@ describe('gateway /repos proxy to the git server', () => {
       headers: { authorization: `token ${alice.token}` },
     });
     expect(await file.text()).toBe('hello from the pushed tree\n');
+    expectNoneLogged([
+      alice.token,
+      bob.token,
+      jwt,
+      Buffer.from(`alice:${alice.token}`).toString('base64'),
+      Buffer.from(`bob:${bob.token}`).toString('base64'),
+    ]);
   });
 
   test('a direct run clones with a read-only token of its repository, masked in the logs', async () => {
@@ -239,6 +256,7 @@ describe('gateway /repos proxy to the git server', () => {
           headers: { authorization: `bearer ${decodeURIComponent(u.password)}` },
         });
         expect(apiRes.status).toBe(401);
+        expectNoneLogged([alice.token, decodeURIComponent(u.password)]);
       } finally {
         await rm(clone, { recursive: true, force: true });
       }
