@@ -44,6 +44,10 @@ notification:
   webExposedURL: ${gw}
   runserviceURL: ${rs}
   configstoreURL: http://127.0.0.1:${p.configstore}
+gitserver:
+  dataDir: ${dataDir}/gitserver
+  web:
+    listenAddress: 127.0.0.1:${p.gitserver}
 configstore:
   dataDir: ${dataDir}/configstore
   web:
@@ -80,6 +84,7 @@ export async function serveDemo(o) {
     configstore: await freePort(),
     runservice: await freePort(),
     executor: await freePort(),
+    gitserver: await freePort(),
   };
   const configPath = join(o.dataDir, 'config.yml');
   await writeFile(configPath, serveConfig(o.dataDir, ports));

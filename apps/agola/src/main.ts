@@ -13,7 +13,7 @@ program
   .requiredOption('--config <file>', "Agola's config file (YAML)")
   .requiredOption(
     '--components <list>',
-    'comma-separated: all-base, configstore, runservice, executor, scheduler, notification, gateway',
+    'comma-separated: all-base, configstore, runservice, executor, scheduler, notification, gateway, gitserver',
   )
   .option('--embedded-etcd-data-dir <dir>', 'data dir of the embedded etcd')
   .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')

@@ -4,6 +4,7 @@ import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
 import { createNotification, notificationSchema } from '@agola-ts/notification';
+import { createGitserver, gitserverSchema, type Gitserver } from '@agola-ts/gitserver';
 import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
 import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
 import {
@@ -27,6 +28,7 @@ export const COMPONENTS = [
   'scheduler',
   'notification',
   'gateway',
+  'gitserver',
 ] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
@@ -38,9 +40,8 @@ const ALL_BASE: readonly Component[] = [
   'scheduler',
   'notification',
   'gateway',
+  'gitserver',
 ];
-/** Agola components that do not exist in Agola-TS yet. */
-const NOT_YET = ['gitserver'];
 
 /**
  * Parses `--components` (comma-separated; `all-base` = every component but the executor).
@@ -55,7 +56,6 @@ export function parseComponents(list: string): Set<Component> {
     if (name === '') continue;
     if (name === 'all-base') ALL_BASE.forEach((c) => out.add(c));
     else if ((COMPONENTS as readonly string[]).includes(name)) out.add(name as Component);
-    else if (NOT_YET.includes(name)) problems.push(`${name} is not available in Agola-TS yet`);
     else problems.push(`unknown component "${name}"`);
   }
   if (problems.length === 0 && out.size === 0) problems.push('no component given');
@@ -104,6 +104,7 @@ type Sections = {
   scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
   notification?: typeof notificationSchema extends Schema<infer T> ? T : never;
   gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
+  gitserver?: typeof gitserverSchema extends Schema<infer T> ? T : never;
 };
 
 /**
@@ -131,8 +132,19 @@ export function checkSections(config: AgolaConfig, components: Set<Component>): 
   out.scheduler = check('scheduler', schedulerSchema);
   out.notification = check('notification', notificationSchema);
   out.gateway = check('gateway', gatewaySchema);
+  out.gitserver = check('gitserver', gitserverSchema);
   if (issues.length > 0) throw new ConfigError(config.source, issues);
   return out;
+}
+
+function sectionDebug(config: AgolaConfig, name: 'gateway' | 'gitserver'): boolean {
+  return (config.sections[name] as { debug?: unknown } | undefined)?.debug === true;
+}
+
+/** A listen host as a URL host for a client on this machine. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function hasEtcdSection(
@@ -151,7 +163,8 @@ function hasEtcdSection(
 /**
  * Loads the config, starts an embedded etcd when the enabled stateful services configure
  * none, and starts the components (configstore, runservice, executor, scheduler,
- * notification, gateway).
+ * notification, gateway, gitserver). With both the gateway and the gitserver and no
+ * `gateway.gitserverURL`, the gateway's `/repos` goes to this process's git server.
  * A failed start stops what already started.
  *
  * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
@@ -235,12 +248,34 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
         ),
       );
     }
-    if (s.gateway) {
-      const debug = (config.sections.gateway as { debug?: unknown } | undefined)?.debug === true;
+    const gitserverDebug = sectionDebug(config, 'gitserver');
+    const gitserver: Gitserver | undefined = s.gitserver
+      ? createGitserver(s.gitserver, { logger: childLogger('gitserver', gitserverDebug) })
+      : undefined;
+    let gateway = s.gateway;
+    if (gateway && gitserver && s.gitserver && gateway.gitserverURL === undefined) {
+      // both in this process: the gateway's /repos goes to this git server
+      const { host, port } = s.gitserver.web.listen;
+      if (port === 0) {
+        // its port is known only once it listens
+        await add('gitserver', gitserver);
+        gateway = { ...gateway, gitserverURL: gitserver.url };
+      } else {
+        gateway = { ...gateway, gitserverURL: `http://${urlHost(host)}:${port}` };
+      }
+    }
+    if (gateway) {
       await add(
         'gateway',
-        createGateway({ ...s.gateway, id: config.id }, { logger: childLogger('gateway', debug) }),
+        createGateway(
+          { ...gateway, id: config.id },
+          { logger: childLogger('gateway', sectionDebug(config, 'gateway')) },
+        ),
       );
+    }
+    // last, as Agola starts it
+    if (gitserver && !running.some((r) => r.name === 'gitserver')) {
+      await add('gitserver', gitserver);
     }
   } catch (err) {
     await stop();
