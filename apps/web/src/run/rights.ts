@@ -58,7 +58,7 @@ export interface RunActionState {
 /**
  * What to show: nothing without rights; restarts as the API allows them; stop while the run
  * is running and not already stopping; cancel while it is queued; approval of the tasks that
- * wait for one while the run is running (as Agola's UI).
+ * wait for one (and are not approved yet) until the run finishes.
  */
 export function runActions(allowed: boolean, run: RunActionState): RunActions {
   if (!allowed) {
@@ -71,7 +71,7 @@ export function runActions(allowed: boolean, run: RunActionState): RunActions {
     };
   }
   const running = run.phase === 'running';
-  const approve = running
+  const approve = !isRunFinished(run.phase)
     ? [...(run.tasks_waiting_approval ?? [])].filter((id) => {
         const t = run.tasks && Object.hasOwn(run.tasks, id) ? run.tasks[id] : undefined;
         return !t || (t.waiting_approval !== false && !t.approved);
