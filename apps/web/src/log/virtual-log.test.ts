@@ -159,3 +159,24 @@ describe('VirtualLogView', () => {
     expect(f.frame()).toBe(0);
   });
 });
+
+describe('VirtualLogView maxHeight', () => {
+  it('sizes the box to its lines, up to the maximum', () => {
+    const model = new LogModel();
+    model.push('a\nb\n');
+    const el = box();
+    const f = manualFrames();
+    const view = new VirtualLogView(el, model, {
+      lineHeight: 20,
+      maxHeight: 200,
+      schedule: f.schedule,
+    });
+    expect(el.style.height).toBe(`${2 * 20 + 16}px`);
+    model.push(Array.from({ length: 100 }, () => 'x').join('\n'));
+    f.frame();
+    expect(el.style.height).toBe('200px');
+    // the visible part is the box's height: 10 lines + overscan
+    expect(view.renderedRange.end - view.renderedRange.first).toBe(10 + 30);
+    view.destroy();
+  });
+});

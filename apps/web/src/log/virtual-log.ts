@@ -23,6 +23,11 @@ export interface VirtualLogViewOptions {
   schedule?: (cb: () => void) => void;
   /** The first line number shown in the gutter. @default 1 */
   firstLineNumber?: number;
+  /**
+   * Sizes the box to its lines up to this height in pixels (a short log takes little room);
+   * without it the box keeps the height its CSS gives it.
+   */
+  maxHeight?: number | (() => number);
 }
 
 /** The lines in the DOM, `[first, end)`. */
@@ -52,6 +57,7 @@ export class VirtualLogView {
   private readonly fallbackHeight: number;
   private readonly schedule: (cb: () => void) => void;
   private readonly firstLineNumber: number;
+  private readonly maxHeight: (() => number) | undefined;
   private readonly sizer: HTMLDivElement;
   private readonly rows: HTMLDivElement;
   /** Rendered rows by line index, with the line object they show. */
@@ -79,6 +85,8 @@ export class VirtualLogView {
     this.fallbackHeight = options.fallbackHeight ?? 400;
     this.following = options.follow ?? true;
     this.firstLineNumber = options.firstLineNumber ?? 1;
+    const mh = options.maxHeight;
+    this.maxHeight = mh === undefined ? undefined : typeof mh === 'number' ? () => mh : mh;
     this.schedule =
       options.schedule ??
       (typeof requestAnimationFrame === 'function'
@@ -132,6 +140,11 @@ export class VirtualLogView {
     // wide enough for the longest line, so the horizontal scroll does not jump
     this.sizer.style.minWidth = `${this.model.maxLength + gutter + 2}ch`;
     this.rows.style.setProperty('--agola-log-gutter', `${gutter}ch`);
+    if (this.maxHeight) {
+      // room for the lines and a horizontal scrollbar, at least one line
+      const h = Math.min(this.maxHeight(), Math.max(1, count) * lh + 16);
+      this.box.style.height = `${h}px`;
+    }
     const height = this.viewHeight();
     if (this.following) {
       const bottom = Math.max(0, count * lh - height);
@@ -192,7 +205,9 @@ export class VirtualLogView {
   }
 
   private viewHeight(): number {
-    return this.box.clientHeight > 0 ? this.box.clientHeight : this.fallbackHeight;
+    if (this.box.clientHeight > 0) return this.box.clientHeight;
+    const set = Number.parseFloat(this.box.style.height);
+    return set > 0 ? set : this.fallbackHeight;
   }
 
   private atBottom(): boolean {
