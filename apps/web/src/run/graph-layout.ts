@@ -286,7 +286,7 @@ export function layoutRunGraph(
       points.push({ x: colX(v.level), y: mid(v) }, { x: colX(v.level) + nodeWidth, y: mid(v) });
     }
     points.push({ x: colX(last.level), y: mid(last) });
-    let path = `M${f(points[0]!.x)} ${f(points[0]!.y)}`;
+    let path = `M${f(start.x)} ${f(start.y)}`;
     for (let i = 1; i < points.length; i++) {
       const a = points[i - 1] as { x: number; y: number };
       const b = points[i] as { x: number; y: number };
