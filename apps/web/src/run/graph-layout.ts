@@ -279,9 +279,8 @@ export function layoutRunGraph(
       };
     }
     // through the middle of each virtual vertex's slot: a straight run across the column
-    const points: { x: number; y: number }[] = [
-      { x: colX(first.level) + nodeWidth, y: mid(first) },
-    ];
+    const start = { x: colX(first.level) + nodeWidth, y: mid(first) };
+    const points: { x: number; y: number }[] = [start];
     for (const v of chain.slice(1, -1)) {
       points.push({ x: colX(v.level), y: mid(v) }, { x: colX(v.level) + nodeWidth, y: mid(v) });
     }
