@@ -3,7 +3,7 @@
 // for the git server (direct runs fetch `.agola/config.yml` from it), the built web bundle
 // served on its own origin with `/api` proxied to the gateway, and headless Chromium.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
@@ -12,12 +12,21 @@ import { dirname, extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const REPO = join(HERE, '../../..');
-const AGOLA_MAIN = join(REPO, 'apps/agola/dist/main.js');
-const WEB_DIST = join(HERE, '../dist');
+/** apps/web: the first folder up from this file with the vite config (this file is also bundled into bench/dist). */
+function webRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'vite.config.ts'))) {
+    const up = dirname(dir);
+    if (up === dir) throw new Error('apps/web not found above the e2e helpers');
+    dir = up;
+  }
+  return dir;
+}
+const WEB_ROOT = webRoot();
+const AGOLA_MAIN = join(WEB_ROOT, '../agola/dist/main.js');
+const WEB_DIST = join(WEB_ROOT, 'dist');
 /** Screenshots for CI artifacts. */
-export const ARTIFACTS = join(HERE, '../e2e-artifacts');
+export const ARTIFACTS = join(WEB_ROOT, 'e2e-artifacts');
 
 const freePort = () =>
   new Promise<number>((resolve, reject) => {
