@@ -33,6 +33,8 @@ export {
 export { passThrough, isRemoteNotExist } from './downstream.js';
 export { createJwtSigner } from './jwt.js';
 export type { JwtClaims, JwtSigner } from './jwt.js';
+export { configScript, loadWebBundle } from './web-bundle.js';
+export type { WebBundle, WebBundleOptions } from './web-bundle.js';
 export { GATEWAY_VERSION } from './routes/version.js';
 export { GatewayErrorCodes } from './codes.js';
 export type { GatewayErrorCode } from './codes.js';
