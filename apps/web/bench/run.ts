@@ -1,5 +1,6 @@
 // `npm run bench` in apps/web: the run and task pages measured in headless Chromium against
-// a real `agola serve` (local executor), with the built bundle (build it first: `npm run build`).
+// a real `agola serve` (local executor) and a simulated forge, through the e2e harness, with
+// the built bundle and CLI (`npx nx run-many -t build -p @agola-ts/web @agola-ts/agola`).
 //   1. first load of the run page of a 27-task run: JavaScript shipped (gzip) and the time
 //      from navigation to the task graph drawn (the page's `agola:run-graph-drawn` mark);
 //   2. a step printing 50,000 coloured lines, followed live: time to show them all, the
@@ -8,9 +9,8 @@
 // Machine shared with other work: figures vary; compare runs on one machine only.
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { loggedIn, openBrowser, prerequisites, startRunStack } from '../e2e/run-stack.js';
+import { openBrowser, startStack } from '../e2e/harness.js';
 
-const UUID = '3c4d5e6f-7a8b-4c9d-8e1f-2a3b4c5d6e7f';
 const LINES = 50_000;
 const FAN = 24;
 
@@ -104,45 +104,21 @@ const lastLineShown = (page: Page, text: string) =>
   );
 
 async function main(): Promise<void> {
-  const missing = await prerequisites();
-  if (missing) {
-    process.stdout.write(`web bench skipped: ${missing}\n`);
-    return;
-  }
-  const stack = await startRunStack({ '.agola/config.yml': CONFIG });
+  const stack = await startStack();
   const browser = await openBrowser();
   try {
-    const u = await stack.api<{ id: string }>('POST', '/users', { username: 'bench' });
-    const { token } = await stack.api<{ token: string }>('POST', '/users/bench/tokens', {
-      token_name: 'bench',
-    });
-    await stack.api(
-      'POST',
-      '/user/createrun',
-      {
-        repo_uuid: UUID,
-        repo_path: `${u.id}/${UUID}`,
-        branch: 'main',
-        commit_sha: 'b'.repeat(40),
-        message: 'bench',
-      },
-      token,
-    );
-    let run: { tasks: Record<string, { id: string; name: string }> } | undefined;
-    for (let i = 0; i < 100 && !run; i++) {
-      run = await stack
-        .api<typeof run>('GET', '/users/bench/runs/1', undefined, token)
-        .catch(() => undefined);
-      if (!run) await new Promise((r) => setTimeout(r, 100));
-    }
-    if (!run) throw new Error('the run was not created');
+    const user = await stack.addUser('bench');
+    const project = await stack.createProject(user, { name: 'bench' });
+    await stack.push(project, { '.agola/config.yml': CONFIG });
+    await stack.waitRuns(user.client, project.path, (runs) => runs.length === 1);
+    const run = await user.client.getRun({ kind: 'project', ref: project.path }, 1);
     const bigLog = Object.values(run.tasks).find((t) => t.name === 'big-log')!.id;
-    const runURL = `${stack.webURL}/user/bench/runs/1`;
+    const runURL = `${stack.url}/user/bench/projects/bench.proj/runs/1`;
     const taskURL = `${runURL}/tasks/${encodeURIComponent(bigLog)}`;
+    const webURL = stack.url;
 
     // 2 first (the log step waits 3 s): follow the log live from before it starts
-    const ctx = await loggedIn(browser, token);
-    const page = await ctx.newPage();
+    const page = await browser.newPage(stack, user);
     await page.goto(taskURL);
     await page.locator('[data-step="0"]').waitFor();
     await startFrameProbe(page);
@@ -159,11 +135,10 @@ async function main(): Promise<void> {
     let jsGzip = 0;
     let jsFiles = 0;
     for (let i = 0; i < 5; i++) {
-      const c = await loggedIn(browser, token);
-      const p = await c.newPage();
+      const p = await browser.newPage(stack, user);
       const scripts: Promise<Buffer>[] = [];
       p.on('response', (r) => {
-        if (r.request().resourceType() === 'script' && r.url().startsWith(stack.webURL))
+        if (r.request().resourceType() === 'script' && r.url().startsWith(webURL))
           scripts.push(r.body());
       });
       await p.goto(runURL);
@@ -183,12 +158,11 @@ async function main(): Promise<void> {
         jsFiles = bodies.length;
         jsGzip = bodies.reduce((s, b) => s + gzipSync(b).length, 0);
       }
-      await c.close();
+      await p.context().close();
     }
 
     // 3: the finished log, opened cold, then scrolled around
-    const c3 = await loggedIn(browser, token);
-    const p3 = await c3.newPage();
+    const p3 = await browser.newPage(stack, user);
     await p3.goto(taskURL);
     await p3.locator('[data-step="0"] button.step-head').click();
     const t0 = await p3.evaluate(() => performance.now());
@@ -207,7 +181,7 @@ async function main(): Promise<void> {
     });
     const scroll = await stopFrameProbe(p3);
     const rows3 = await p3.locator('.agola-log-line').count();
-    await c3.close();
+    await p3.context().close();
 
     const out = [
       `web bench (headless Chromium, agola serve with the local executor; shared 2-core machine)`,

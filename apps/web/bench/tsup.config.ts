@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsup';
 
-// Bundles the browser benchmark (and the e2e stack helpers it shares); playwright-core stays
-// external. The page it measures is the built bundle in apps/web/dist.
+// Bundles the browser benchmark with the e2e harness it drives; the workspace libs and
+// playwright-core stay external (their built dists). The harness finds the built CLI and web
+// bundle from its own location: `import.meta.url` is redirected to where e2e/harness.ts is.
 export default defineConfig({
   entry: { run: 'bench/run.ts' },
   outDir: 'bench/dist',
@@ -9,5 +10,7 @@ export default defineConfig({
   platform: 'node',
   target: 'node20',
   clean: true,
-  external: ['playwright-core'],
+  external: [/^@agola-ts\//, 'playwright-core'],
+  define: { 'import.meta.url': '__harnessUrl' },
+  banner: { js: "const __harnessUrl = new URL('../../e2e/harness.ts', import.meta.url).href;" },
 });

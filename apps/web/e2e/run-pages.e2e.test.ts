@@ -1,29 +1,28 @@
-// The run and task pages in headless Chromium against a real `agola serve` (local executor):
-// a direct run streams its logs live, waits for an approval given from the page, fails one
-// task, is restarted from the failed tasks and succeeds; a user without rights on the run
-// gets no action button.
+// The run and task pages in headless Chromium against a real `agola serve` (local executor)
+// and a simulated forge: a pushed run streams its logs live, waits for an approval given
+// from the run page, fails one task, is restarted from the failed tasks and succeeds; an org
+// member who is not an owner sees the run but no action button.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import type { RunResponse } from '@agola-ts/gateway-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  loggedIn,
+  eventually,
   openBrowser,
-  prerequisites,
-  screenshot,
-  startRunStack,
-  type RunStack,
-} from './run-stack.js';
+  startStack,
+  type E2EBrowser,
+  type Stack,
+  type StackUser,
+} from './harness.js';
 
-const UUID = '0b5e7c1e-1d2f-4b7a-9c3e-5a6b7c8d9e0f';
-const missing = await prerequisites();
-
+/** build (a slow coloured log), test (fails the first time), deploy (needs approval). */
 function config(marker: string): string {
   const runtime = `
         runtime:
           containers:
-            - image: busybox:stable`;
+            - image: busybox`;
   return `
 runs:
   - name: web-e2e
@@ -55,35 +54,9 @@ runs:
 `;
 }
 
-interface Task {
-  id: string;
-  name: string;
-  status: string;
-}
-interface Run {
-  number: number;
-  phase: string;
-  result: string;
-  tasks: Record<string, Task>;
-}
-
-async function until<T>(
-  what: string,
-  fn: () => Promise<T | undefined>,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
+/** The text of each rendered log line of a step (without its gutter number). */
 const logLines = (page: Page, step: string) =>
   page.locator(`[data-step="${step}"] .agola-log-line`).evaluateAll((els) =>
-    // the line text without its gutter number
     els.map((e) =>
       [...e.childNodes]
         .slice(1)
@@ -92,26 +65,39 @@ const logLines = (page: Page, step: string) =>
     ),
   );
 
-describe.skipIf(missing !== undefined)('run and task pages in a browser', () => {
-  let stack: RunStack;
-  let browser: Browser;
+const runState = (page: Page, state: string) =>
+  page.waitForFunction(
+    (s) => document.querySelector('[data-testid=run-state]')?.textContent?.trim() === s,
+    state,
+    { timeout: 60_000 },
+  );
+
+describe('run and task pages', () => {
+  let stack: Stack;
+  let browser: E2EBrowser;
   let markerDir: string;
-  let alice: { id: string; token: string };
-  let bob: { id: string; token: string };
+  let alice: StackUser;
+  let bob: StackUser;
+  const projectPath = 'org/acme/app';
+  const runURL = (n: number) => `${stack.url}/org/acme/projects/app.proj/runs/${n}`;
 
   beforeAll(async () => {
     markerDir = await mkdtemp(join(tmpdir(), 'agola-web-marker-'));
-    stack = await startRunStack({ '.agola/config.yml': config(join(markerDir, 'tested-once')) });
+    stack = await startStack();
     browser = await openBrowser();
-    const user = async (name: string) => {
-      const u = await stack.api<{ id: string }>('POST', '/users', { username: name });
-      const { token } = await stack.api<{ token: string }>('POST', `/users/${name}/tokens`, {
-        token_name: 'web',
-      });
-      return { id: u.id, token };
-    };
-    alice = await user('alice');
-    bob = await user('bob');
+    alice = await stack.addUser('alice');
+    bob = await stack.addUser('bob');
+    await alice.client.createOrg({ name: 'acme', visibility: 'public' });
+    await alice.client.addOrgMember('acme', 'bob', 'member');
+    const project = await stack.createProject(alice, { name: 'app', parentRef: 'org/acme' });
+    await stack.push(
+      project,
+      { '.agola/config.yml': config(join(markerDir, 'tested-once')) },
+      {
+        message: 'web e2e\n\nthe body',
+      },
+    );
+    await stack.waitRuns(alice.client, projectPath, (runs) => runs.length === 1);
   });
 
   afterAll(async () => {
@@ -121,30 +107,13 @@ describe.skipIf(missing !== undefined)('run and task pages in a browser', () => 
   });
 
   it('follows a run: live log, approval, failure, restart from failed tasks', async () => {
-    await stack.api(
-      'POST',
-      '/user/createrun',
-      {
-        repo_uuid: UUID,
-        repo_path: `${alice.id}/${UUID}`,
-        branch: 'main',
-        commit_sha: 'c0ffee'.padEnd(40, '0'),
-        message: 'web e2e\n\nthe body',
-      },
-      alice.token,
-    );
-    const run1 = await until('run 1', () =>
-      stack.api<Run>('GET', '/users/alice/runs/1', undefined, alice.token),
-    );
+    const owner = { kind: 'project', ref: projectPath } as const;
+    const run1 = await alice.client.getRun(owner, 1);
     const idOf = (name: string) => Object.values(run1.tasks).find((t) => t.name === name)!.id;
+    const page = await browser.newPage(stack, alice);
 
-    const context = await loggedIn(browser, alice.token);
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(String(e)));
-
-    // the task page of build while it runs: lines arrive before the step ends
-    await page.goto(`${stack.webURL}/user/alice/runs/1/tasks/${encodeURIComponent(idOf('build'))}`);
+    // the build task's page while it runs: lines arrive before the step ends
+    await page.goto(`${runURL(1)}/tasks/${encodeURIComponent(idOf('build'))}`);
     const compile = page.locator('[data-step="0"]');
     await compile.locator('.agola-log-line').first().waitFor({ timeout: 60_000 });
     const early = await logLines(page, '0');
@@ -159,88 +128,70 @@ describe.skipIf(missing !== undefined)('run and task pages in a browser', () => 
       undefined,
       { timeout: 60_000 },
     );
-    const all = await logLines(page, '0');
-    expect(all).toEqual([
+    expect(await logLines(page, '0')).toEqual([
       'compiling with colours',
       ...Array.from({ length: 20 }, (_, i) => `progress line ${i + 1}`),
       'done compiling',
     ]);
-    // the ANSI colour became a styled span
+    // the ANSI colour (SGR 1;32) became a bold green span
     const green = compile.locator('.agola-log-line span[style]').first();
     expect(await green.textContent()).toBe('compiling');
     expect(await green.evaluate((e) => getComputedStyle(e).color)).toBe('rgb(13, 188, 121)');
     await page.waitForSelector('[data-step="0"][data-phase="success"]', { timeout: 30_000 });
-    await screenshot(page, 'task-build');
+    await browser.screenshot(page, 'task-build');
 
     // the run page: graph, the failed test, deploy waiting for approval
-    await page.goto(`${stack.webURL}/user/alice/runs/1`);
-    await page.locator('[data-testid=task-graph] g.task-node').first().waitFor();
+    await page.goto(runURL(1));
+    const node = (name: string, status: string) =>
+      `[data-testid=task-graph] g.task-node[data-task-id="${idOf(name)}"][data-status="${status}"]`;
+    await page.waitForSelector(node('test', 'failed'), { timeout: 60_000 });
+    await page.waitForSelector(node('deploy', 'waitingapproval'), { timeout: 60_000 });
     expect(await page.locator('[data-testid=task-graph] g.task-node').count()).toBe(3);
     expect(await page.locator('[data-testid=task-graph] path.edge').count()).toBe(2);
-    await page.waitForSelector(
-      `g.task-node[data-task-id="${idOf('test')}"][data-status="failed"]`,
-      {
-        timeout: 60_000,
-      },
-    );
-    await page.waitForSelector(
-      `g.task-node[data-task-id="${idOf('deploy')}"][data-status="waitingapproval"]`,
-      {
-        timeout: 60_000,
-      },
-    );
     expect(await page.locator('[data-testid=run-message]').textContent()).toContain('web e2e');
     expect(await page.locator('[data-testid=run-ref]').textContent()).toContain('main');
-    // the run is still running: stop is offered, restarts are not
+    // still running: stop is offered, restarts are not
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(1);
     expect(await page.getByRole('button', { name: /Restart/ }).count()).toBe(0);
-    await screenshot(page, 'run-waiting-approval');
+    await browser.screenshot(page, 'run-waiting-approval');
     await page.locator(`[data-approve="${idOf('deploy')}"]`).click();
-    await page.waitForSelector(
-      `g.task-node[data-task-id="${idOf('deploy')}"][data-status="success"]`,
-      {
-        timeout: 60_000,
-      },
-    );
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=run-state]')?.textContent?.trim() === 'failed',
-      undefined,
-      { timeout: 60_000 },
-    );
+    await page.waitForSelector(node('deploy', 'success'), { timeout: 60_000 });
+    await runState(page, 'failed');
     expect(await page.locator('[data-testid=approval]').count()).toBe(0);
-    await screenshot(page, 'run-failed');
+    const approved = await alice.client.getRunTask(owner, 1, idOf('deploy'));
+    expect(approved.approved).toBe(true);
+    await browser.screenshot(page, 'run-failed');
 
-    // the failed task's page: the finished step's log fetched once, unfolded because it failed
-    await page.locator(`g.task-node[data-task-id="${idOf('test')}"]`).click();
+    // the failed task's page: its log fetched once, unfolded because it failed
+    await page.locator(node('test', 'failed')).click();
     await page.waitForURL(/\/tasks\//);
     await page.locator('[data-step="0"] .agola-log-line').first().waitFor();
     expect(await logLines(page, '0')).toEqual(['test failed']);
     expect(await page.locator('[data-step="0"] .step-exit').textContent()).toContain('exit 1');
-    // the setup step stays folded until clicked
+    // the setup step stays folded until clicked, then shows its log
     expect(await page.locator('[data-step="setup"] .agola-log-line').count()).toBe(0);
-    await screenshot(page, 'task-failed');
+    await page.locator('[data-step="setup"] button.step-head').click();
+    await page.locator('[data-step="setup"] .log-view, [data-step="setup"] .pad').first().waitFor();
+    await browser.screenshot(page, 'task-failed');
 
     // restart from the failed tasks: a new run where test passes and deploy is kept
-    await page.goto(`${stack.webURL}/user/alice/runs/1`);
+    await page.goto(runURL(1));
     const restart = page.getByRole('button', { name: 'Restart from failed tasks' });
     await restart.waitFor();
-    // the runservice refuses while the successful tasks' logs are still being fetched
-    await until(
-      'run 2',
+    // the runservice refuses while the successful tasks' logs are still being archived
+    await eventually(
       async () => {
-        if (page.url().endsWith('/runs/2')) return true;
-        await restart.click();
-        await page.waitForURL(/\/runs\/2$/, { timeout: 2000 });
+        if (!page.url().endsWith('/runs/2')) {
+          await restart.click();
+          await page.waitForURL(/\/runs\/2$/, { timeout: 2000 });
+        }
         return true;
       },
       30_000,
+      'the restart',
     );
-    await page.waitForFunction(
-      () => document.querySelector('[data-testid=run-state]')?.textContent?.trim() === 'success',
-      undefined,
-      { timeout: 60_000 },
-    );
-    const run2 = await stack.api<Run>('GET', '/users/alice/runs/2', undefined, alice.token);
+    await runState(page, 'success');
+    const run2: RunResponse = await alice.client.getRun(owner, 2);
     expect(
       Object.values(run2.tasks)
         .map((t) => [t.name, t.status])
@@ -250,18 +201,21 @@ describe.skipIf(missing !== undefined)('run and task pages in a browser', () => 
       ['deploy', 'success'],
       ['test', 'success'],
     ]);
-    await screenshot(page, 'run-restarted');
-    expect(errors).toEqual([]);
-    await context.close();
+    await browser.screenshot(page, 'run-restarted');
+    expect(browser.pageErrors).toEqual([]);
   });
 
-  it('shows no action button to a user without rights on the run', async () => {
-    const context = await loggedIn(browser, bob.token);
-    const page = await context.newPage();
-    await page.goto(`${stack.webURL}/user/alice/runs/1`);
-    await page.locator('.error-message').waitFor();
-    expect(await page.locator('.error-message').textContent()).toContain('not allowed');
+  it('shows an org member who is not an owner the run, without any action button', async () => {
+    const page = await browser.newPage(stack, bob);
+    await page.goto(runURL(1));
+    await page.locator('[data-testid=task-graph] g.task-node').first().waitFor();
+    await runState(page, 'failed');
+    expect(await page.locator('[data-testid=run-actions] button').count()).toBe(0);
     expect(await page.getByRole('button', { name: /Restart|Stop|Cancel|Approve/ }).count()).toBe(0);
-    await context.close();
+    // alice (the org owner) gets them on the same run
+    const own = await browser.newPage(stack, alice);
+    await own.goto(runURL(1));
+    await own.getByRole('button', { name: 'Restart from scratch' }).waitFor();
+    await browser.screenshot(page, 'run-no-rights');
   });
 });

@@ -49,3 +49,25 @@ describe('streamInto', () => {
     expect(await streamInto(new LogModel(), breaks(), ctl2.signal)).toBe('aborted');
   });
 });
+
+describe('streamInto slices', () => {
+  it('feeds a big chunk in slices, yielding between them, with the same text', async () => {
+    const text = Array.from({ length: 2000 }, (_, i) => `line ${i} é✓`).join('\n') + '\n';
+    const model = new LogModel();
+    let notifications = 0;
+    model.subscribe(() => notifications++);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 0);
+    async function* one(): AsyncGenerator<Uint8Array> {
+      yield enc.encode(text);
+    }
+    await streamInto(model, one(), undefined, { sliceSize: 1000 });
+    clearInterval(timer);
+    expect(model.text()).toBe(text.slice(0, -1));
+    const slices = Math.ceil(enc.encode(text).length / 1000);
+    // one push per slice, plus the end
+    expect(notifications).toBe(slices + 1);
+    // other timers ran between the slices
+    expect(ticks).toBeGreaterThan(0);
+  });
+});
