@@ -1,6 +1,10 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
+  ARTIFACTS,
   SIMPLE_CONFIG,
   openBrowser,
   startStack,
@@ -174,5 +178,34 @@ describe('the web UI against agola serve', () => {
     await stale.waitForURL(/\/login\?.*expired=1/);
     await stale.getByText('Your session has ended').waitFor();
     expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('measures the JavaScript shipped for a first load of the run page (figure, not asserted)', async () => {
+    const page = await browser.newPage(stack, alice);
+    const scripts: Promise<{ url: string; raw: number; gzip: number }>[] = [];
+    page.on('response', (res) => {
+      if (res.request().resourceType() !== 'script') return;
+      scripts.push(
+        res.body().then((b) => ({
+          url: new URL(res.url()).pathname,
+          raw: b.length,
+          gzip: gzipSync(b).length,
+        })),
+      );
+    });
+    await page.goto(`${projectUrl()}/runs/1`, { waitUntil: 'networkidle' });
+    await page.locator('main h1').waitFor();
+    const files = await Promise.all(scripts);
+    // the bundle's own scripts, and /config.js
+    expect(files.some((f) => f.url.startsWith('/assets/'))).toBe(true);
+    const total = {
+      files,
+      rawBytes: files.reduce((a, f) => a + f.raw, 0),
+      gzipBytes: files.reduce((a, f) => a + f.gzip, 0),
+    };
+    await writeFile(join(ARTIFACTS, 'first-load-run-page.json'), JSON.stringify(total, null, 2));
+    console.log(
+      `first load of the run page: ${files.length} scripts, ${total.rawBytes} B, ${total.gzipBytes} B gzip`,
+    );
   });
 });
