@@ -49,10 +49,10 @@ export function apiBaseUrl(): string {
   return `${withoutTrailingSlashes(c.API_URL)}${c.API_BASE_PATH}`;
 }
 
-/** The URL of a project's badge (`/badges/{ref}`, outside the API prefix). */
+/** The URL of a project's badge (`<API>/badges/{ref}`: an SVG anyone may load). */
 export function badgeUrl(projectRef: string, branch?: string): string {
   const q = branch ? `?branch=${encodeURIComponent(branch)}` : '';
-  return `${withoutTrailingSlashes(webConfig().API_URL)}/badges/${encodeURIComponent(projectRef)}${q}`;
+  return `${apiBaseUrl()}/badges/${encodeURIComponent(projectRef)}${q}`;
 }
 
 /** Creates a client of the gateway with the given credential (the login page checks a token with one). */
