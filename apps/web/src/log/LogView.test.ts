@@ -42,3 +42,22 @@ describe('LogView', () => {
     w.unmount();
   });
 });
+
+describe('LogView follow button', () => {
+  it('offers to follow the end once the reader scrolls up, and follows again on click', async () => {
+    const model = new LogModel();
+    model.push(Array.from({ length: 500 }, (_, i) => `l${i}`).join('\n') + '\n');
+    const w = mount(LogView, { props: { model }, attachTo: document.body });
+    expect(w.find('[data-testid=log-to-end]').exists()).toBe(false);
+    const box = w.find('[data-testid=log-view]').element as HTMLElement;
+    box.scrollTop = 100;
+    box.dispatchEvent(new Event('scroll'));
+    await nextTick();
+    const button = w.find('[data-testid=log-to-end]');
+    expect(button.exists()).toBe(true);
+    await button.trigger('click');
+    expect(w.find('[data-testid=log-to-end]').exists()).toBe(false);
+    expect(box.scrollTop).toBeGreaterThan(100);
+    w.unmount();
+  });
+});

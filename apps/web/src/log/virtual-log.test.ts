@@ -180,3 +180,26 @@ describe('VirtualLogView maxHeight', () => {
     view.destroy();
   });
 });
+
+describe('VirtualLogView onFollowingChange', () => {
+  it('reports each change of following once', () => {
+    const model = new LogModel();
+    model.push(Array.from({ length: 200 }, (_, i) => `l${i}`).join('\n') + '\n');
+    const el = box();
+    const seen: boolean[] = [];
+    const view = new VirtualLogView(el, model, {
+      fallbackHeight: 90,
+      lineHeight: 18,
+      schedule: () => undefined,
+      onFollowingChange: (f) => seen.push(f),
+    });
+    el.scrollTop = 10 * 18;
+    el.dispatchEvent(new Event('scroll'));
+    el.scrollTop = 5 * 18;
+    el.dispatchEvent(new Event('scroll'));
+    view.scrollToEnd();
+    view.scrollToEnd();
+    expect(seen).toEqual([false, true]);
+    view.destroy();
+  });
+});

@@ -28,6 +28,8 @@ export interface VirtualLogViewOptions {
    * without it the box keeps the height its CSS gives it.
    */
   maxHeight?: number | (() => number);
+  /** Called when following starts or stops (the reader scrolled up, or back to the end). */
+  onFollowingChange?: (following: boolean) => void;
 }
 
 /** The lines in the DOM, `[first, end)`. */
@@ -47,8 +49,7 @@ export interface RenderedRange {
  * ```
  */
 export class VirtualLogView {
-  /** Whether the view keeps the last line in view as lines arrive (scrolling up stops it). */
-  following: boolean;
+  private followingValue: boolean;
   /** Render passes done (for tests and benchmarks). */
   renders = 0;
 
@@ -58,6 +59,7 @@ export class VirtualLogView {
   private readonly schedule: (cb: () => void) => void;
   private readonly firstLineNumber: number;
   private readonly maxHeight: (() => number) | undefined;
+  private readonly onFollowingChange: ((following: boolean) => void) | undefined;
   private readonly sizer: HTMLDivElement;
   private readonly rows: HTMLDivElement;
   /** Rendered rows by line index, with the line object they show. */
@@ -69,8 +71,8 @@ export class VirtualLogView {
   private readonly unsubscribe: () => void;
   private readonly onScroll = (): void => {
     const top = this.box.scrollTop;
-    if (top < this.lastScrollTop - 1 && !this.atBottom()) this.following = false;
-    else if (this.atBottom()) this.following = true;
+    if (top < this.lastScrollTop - 1 && !this.atBottom()) this.setFollowing(false);
+    else if (this.atBottom()) this.setFollowing(true);
     this.lastScrollTop = top;
     this.requestRender();
   };
@@ -83,7 +85,8 @@ export class VirtualLogView {
     this.lineHeight = options.lineHeight ?? 18;
     this.overscan = options.overscan ?? 30;
     this.fallbackHeight = options.fallbackHeight ?? 400;
-    this.following = options.follow ?? true;
+    this.followingValue = options.follow ?? true;
+    this.onFollowingChange = options.onFollowingChange;
     this.firstLineNumber = options.firstLineNumber ?? 1;
     const mh = options.maxHeight;
     this.maxHeight = mh === undefined ? undefined : typeof mh === 'number' ? () => mh : mh;
@@ -112,6 +115,17 @@ export class VirtualLogView {
     box.addEventListener('scroll', this.onScroll, { passive: true });
     this.unsubscribe = model.subscribe(() => this.requestRender());
     this.render();
+  }
+
+  /** Whether the view keeps the last line in view as lines arrive (scrolling up stops it). */
+  get following(): boolean {
+    return this.followingValue;
+  }
+
+  private setFollowing(value: boolean): void {
+    if (value === this.followingValue) return;
+    this.followingValue = value;
+    this.onFollowingChange?.(value);
   }
 
   /** The lines currently in the DOM. */
@@ -183,13 +197,13 @@ export class VirtualLogView {
 
   /** Scrolls to the last line and follows again. */
   scrollToEnd(): void {
-    this.following = true;
+    this.setFollowing(true);
     this.render();
   }
 
   /** Scrolls so that line `i` (0-based) is at the top; stops following. */
   scrollToLine(i: number): void {
-    this.following = false;
+    this.setFollowing(false);
     this.box.scrollTop = Math.max(0, i) * this.lineHeight;
     this.lastScrollTop = this.box.scrollTop;
     this.render();
