@@ -21,7 +21,10 @@ function t(
 }
 
 const tasks: Record<string, GraphTaskInput> = {
-  a: t('a', 0, [], 'success'),
+  a: t('a', 0, [], 'success', {
+    start_time: '2026-12-01T10:00:00Z',
+    end_time: '2026-12-01T10:00:12Z',
+  }),
   b: t('b', 1, ['a'], 'failed'),
   c: t('c', 1, ['a'], 'notstarted', { waiting_approval: true }),
   long: t('long', 2, ['b', 'c'], 'notstarted'),
@@ -40,6 +43,8 @@ describe('TaskGraph', () => {
     expect(w.findAll('path.edge')).toHaveLength(4);
     const c = w.find('g[data-task-id="c"]');
     expect(c.find('text.status').text()).toBe('waiting approval');
+    // a task that ran shows its duration
+    expect(w.find('g[data-task-id="a"] text.status').text()).toBe('success · 12s');
     expect(c.find('rect').attributes('stroke-dasharray')).toBe('5 3');
     // names that do not fit are cut, the full one is in the tooltip
     const long = w.find('g[data-task-id="long"]');

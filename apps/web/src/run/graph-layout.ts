@@ -17,6 +17,8 @@ export interface GraphTaskInput {
   waiting_approval?: boolean;
   /** Parent task ids as keys (the values are Agola's depend conditions, unused here). */
   depends?: Record<string, unknown> | null;
+  start_time?: string | null;
+  end_time?: string | null;
 }
 
 /** Sizes of the drawing, in pixels. */
