@@ -112,3 +112,55 @@ describe('styleToCss', () => {
     expect(styleToCss(inv, '#eee', '#111')).toBe('color:#111;background-color:#eee;');
   });
 });
+
+describe('parseAnsi on random input', () => {
+  /** A seeded PRNG (mulberry32). */
+  function prng(seed: number): () => number {
+    let a = seed;
+    return () => {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+  }
+
+  it('keeps exactly the visible text, in non-empty spans, whatever escapes surround it', () => {
+    const rnd = prng(1234);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
+    const num = () => String(Math.floor(rnd() * 300));
+    for (let round = 0; round < 300; round++) {
+      let input = '';
+      let visible = '';
+      const parts = 1 + Math.floor(rnd() * 30);
+      for (let i = 0; i < parts; i++) {
+        switch (Math.floor(rnd() * 6)) {
+          case 0:
+          case 1: {
+            const text = Array.from({ length: Math.floor(rnd() * 12) }, () =>
+              String.fromCharCode(0x20 + Math.floor(rnd() * 0x5f)),
+            ).join('');
+            input += text;
+            visible += text;
+            break;
+          }
+          case 2:
+            input += `${E}[${Array.from({ length: Math.floor(rnd() * 6) }, num).join(pick([';', ':']))}m`;
+            break;
+          case 3:
+            input += `${E}[${num()}${pick(['A', 'K', 'J', 'G', 'H', '?25l'.slice(-1)])}`;
+            break;
+          case 4:
+            input += `${E}]0;${num()} title${pick(['\x07', `${E}\\`])}`;
+            break;
+          default:
+            input += pick(['\x08', '\x00', '\x07', `${E}7`, `${E}(B`]);
+        }
+      }
+      const { spans } = parseAnsi(input);
+      expect(spans.map((s) => s.text).join('')).toBe(visible);
+      for (const s of spans) expect(s.text.length).toBeGreaterThan(0);
+      for (let i = 1; i < spans.length; i++) expect(spans[i]!.style).not.toBe(spans[i - 1]!.style);
+    }
+  });
+});
