@@ -7,6 +7,7 @@
 //      longest gap between animation frames and the long tasks (>50 ms) while following;
 //   3. the same log once finished, opened cold, then scrolled to 50 random places.
 // Machine shared with other work: figures vary; compare runs on one machine only.
+import { loadavg } from 'node:os';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { openBrowser, startStack } from '../e2e/harness.js';
@@ -184,7 +185,9 @@ async function main(): Promise<void> {
     await p3.context().close();
 
     const out = [
-      `web bench (headless Chromium, agola serve with the local executor; shared 2-core machine)`,
+      `web bench (headless Chromium, agola serve with the local executor; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')})`,
       `run page, first load (27 tasks): JS ${jsFiles} files, ${(jsGzip / 1024).toFixed(1)} KiB gzip; graph drawn ${ms(median(loads))} after navigation (median of 5; ${loads.map((x) => x.toFixed(0)).join(', ')})`,
       `log followed live (${LINES + 1} lines over ~5 s): all shown ${ms(lastAt - firstAt)} after the first; frames: max gap ${ms(live.maxGap)}, p99 ${ms(live.p99Gap)} over ${live.frames}; long tasks ${live.longTasks} (max ${ms(live.longMax)}, total ${ms(live.longTotal)}); ${rows} line rows in the DOM`,
       `finished log opened (fetched once): last line shown ${ms(loaded)} after unfolding; max frame gap ${ms(open.maxGap)}; long tasks ${open.longTasks} (max ${ms(open.longMax)})`,
