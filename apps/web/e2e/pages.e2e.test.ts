@@ -264,6 +264,22 @@ describe('the web UI against agola serve', () => {
       });
   });
 
+  it('pages through the runs with start (older runs, back to the newest)', async () => {
+    const page = await browser.newPage(stack, alice);
+    await page.goto(`${projectUrl()}?limit=1`);
+    const rows = page.locator('[data-test=run-row]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('#2');
+    await page.click('[data-test=older]');
+    await page.waitForURL(/start=2/);
+    await page.locator('[data-test=run-row]', { hasText: '#1' }).waitFor();
+    expect(await rows.count()).toBe(1);
+    await page.click('[data-test=newest]');
+    await page.locator('[data-test=run-row]', { hasText: '#2' }).waitFor();
+    expect(page.url()).not.toContain('start=');
+  });
+
   it('measures the JavaScript shipped for a first load of the run page (figure, not asserted)', async () => {
     const page = await browser.newPage(stack, alice);
     const scripts: Promise<{ url: string; raw: number; gzip: number }>[] = [];
