@@ -341,7 +341,8 @@ export async function openBrowser(): Promise<E2EBrowser> {
         }, user.token);
       }
       const page = await context.newPage();
-      page.setDefaultTimeout(20_000);
+      // generous: CI runs these beside other tests on 2 shared cores
+      page.setDefaultTimeout(30_000);
       page.on('pageerror', (err) => pageErrors.push(err.message));
       return page;
     },

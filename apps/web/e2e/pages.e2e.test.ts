@@ -4,7 +4,9 @@ import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import {
+  ADMIN_TOKEN,
   ARTIFACTS,
+  FORGE_PASSWORD,
   SIMPLE_CONFIG,
   openBrowser,
   startStack,
@@ -178,6 +180,104 @@ describe('the web UI against agola serve', () => {
     await stale.waitForURL(/\/login\?.*expired=1/);
     await stale.getByText('Your session has ended').waitFor();
     expect(browser.pageErrors).toEqual([]);
+  });
+
+  it('logs in through the remote source with the forge password (a login JWT, as Agola)', async () => {
+    const page = await browser.newPage(stack);
+    await page.goto(`${stack.url}/login`);
+    const form = page.locator('[data-test=login-source-forge] form');
+    await form.locator('input[autocomplete=username]').fill('alice');
+    await form.locator('input[type=password]').fill(FORGE_PASSWORD);
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(`${stack.url}/`);
+    await page.locator('[data-test=user-link]').waitFor();
+    expect(await text(page, '[data-test=user-link]')).toBe('alice');
+    // Agola's own storage key and scheme
+    const stored = await page.evaluate(() => localStorage.getItem('id_token'));
+    expect(stored?.split('.')).toHaveLength(3);
+  });
+
+  it('the admin token opens the admin pages: remote sources, users (a new token shown once)', async () => {
+    const page = await browser.newPage(stack, { token: ADMIN_TOKEN });
+    await page.goto(`${stack.url}/`);
+    await page.locator('[data-test=admin-home]').waitFor();
+    await page.click('[data-test=admin-link]');
+    await page.locator('[data-test=remote-sources]', { hasText: 'forge' }).waitFor();
+    await browser.screenshot(page, 'admin-remote-sources');
+    await page.goto(`${stack.url}/admin/users`);
+    await page.locator('[data-test=users]', { hasText: 'alice' }).waitFor();
+    await page.fill('[data-test=new-user] input', 'carol');
+    await page.click('[data-test=new-user] button[type=submit]');
+    const shown = page.locator('[data-test=new-user-token] code');
+    await shown.waitFor();
+    const token = (await shown.textContent()) ?? '';
+    // the token shown works for the new user
+    const res = await fetch(`${stack.url}/api/v1alpha/user`, {
+      headers: { authorization: `token ${token}` },
+    });
+    expect(((await res.json()) as { username: string }).username).toBe('carol');
+    await page.locator('[data-test=users]', { hasText: 'carol' }).waitFor();
+    await browser.screenshot(page, 'admin-users');
+
+    // a user (not admin) gets no admin link and no admin forms
+    const user = await browser.newPage(stack, bob);
+    await user.goto(`${stack.url}/admin/users`);
+    await user.locator('[role=alert]').first().waitFor();
+    expect(await user.locator('[data-test=admin-link]').count()).toBe(0);
+    expect(await user.locator('[data-test=new-user]').count()).toBe(0);
+  });
+
+  it("creates a project from the user's remote repositories", async () => {
+    await stack.forge.createRepo({ owner: 'alice', name: 'website' });
+    const page = await browser.newPage(stack, alice);
+    await page.goto(`${stack.url}/org/acme`);
+    await page.click('[data-test=new-project]');
+    await page.waitForURL(/\/org\/acme\/newproject\?parent=org%2Facme$/);
+    const form = page.locator('[data-test=new-project-form]');
+    await form
+      .locator('select[name=repo] option[value="alice/website"]')
+      .waitFor({ state: 'attached' });
+    await form.locator('select[name=repo]').selectOption('alice/website');
+    expect(await form.locator('input[name=project-name]').inputValue()).toBe('website');
+    await browser.screenshot(page, 'new-project');
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(/\/org\/acme\/projects\/website\.proj$/, { timeout: 60_000 });
+    const created = await alice.client.getProject('org/acme/website');
+    expect(created.name).toBe('website');
+    // the gateway put its deploy key and webhook on the repo
+    expect(stack.forge.hooks('alice/website')).toHaveLength(1);
+  });
+
+  it('a new run appears on the open project page without a reload (polling)', async () => {
+    const page = await browser.newPage(stack, alice);
+    await page.goto(projectUrl());
+    await page.locator('[data-test=run-row]').first().waitFor();
+    const before = await page.locator('[data-test=run-row]').count();
+    await stack.push(project, { 'README.md': 'second commit\n' }, { message: 'second' });
+    await page.locator('[data-test=run-row]', { hasText: '#2' }).waitFor();
+    expect(await page.locator('[data-test=run-row]').count()).toBe(before + 1);
+    await page
+      .locator('[data-test=run-row]', { hasText: '#2' })
+      .locator('[data-status=success]')
+      .waitFor({
+        timeout: 60_000,
+      });
+  });
+
+  it('pages through the runs with start (older runs, back to the newest)', async () => {
+    const page = await browser.newPage(stack, alice);
+    await page.goto(`${projectUrl()}?limit=1`);
+    const rows = page.locator('[data-test=run-row]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('#2');
+    await page.click('[data-test=older]');
+    await page.waitForURL(/start=2/);
+    await page.locator('[data-test=run-row]', { hasText: '#1' }).waitFor();
+    expect(await rows.count()).toBe(1);
+    await page.click('[data-test=newest]');
+    await page.locator('[data-test=run-row]', { hasText: '#2' }).waitFor();
+    expect(page.url()).not.toContain('start=');
   });
 
   it('measures the JavaScript shipped for a first load of the run page (figure, not asserted)', async () => {

@@ -55,6 +55,12 @@ export function badgeUrl(projectRef: string, branch?: string): string {
   return `${apiBaseUrl()}/badges/${encodeURIComponent(projectRef)}${q}`;
 }
 
+/** Ends the session: forgets the credential and calls the unauthorized handler (login page). */
+export function endSession(): void {
+  clearCredential();
+  onUnauthorized?.();
+}
+
 /** Creates a client of the gateway with the given credential (the login page checks a token with one). */
 export function createApi(credential: Credential | undefined): GatewayClient {
   let current = credential;
@@ -66,10 +72,7 @@ export function createApi(credential: Credential | undefined): GatewayClient {
     // a 401 to a request that carried a credential means the session ended
     fetch: async (input, init) => {
       const res = await globalThis.fetch(input, init);
-      if (res.status === 401 && current && client === api) {
-        clearCredential();
-        onUnauthorized?.();
-      }
+      if (res.status === 401 && current && client === api) endSession();
       return res;
     },
   });

@@ -1,7 +1,7 @@
 import { reactive } from 'vue';
 import type { UserOrgsResponse, UserResponse } from '@agola-ts/gateway-client';
 import { RemoteError, findCause } from '@agola-ts/errors';
-import { api, storedCredential } from './api.js';
+import { api, createApi, endSession, storedCredential } from './api.js';
 
 /** Who is logged in, as the pages need it to decide which actions to offer. */
 export interface Session {
@@ -29,25 +29,32 @@ function statusOf(err: unknown): number | undefined {
  * @throws the API error when the credential is refused or the gateway cannot be reached.
  */
 export async function loadSession(): Promise<void> {
-  if (!storedCredential()) {
+  const credential = storedCredential();
+  if (!credential) {
     Object.assign(session, { user: null, admin: false, orgs: [], loaded: true });
     return;
   }
+  // a client of its own: the admin token's 401 on /user must not end the session
+  const probe = createApi(credential);
   let user: UserResponse | null = null;
   try {
-    user = await api.getCurrentUser();
+    user = await probe.getCurrentUser();
   } catch (err) {
     // the admin token is no user: /user says 401, /users answers
     if (statusOf(err) !== 401) throw err;
   }
   let admin = false;
   try {
-    await api.getUsers({ limit: 1 });
+    await probe.getUsers({ limit: 1 });
     admin = true;
   } catch (err) {
     const s = statusOf(err);
     if (s !== 403 && s !== 401) throw err;
-    if (!user) throw err;
+    if (!user) {
+      // neither a user nor the admin: the stored credential is no longer valid
+      endSession();
+      throw err;
+    }
   }
   const orgs = user ? await api.getCurrentUserOrgs() : [];
   Object.assign(session, { user, admin, orgs, loaded: true });
