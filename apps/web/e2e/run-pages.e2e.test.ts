@@ -2,7 +2,7 @@
 // and a simulated forge: a pushed run streams its logs live, waits for an approval given
 // from the run page, fails one task, is restarted from the failed tasks and succeeds; an org
 // member who is not an owner sees the run but no action button.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -17,8 +17,12 @@ import {
   type StackUser,
 } from './harness.js';
 
-/** build (a slow coloured log), test (fails the first time), deploy (needs approval). */
-function config(marker: string): string {
+/**
+ * build (a coloured log that stops halfway until `<dir>/go` exists), test (fails the first
+ * time: it leaves `<dir>/tested-once`), deploy (needs approval).
+ */
+function config(dir: string): string {
+  const marker = `${dir}/tested-once`;
   const runtime = `
         runtime:
           containers:
@@ -34,7 +38,11 @@ runs:
               command: |
                 printf '\\033[1;32mcompiling\\033[0m with colours\\n'
                 i=1
-                while [ $i -le 20 ]; do echo "progress line $i"; i=$((i+1)); sleep 0.4; done
+                while [ $i -le 20 ]; do
+                  echo "progress line $i"; i=$((i+1)); sleep 0.1
+                  # halfway, wait (at most 2 min) until the test has seen the first lines
+                  if [ $i -eq 11 ]; then n=0; while [ ! -f ${dir}/go ] && [ $n -lt 600 ]; do sleep 0.2; n=$((n+1)); done; fi
+                done
                 echo "done compiling"
       - name: test
         depends: [build]${runtime}
@@ -92,7 +100,7 @@ describe('run and task pages', () => {
     const project = await stack.createProject(alice, { name: 'app', parentRef: 'org/acme' });
     await stack.push(
       project,
-      { '.agola/config.yml': config(join(markerDir, 'tested-once')) },
+      { '.agola/config.yml': config(markerDir) },
       {
         message: 'web e2e\n\nthe body',
       },
@@ -115,19 +123,25 @@ describe('run and task pages', () => {
     // the build task's page while it runs: lines arrive before the step ends
     await page.goto(`${runURL(1)}/tasks/${encodeURIComponent(idOf('build'))}`);
     const compile = page.locator('[data-step="0"]');
-    await compile.locator('.agola-log-line').first().waitFor({ timeout: 60_000 });
+    const lineShown = (text: string) =>
+      page.waitForFunction(
+        (t) =>
+          [...document.querySelectorAll('[data-step="0"] .agola-log-line')].some((e) =>
+            e.textContent?.endsWith(t),
+          ),
+        text,
+        { timeout: 60_000 },
+      );
+    // the step is paused halfway: its first half is on the page while it still runs
+    await lineShown('progress line 10');
     const early = await logLines(page, '0');
-    expect(early[0]).toBe('compiling with colours');
-    expect(early).not.toContain('done compiling');
+    expect(early).toEqual([
+      'compiling with colours',
+      ...Array.from({ length: 10 }, (_, i) => `progress line ${i + 1}`),
+    ]);
     expect(await compile.getAttribute('data-phase')).toBe('running');
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('[data-step="0"] .agola-log-line')].some((e) =>
-          e.textContent?.endsWith('done compiling'),
-        ),
-      undefined,
-      { timeout: 60_000 },
-    );
+    await writeFile(join(markerDir, 'go'), '');
+    await lineShown('done compiling');
     expect(await logLines(page, '0')).toEqual([
       'compiling with colours',
       ...Array.from({ length: 20 }, (_, i) => `progress line ${i + 1}`),
