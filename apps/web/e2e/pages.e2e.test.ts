@@ -280,6 +280,16 @@ describe('the web UI against agola serve', () => {
     expect(page.url()).not.toContain('start=');
   });
 
+  it('the project owner starts a run of a branch from the project page', async () => {
+    const page = await browser.newPage(stack, alice);
+    await page.goto(projectUrl());
+    await page.locator('[data-test=run-row]').first().waitFor();
+    await page.fill('[data-test=start-run] input', 'main');
+    await page.click('[data-test=start-run] button[type=submit]');
+    await page.getByText('A run of branch main was requested.').waitFor();
+    await page.locator('[data-test=run-row]', { hasText: '#3' }).waitFor();
+  });
+
   it('measures the JavaScript shipped for a first load of the run page (figure, not asserted)', async () => {
     const page = await browser.newPage(stack, alice);
     const scripts: Promise<{ url: string; raw: number; gzip: number }>[] = [];
