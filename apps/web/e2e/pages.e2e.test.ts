@@ -241,7 +241,7 @@ describe('the web UI against agola serve', () => {
     expect(await form.locator('input[name=project-name]').inputValue()).toBe('website');
     await browser.screenshot(page, 'new-project');
     await form.locator('button[type=submit]').click();
-    await page.waitForURL(/\/org\/acme\/projects\/website\.proj$/, { timeout: 60_000 });
+    await page.waitForURL(/\/org\/acme\/projects\/website\.proj$/, { timeout: 90_000 });
     const created = await alice.client.getProject('org/acme/website');
     expect(created.name).toBe('website');
     // the gateway put its deploy key and webhook on the repo
@@ -260,7 +260,7 @@ describe('the web UI against agola serve', () => {
       .locator('[data-test=run-row]', { hasText: '#2' })
       .locator('[data-status=success]')
       .waitFor({
-        timeout: 60_000,
+        timeout: 90_000,
       });
   });
 
