@@ -107,7 +107,7 @@ export interface Stack {
     files: Record<string, string>,
     o?: { branch?: string; message?: string },
   ): Promise<string>;
-  /** Polls a project's runs until `until` holds for the list (30 s). */
+  /** Polls a project's runs until `until` holds for the list (90 s: CI shares 2 cores). */
   waitRuns(
     client: GatewayClient,
     projectRef: string,
@@ -288,7 +288,7 @@ export async function startStack(): Promise<Stack> {
           const runs = await client.getRuns({ kind: 'project', ref: projectRef });
           return until(runs) ? runs : undefined;
         },
-        30_000,
+        90_000,
         `runs of ${projectRef}`,
       );
     },

@@ -241,7 +241,7 @@ describe('the web UI against agola serve', () => {
     expect(await form.locator('input[name=project-name]').inputValue()).toBe('website');
     await browser.screenshot(page, 'new-project');
     await form.locator('button[type=submit]').click();
-    await page.waitForURL(/\/org\/acme\/projects\/website\.proj$/, { timeout: 60_000 });
+    await page.waitForURL(/\/org\/acme\/projects\/website\.proj$/, { timeout: 90_000 });
     const created = await alice.client.getProject('org/acme/website');
     expect(created.name).toBe('website');
     // the gateway put its deploy key and webhook on the repo
@@ -260,7 +260,7 @@ describe('the web UI against agola serve', () => {
       .locator('[data-test=run-row]', { hasText: '#2' })
       .locator('[data-status=success]')
       .waitFor({
-        timeout: 60_000,
+        timeout: 90_000,
       });
   });
 
@@ -278,6 +278,16 @@ describe('the web UI against agola serve', () => {
     await page.click('[data-test=newest]');
     await page.locator('[data-test=run-row]', { hasText: '#2' }).waitFor();
     expect(page.url()).not.toContain('start=');
+  });
+
+  it('the project owner starts a run of a branch from the project page', async () => {
+    const page = await browser.newPage(stack, alice);
+    await page.goto(projectUrl());
+    await page.locator('[data-test=run-row]').first().waitFor();
+    await page.fill('[data-test=start-run] input', 'main');
+    await page.click('[data-test=start-run] button[type=submit]');
+    await page.getByText('A run of branch main was requested.').waitFor();
+    await page.locator('[data-test=run-row]', { hasText: '#3' }).waitFor();
   });
 
   it('measures the JavaScript shipped for a first load of the run page (figure, not asserted)', async () => {
