@@ -201,7 +201,7 @@ describe('run and task pages', () => {
         }
         return true;
       },
-      30_000,
+      60_000,
       'the restart',
     );
     await runState(page, 'success');
@@ -217,7 +217,8 @@ describe('run and task pages', () => {
     ]);
     await browser.screenshot(page, 'run-restarted');
     expect(browser.pageErrors).toEqual([]);
-  });
+    // a whole run twice, with waits sized for a shared 2-core CI
+  }, 300_000);
 
   it('shows an org member who is not an owner the run, without any action button', async () => {
     const page = await browser.newPage(stack, bob);
@@ -231,5 +232,5 @@ describe('run and task pages', () => {
     await own.goto(runURL(1));
     await own.getByRole('button', { name: 'Restart from scratch' }).waitFor();
     await browser.screenshot(page, 'run-no-rights');
-  });
+  }, 120_000);
 });
