@@ -197,6 +197,22 @@ describe('the web UI against agola serve', () => {
     expect(stored?.split('.')).toHaveLength(3);
   });
 
+  it('registers a new user through the remote source, logged in right after', async () => {
+    stack.forge.addUser({ login: 'dave', password: FORGE_PASSWORD });
+    const page = await browser.newPage(stack);
+    await page.goto(`${stack.url}/login`);
+    await page.click('a[href="/register"]');
+    const form = page.locator('[data-test=register-form]');
+    await form.locator('input[name=username]').fill('dave');
+    await form.locator('input[autocomplete=username]').fill('dave');
+    await form.locator('input[type=password]').fill(FORGE_PASSWORD);
+    await form.locator('button[type=submit]').click();
+    await page.waitForURL(`${stack.url}/`);
+    await page.locator('[data-test=user-link]', { hasText: 'dave' }).waitFor();
+    const user = await stack.admin.getUser('dave');
+    expect(user.linked_accounts).toHaveLength(1);
+  });
+
   it('the admin token opens the admin pages: remote sources, users (a new token shown once)', async () => {
     const page = await browser.newPage(stack, { token: ADMIN_TOKEN });
     await page.goto(`${stack.url}/`);
