@@ -112,6 +112,10 @@ export async function serveDemo(o) {
     const coldStartMs = Date.now() - started;
     const version = await (await fetch(`${gateway}/api/v1alpha/version`)).json();
     write(`gateway ready in ${coldStartMs} ms at ${gateway} (version ${version.version})\n`);
+    const page = await fetch(`${gateway}/`).catch(() => undefined);
+    if (page?.ok && (page.headers.get('content-type') ?? '').startsWith('text/html')) {
+      write(`  web UI: ${gateway}/\n`);
+    }
     write(
       `  configstore http://127.0.0.1:${ports.configstore}  runservice http://127.0.0.1:${ports.runservice}  executor http://127.0.0.1:${ports.executor}\n`,
     );

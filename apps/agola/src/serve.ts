@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createConfigstore } from '@agola-ts/configstore';
 import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
@@ -68,6 +70,12 @@ export function parseComponents(list: string): Set<Component> {
   return out;
 }
 
+/**
+ * The web UI's bundle in a checkout (`apps/web/dist`, from `apps/agola/dist/main.js` or
+ * `apps/agola/src/serve.ts`): served when the gateway section names no `web.bundlePath`.
+ */
+export const DEFAULT_WEB_BUNDLE = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
 /** Options of {@link startServe}. */
 export interface ServeOptions {
   /** Path of Agola's config file (YAML, reference §1.3). */
@@ -76,6 +84,11 @@ export interface ServeOptions {
   components: Set<Component>;
   /** Where the embedded etcd keeps its data. @default `<dirname of a dataDir>/etcd` */
   embeddedEtcdDataDir?: string;
+  /**
+   * The web UI bundle the gateway serves when its section names none (only if it holds an
+   * `index.html`). @default {@link DEFAULT_WEB_BUNDLE}
+   */
+  defaultWebBundle?: string;
   /** The root logger (services log through children of it). */
   logger: ServiceLogger & { child(bindings: object, options?: { level?: string }): ServiceLogger };
 }
@@ -247,6 +260,13 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
           { logger: childLogger('notification', debug) },
         ),
       );
+    }
+    if (s.gateway && s.gateway.web.bundlePath === undefined) {
+      const bundle = options.defaultWebBundle ?? DEFAULT_WEB_BUNDLE;
+      if (existsSync(join(bundle, 'index.html'))) {
+        s.gateway = { ...s.gateway, web: { ...s.gateway.web, bundlePath: bundle } };
+        logger.info({ bundle }, 'the gateway serves the web UI');
+      }
     }
     const gitserverDebug = sectionDebug(config, 'gitserver');
     const gitserver: Gitserver | undefined = s.gitserver

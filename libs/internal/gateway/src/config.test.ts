@@ -49,4 +49,22 @@ describe('gatewaySchema', () => {
       /gateway\.tokenSignin: unknown key/,
     );
   });
+
+  test('web.bundlePath (the web UI directory) is read; a non-string one is reported', () => {
+    const file = parseConfigText(
+      `${base.replace('    listenAddress: ":8000"', '    listenAddress: ":8000"\n    bundlePath: /srv/agola-web')}  tokenSigning: { method: hmac, key: k1 }\n`,
+      'w.yml',
+    );
+    expect(serviceSection(file, 'gateway', gatewaySchema).web).toEqual({
+      listen: { host: '0.0.0.0', port: 8000 },
+      allowedOrigins: ['http://ui.example'],
+      bundlePath: '/srv/agola-web',
+    });
+    const bad = parseConfigText(
+      `${base.replace('    listenAddress: ":8000"', '    listenAddress: ":8000"\n    bundlePath: [a]\n    bundle: x')}  tokenSigning: { method: hmac, key: k1 }\n`,
+      'x.yml',
+    );
+    expect(() => serviceSection(bad, 'gateway', gatewaySchema)).toThrow(/web\.bundlePath/);
+    expect(() => serviceSection(bad, 'gateway', gatewaySchema)).toThrow(/web\.bundle: unknown key/);
+  });
 });

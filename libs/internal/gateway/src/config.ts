@@ -9,6 +9,7 @@ import {
   url,
   webSchema,
   type HostPort,
+  type Infer,
   type Issue,
   type Schema,
 } from '@agola-ts/service-kit';
@@ -49,8 +50,12 @@ export interface GatewayConfig {
   configstoreURL: string;
   /** The git server URL (`/repos/*` is proxied there). */
   gitserverURL?: string;
-  /** Where to listen, and the CORS origins (no CORS when empty). */
-  web: { listen: HostPort; allowedOrigins?: string[] };
+  /**
+   * Where to listen, the CORS origins (no CORS when empty), and the directory of the built
+   * web UI to serve at `/` (ours, not Agola's: Agola serves its UI separately). No UI is
+   * served when unset.
+   */
+  web: { listen: HostPort; allowedOrigins?: string[]; bundlePath?: string };
   /** Login JWT signing. */
   tokenSigning: TokenSigningConfig;
   /** A static token that grants admin (`Authorization: token <adminToken>`). */
@@ -91,6 +96,27 @@ const tokenSigningSchema = refine(
   },
 );
 
+/**
+ * The gateway's `web` block: the common one plus `bundlePath` (the web UI's directory), which
+ * the other services do not accept.
+ */
+const gatewayWebSchema: Schema<Infer<typeof webSchema> & { bundlePath?: string }> = {
+  expected: webSchema.expected,
+  check(value, path, issues) {
+    if (typeof value !== 'object' || value === null || !Object.hasOwn(value, 'bundlePath')) {
+      return webSchema.check(value, path, issues);
+    }
+    const { bundlePath, ...rest } = value as Record<string, unknown>;
+    const web = webSchema.check(rest, path, issues);
+    const dir = string().check(
+      bundlePath,
+      path === '' ? 'bundlePath' : `${path}.bundlePath`,
+      issues,
+    );
+    return { ...web, bundlePath: dir };
+  },
+};
+
 /** Any value (the `etcd` and `objectStorage` keys Agola's gateway section has but does not use). */
 const unused: Schema<unknown> = { expected: 'anything', check: (v) => v };
 
@@ -113,21 +139,25 @@ export const gatewaySchema = refine(
     runserviceURL: url(),
     configstoreURL: url(),
     gitserverURL: optional(url()),
-    web: webSchema,
+    web: gatewayWebSchema,
     etcd: optional(unused),
     objectStorage: optional(unused),
     tokenSigning: tokenSigningSchema,
     adminToken: optional(string()),
   }),
   (g): GatewayConfig => {
-    const web = g.web as { listen: HostPort; allowedOrigins?: string[] };
+    const web = g.web as { listen: HostPort; allowedOrigins?: string[]; bundlePath?: string };
     return {
       apiExposedURL: g.apiExposedURL,
       webExposedURL: g.webExposedURL,
       runserviceURL: g.runserviceURL,
       configstoreURL: g.configstoreURL,
       ...(g.gitserverURL !== undefined ? { gitserverURL: g.gitserverURL } : {}),
-      web: { listen: web.listen, allowedOrigins: web.allowedOrigins ?? [] },
+      web: {
+        listen: web.listen,
+        allowedOrigins: web.allowedOrigins ?? [],
+        ...(web.bundlePath !== undefined ? { bundlePath: web.bundlePath } : {}),
+      },
       tokenSigning: g.tokenSigning,
       ...(g.adminToken !== undefined ? { adminToken: g.adminToken } : {}),
     };

@@ -38,6 +38,7 @@ import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 import { registerReposProxy } from './repos-proxy.js';
+import { loadWebBundle } from './web-bundle.js';
 
 /** How long a stop waits for the requests being answered before closing their connections. */
 const STOP_GRACE_MS = 3000;
@@ -134,6 +135,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const start = async () => {
     if (app) return;
     const jwt = await signerOf(config.tokenSigning);
+    const webBundle = config.web.bundlePath
+      ? await loadWebBundle({ bundlePath: config.web.bundlePath, apiURL: config.apiExposedURL })
+      : undefined;
     const ctx: GatewayContext = {
       config,
       agolaId: config.id ?? DEFAULT_AGOLA_ID,
@@ -186,6 +190,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       registerWebhookRoutes(server, ctx);
       // outside the API prefix: git over HTTP to the git server (its own body handling)
       await server.register(async (repos) => registerReposProxy(repos, ctx));
+      // the web UI at `/` (its pages are every path the routes above leave)
+      webBundle?.register(server);
       return server;
     };
     const listening = await listenWithRetry(build, config.web.listen, {

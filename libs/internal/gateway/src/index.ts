@@ -41,6 +41,8 @@ export {
   CLONE_TOKEN_USER,
 } from './repos-proxy.js';
 export type { JwtClaims, JwtSigner } from './jwt.js';
+export { configScript, loadWebBundle } from './web-bundle.js';
+export type { WebBundle, WebBundleOptions } from './web-bundle.js';
 export { GATEWAY_VERSION } from './routes/version.js';
 export { GatewayErrorCodes } from './codes.js';
 export type { GatewayErrorCode } from './codes.js';

@@ -1,0 +1,34 @@
+import { fileURLToPath } from 'node:url';
+import vue from '@vitejs/plugin-vue';
+import { defineConfig } from 'vite';
+
+const shim = fileURLToPath(new URL('./src/node-shims.ts', import.meta.url));
+
+export default defineConfig({
+  plugins: [vue()],
+  resolve: {
+    // @agola-ts/errors imports three node modules for its stack-frame and printf helpers,
+    // which the UI never calls; tiny browser stand-ins keep them out of the bundle.
+    alias: [
+      { find: /^node:(util|path|url)$/, replacement: shim },
+      { find: /^(util|path|url)$/, replacement: shim },
+    ],
+  },
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: true,
+    // the run/task pages are their own chunks: the home page does not load the log viewer
+    chunkSizeWarningLimit: 300,
+  },
+  server: {
+    // `npm run dev` against a running gateway: AGOLA_GATEWAY=http://127.0.0.1:8000
+    proxy: process.env['AGOLA_GATEWAY']
+      ? {
+          '/api': process.env['AGOLA_GATEWAY'],
+          '/config.js': process.env['AGOLA_GATEWAY'],
+          '/badges': process.env['AGOLA_GATEWAY'],
+        }
+      : {},
+  },
+});
