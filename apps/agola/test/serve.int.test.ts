@@ -494,11 +494,12 @@ gateway:
       '--config',
       '/nonexistent.yml',
       '--components',
-      'gw,notification',
+      'gw,gateway,gitsrv',
     ]);
     expect(await bad.exit).toBe(1);
     expect(bad.err()).toContain('unknown component "gw"');
-    expect(bad.err()).toContain('notification is not available');
+    expect(bad.err()).toContain('unknown component "gitsrv"');
+    expect(bad.err()).not.toContain('"gateway"');
 
     const config = join(dir, 'noetcd.yml');
     const port = await getFreePort();
