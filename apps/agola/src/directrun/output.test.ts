@@ -104,9 +104,11 @@ describe('createRunOutput', () => {
     const err = sink(true);
     const o = createRunOutput({ stdout: out.stream, stderr: err.stream, color: false });
     o.progress([run([task('build', 0, 'running', { start_time: new Date().toISOString() })])]);
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are the subject
     expect(err.text()).toMatch(/\r\x1b\[2Khello #3 running: build ● \d+\.\ds$/);
     o.log('build', 'hi\n');
     // cleared before the log line, drawn again after it
+    // eslint-disable-next-line no-control-regex -- the terminal's escape sequences are the subject
     expect(err.text()).toMatch(/\r\x1b\[2K\r\x1b\[2Khello #3 running: build ● \d+\.\ds$/);
     expect(out.text()).toBe('build | hi\n');
     o.done();
