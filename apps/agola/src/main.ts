@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { AgolaError, formatError } from '@agola-ts/errors';
 import { ConfigError } from '@agola-ts/service-kit';
 import { parseComponents, startServe, type Serve } from './serve.js';
+import { directrunCommands } from './commands/directrun.js';
 
 const program = new Command('agola').description('Agola-TS: CI/CD').showHelpAfterError();
 
@@ -77,5 +78,11 @@ function fail(err: unknown): never {
   }
   process.exit(1);
 }
+
+// until the CLI infrastructure lands: the global options directrun reads
+program
+  .option('-u, --gateway-url <url>', 'the gateway URL (env AGOLA_GATEWAY_URL)')
+  .option('--token <token>', 'API token (env AGOLA_TOKEN)');
+directrunCommands.register(program);
 
 program.parseAsync().catch(fail);
