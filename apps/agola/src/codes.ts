@@ -16,6 +16,12 @@ export const AgolaAppErrorCodes = {
   DirectRunPush: 'ERR_AGOLA_DIRECTRUN_PUSH',
   /** The direct run was created but cannot be found or followed. */
   DirectRunFollow: 'ERR_AGOLA_DIRECTRUN_FOLLOW',
+  /** A CLI command was given flags that do not fit together (exit code 2). */
+  CliUsage: 'ERR_AGOLA_CLI_USAGE',
+  /** A CLI input (`--file`, stdin) cannot be read, is too large or is not the expected YAML. */
+  CliInput: 'ERR_AGOLA_CLI_INPUT',
+  /** A CLI command's work did not end as expected (a followed log, an export) — see the message. */
+  CliFailed: 'ERR_AGOLA_CLI_FAILED',
 } as const;
 
 /** One of {@link AgolaAppErrorCodes}. */

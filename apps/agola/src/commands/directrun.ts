@@ -1,5 +1,12 @@
 import { Option, type Command } from 'commander';
-import { createGatewayClient } from '@agola-ts/gateway-client';
+import { is } from '@agola-ts/errors';
+import { clientFrom } from '../cli/client.js';
+import { UsageError } from '../cli/errors.js';
+import { globalsOf } from '../cli/global-options.js';
+import { formatJson, writeOut } from '../cli/output.js';
+import { cliAction, type CommandModule } from '../cli/program.js';
+import { boolArg, collectArg } from '../cli/validate.js';
+import { AgolaAppErrorCodes } from '../codes.js';
 import { createRunOutput } from '../directrun/output.js';
 import { prRefRegexesOf, targetOf, variablesOf } from '../directrun/flags.js';
 import { directRunStart } from '../directrun/start.js';
@@ -17,26 +24,23 @@ interface DirectRunStartFlags {
   follow: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [
-  ...(previous ?? []),
-  value,
-];
-
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
-/** The global options this command reads (`--gateway-url`, `--token`). */
-function globals(cmd: Command): { gatewayUrl: string; token?: string } {
-  const o = cmd.optsWithGlobals<{ gatewayUrl?: string; token?: string }>();
-  const gatewayUrl = o.gatewayUrl ?? process.env['AGOLA_GATEWAY_URL'] ?? 'http://localhost:8000';
-  const token = o.token ?? process.env['AGOLA_TOKEN'];
-  return { gatewayUrl, ...(token ? { token } : {}) };
+/** Flag problems found after parsing are usage errors (exit code 2), like commander's own. */
+async function usage<T>(fn: () => T | Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (is(err, AgolaAppErrorCodes.DirectRunFlags)) throw new UsageError((err as Error).message);
+    throw err;
+  }
 }
 
 /**
  * `agola directrun start`: runs the repository in the current directory on Agola, as it is in
  * the work tree (uncommitted and untracked files included), and follows the run to its end.
  */
-export const directrunCommands = {
+export const directrunCommands: CommandModule = {
   register(program: Command): void {
     const group = program.command('directrun').description('direct runs of a local repository');
     group
@@ -47,9 +51,9 @@ export const directrunCommands = {
           '(exit code 0 when every run succeeded)',
       )
       .addOption(
-        new Option('--untracked [bool]', 'include untracked files')
+        new Option('--untracked [bool]', 'include untracked files (true or false)')
           .default(true)
-          .argParser((v: string) => v !== 'false'),
+          .argParser(boolArg),
       )
       .option('--no-untracked', 'leave untracked files out')
       .option('--ignored', 'include ignored files too', false)
@@ -59,57 +63,76 @@ export const directrunCommands = {
       .option(
         '--pull-request-ref-regexes <regexes>',
         'regexes (comma-separated, repeatable) telling a pull request ref (default refs/pull/(\\d+)/head, refs/merge-requests/(\\d+)/head)',
-        collect,
+        collectArg,
       )
       .option(
         '--var <name=value>',
         'a variable of the run (repeatable; wins over --var-file)',
-        collect,
+        collectArg,
       )
-      .option('--var-file <file>', 'a YAML or JSON map of variables (repeatable)', collect)
+      .option('--var-file <file>', 'a YAML or JSON map of variables (repeatable)', collectArg)
       .option('--no-follow', 'return once the run is created, without following it')
-      .action(async (opts: DirectRunStartFlags, cmd: Command) => {
-        const g = globals(cmd);
-        const target = targetOf(opts);
-        const prRefRegexes = prRefRegexesOf(opts.pullRequestRefRegexes);
-        const variables = await variablesOf(opts.var, opts.varFile);
-        const out = createRunOutput({ stdout: process.stdout, stderr: process.stderr });
-        const abort = new AbortController();
-        const onSignal = () => {
-          out.done();
-          process.stderr.write('\nagola: stopped following; the run goes on\n');
-          abort.abort();
-          process.exit(130);
-        };
-        process.once('SIGINT', onSignal);
-        try {
-          const result = await directRunStart({
-            client: createGatewayClient({
-              baseUrl: g.gatewayUrl,
-              ...(g.token ? { token: g.token } : {}),
-              signal: abort.signal,
-            }),
-            gatewayURL: g.gatewayUrl,
-            token: g.token,
-            cwd: process.cwd(),
-            untracked: opts.untracked,
-            ignored: opts.ignored,
-            target,
-            prRefRegexes,
-            variables,
-            out,
-            follow: opts.follow,
-            signal: abort.signal,
+      .action(
+        cliAction(async (opts: DirectRunStartFlags, cmd: Command) => {
+          const g = globalsOf(cmd);
+          const target = await usage(() => targetOf(opts));
+          const prRefRegexes = await usage(() => prRefRegexesOf(opts.pullRequestRefRegexes));
+          const variables = await usage(() => variablesOf(opts.var, opts.varFile));
+          if (!g.token)
+            throw new UsageError('a user token is needed: give --token or set AGOLA_TOKEN');
+          // with --json, stdout holds only the result: the logs go to stderr
+          const out = createRunOutput({
+            stdout: g.json ? process.stderr : process.stdout,
+            stderr: process.stderr,
           });
-          if (result.firstLogAt !== undefined) {
-            out.note(
-              `agola: first log line ${seconds(result.firstLogAt - result.pushedAt)} after the push, ${seconds(Date.now() - result.startedAt)} in all`,
-            );
+          const abort = new AbortController();
+          const onSignal = () => {
+            out.done();
+            process.stderr.write('\nagola: stopped following; the run goes on\n');
+            abort.abort();
+            process.exit(130);
+          };
+          process.once('SIGINT', onSignal);
+          try {
+            const result = await directRunStart({
+              // (log streams have no timeout; the other requests the client's default)
+              client: clientFrom(cmd, { signal: abort.signal }),
+              gatewayURL: g.gatewayUrl,
+              token: g.token,
+              cwd: process.cwd(),
+              untracked: opts.untracked,
+              ignored: opts.ignored,
+              target,
+              prRefRegexes,
+              variables,
+              out,
+              follow: opts.follow,
+              signal: abort.signal,
+            });
+            if (result.firstLogAt !== undefined) {
+              out.note(
+                `agola: first log line ${seconds(result.firstLogAt - result.pushedAt)} after the push, ${seconds(Date.now() - result.startedAt)} in all`,
+              );
+            }
+            if (g.json) {
+              writeOut(
+                formatJson({
+                  commit_sha: result.commitSHA,
+                  repo_path: result.repoPath,
+                  runs:
+                    result.runs.length > 0
+                      ? result.runs
+                      : result.runNumbers.map((number) => ({ number })),
+                  first_log_after_push_ms:
+                    result.firstLogAt !== undefined ? result.firstLogAt - result.pushedAt : null,
+                }),
+              );
+            }
+            process.exitCode = result.exitCode;
+          } finally {
+            process.off('SIGINT', onSignal);
           }
-          process.exitCode = result.exitCode;
-        } finally {
-          process.off('SIGINT', onSignal);
-        }
-      });
+        }),
+      );
   },
 };
