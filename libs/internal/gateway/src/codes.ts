@@ -20,6 +20,8 @@ export const GatewayErrorCodes = {
   WebhookInvalid: 'ERR_GATEWAY_WEBHOOK_INVALID',
   /** A webhook's signature (or GitLab token) does not match the project's webhook secret (HTTP 400; nothing created). */
   WebhookSignature: 'ERR_GATEWAY_WEBHOOK_SIGNATURE',
+  /** The git server behind `/repos` cannot be reached or is not configured (HTTP 502). */
+  GitserverUnavailable: 'ERR_GATEWAY_GITSERVER_UNAVAILABLE',
 } as const;
 
 /** One of {@link GatewayErrorCodes}. */

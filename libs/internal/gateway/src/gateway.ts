@@ -37,6 +37,7 @@ import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+import { registerReposProxy } from './repos-proxy.js';
 
 /** How long a stop waits for the requests being answered before closing their connections. */
 const STOP_GRACE_MS = 3000;
@@ -183,6 +184,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       );
       // outside the API prefix: the forges' webhook deliveries
       registerWebhookRoutes(server, ctx);
+      // outside the API prefix: git over HTTP to the git server (its own body handling)
+      await server.register(async (repos) => registerReposProxy(repos, ctx));
       return server;
     };
     const listening = await listenWithRetry(build, config.web.listen, {

@@ -32,6 +32,14 @@ export {
 } from './permissions.js';
 export { passThrough, isRemoteNotExist } from './downstream.js';
 export { createJwtSigner } from './jwt.js';
+export {
+  registerReposProxy,
+  cloneURLWithToken,
+  signCloneToken,
+  CLONE_TOKEN_DURATION_MS,
+  CLONE_TOKEN_REPO_CLAIM,
+  CLONE_TOKEN_USER,
+} from './repos-proxy.js';
 export type { JwtClaims, JwtSigner } from './jwt.js';
 export { GATEWAY_VERSION } from './routes/version.js';
 export { GatewayErrorCodes } from './codes.js';

@@ -67,9 +67,11 @@ describe('user direct runs', () => {
     expect(run.annotations?.['projectid']).toBeUndefined();
     const { run_config: rc } = await stack.runservice.getRun(run.id);
     expect(rc.cache_group).toBe(`${alice.user.id}-${UUID}`);
-    expect(rc.static_environment?.['AGOLA_REPOSITORY_URL']).toBe(
-      `http://127.0.0.1/repos/${repoPath}.git`,
-    );
+    // the clone URL carries a read-only token of the repo (see repos-proxy.int.test.ts)
+    const cloneURL = new URL(rc.static_environment?.['AGOLA_REPOSITORY_URL'] ?? '');
+    expect(`${cloneURL.origin}${cloneURL.pathname}`).toBe(`http://127.0.0.1/repos/${repoPath}.git`);
+    expect(cloneURL.username).toBe('agola-clone');
+    expect(cloneURL.password.split('.')).toHaveLength(3);
     const build = Object.values(rc.tasks).find((t) => t.name === 'build')!;
     expect(build.environment).toEqual({ TOKEN: 'from-the-request', PLAIN: 'hello' });
     expect(git.requests.at(-1)).toBe(`/${repoPath}.git/raw/${'a'.repeat(40)}/.agola/config.yml`);

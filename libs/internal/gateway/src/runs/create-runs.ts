@@ -100,6 +100,11 @@ export interface CreateRunsRequest {
   skipSshHostKeyCheck?: boolean;
   /** URL the clone step clones from. */
   cloneURL: string;
+  /**
+   * Static environment names whose values are masked in the step logs like secrets (a clone
+   * URL that carries a token).
+   */
+  maskedStaticEnvironment?: readonly string[];
   webhookEvent?: string;
   webhookSender?: string;
   commitLink?: string;
@@ -415,7 +420,12 @@ export async function createRuns(
   };
   for (const planned of plan.runs) {
     const runAnnotations = { ...annotations };
-    const secretEnv = secretEnvironmentNames(config, planned, variables);
+    const secretEnv = [
+      ...new Set([
+        ...secretEnvironmentNames(config, planned, variables),
+        ...(req.maskedStaticEnvironment ?? []),
+      ]),
+    ].sort();
     if (secretEnv.length > 0) {
       runAnnotations[SECRET_ENV_ANNOTATION] = JSON.stringify(secretEnv);
     }

@@ -6,6 +6,7 @@ import { requireUser } from '../auth.js';
 import { GatewayErrorCodes } from '../codes.js';
 import type { GatewayContext } from '../context.js';
 import { passThrough } from '../downstream.js';
+import { cloneURLWithToken } from '../repos-proxy.js';
 import { createRuns, type CreateRunsDeps } from './create-runs.js';
 
 /** Most `pull_request_ref_regexes` a direct run request may give. */
@@ -172,7 +173,10 @@ export function registerDirectRunRoutes(
         ...(branch ? { branch } : {}),
         ...(tag ? { tag } : {}),
         ...(pullRequestID ? { pullRequestID } : {}),
-        cloneURL: `${reposURL}/${repoPath}.git`,
+        // the clone step reads through the gateway's /repos, which needs credentials: a
+        // short-lived token that can only read this repository (masked in the step logs)
+        cloneURL: cloneURLWithToken(ctx, `${reposURL}/${repoPath}.git`, repoPath),
+        maskedStaticEnvironment: ['AGOLA_REPOSITORY_URL'],
         userRunRepoUUID: repoUUID,
         variables: Object.fromEntries(variables),
       },
