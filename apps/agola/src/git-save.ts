@@ -65,6 +65,31 @@ async function identityEnv(cwd: string, signal?: AbortSignal): Promise<NodeJS.Pr
 }
 
 /**
+ * The top directory and the git dir of the work tree holding `cwd`.
+ *
+ * @throws `ERR_AGOLA_NOT_A_GIT_REPO` when `cwd` is not inside a git work tree (a bare
+ *   repository is not one); `ERR_AGOLA_GIT` when git cannot run.
+ */
+export async function workTreeOf(
+  cwd: string,
+  options: { signal?: AbortSignal } = {},
+): Promise<{ topLevel: string; gitDir: string }> {
+  const probe = await runGit(
+    ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--absolute-git-dir'],
+    { cwd, okCodes: [0, 128], ...(options.signal ? { signal: options.signal } : {}) },
+  ).catch((err: unknown) => {
+    throw wrap(err, `reading the repository at ${cwd}`);
+  });
+  const [inside, topLevel, gitDir] = probe.stdout.split('\n');
+  if (probe.code !== 0 || inside !== 'true' || !topLevel || !gitDir) {
+    throw newError(`${cwd} is not inside a git work tree`, {
+      code: AgolaAppErrorCodes.NotAGitRepo,
+    });
+  }
+  return { topLevel, gitDir };
+}
+
+/**
  * Saves the work tree as a commit on a private ref, without touching the work tree, the index
  * or HEAD: the files are added to a temporary index (a copy of the real one, so staged
  * changes count too), written as a tree and committed with HEAD as parent (no parent in a
@@ -85,18 +110,7 @@ export async function gitSave(options: GitSaveOptions): Promise<GitSaveResult> {
       code: AgolaAppErrorCodes.Git,
     });
   }
-  const probe = await runGit(
-    ['rev-parse', '--is-inside-work-tree', '--show-toplevel', '--absolute-git-dir'],
-    { cwd: options.cwd, okCodes: [0, 128], ...sig },
-  ).catch((err: unknown) => {
-    throw wrap(err, `git-save: reading the repository at ${options.cwd}`);
-  });
-  const [inside, topLevel, gitDir] = probe.stdout.split('\n');
-  if (probe.code !== 0 || inside !== 'true' || !topLevel || !gitDir) {
-    throw newError(`${options.cwd} is not inside a git work tree`, {
-      code: AgolaAppErrorCodes.NotAGitRepo,
-    });
-  }
+  const { topLevel, gitDir } = await workTreeOf(options.cwd, sig);
   // `git check-ref-format` refuses names git itself would refuse (`..`, `~`, spaces...)
   await runGit(['check-ref-format', ref], { cwd: topLevel, ...sig }).catch((err: unknown) => {
     throw wrap(err, `git-save: invalid ref name ${JSON.stringify(ref)}`);

@@ -3,6 +3,7 @@ import { createConfigstore } from '@agola-ts/configstore';
 import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
+import { createGitserver, gitserverSchema } from '@agola-ts/gitserver';
 import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
 import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
 import {
@@ -24,15 +25,22 @@ export const COMPONENTS = [
   'runservice',
   'executor',
   'scheduler',
+  'gitserver',
   'gateway',
 ] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
 
 /** `all-base`: every component but the executor (as in Agola). */
-const ALL_BASE: readonly Component[] = ['configstore', 'runservice', 'scheduler', 'gateway'];
+const ALL_BASE: readonly Component[] = [
+  'configstore',
+  'runservice',
+  'scheduler',
+  'gitserver',
+  'gateway',
+];
 /** Agola components that do not exist in Agola-TS yet. */
-const NOT_YET = ['notification', 'gitserver'];
+const NOT_YET = ['notification'];
 
 /**
  * Parses `--components` (comma-separated; `all-base` = every component but the executor).
@@ -94,6 +102,7 @@ type Sections = {
   runservice?: typeof runserviceSchema extends Schema<infer T> ? T : never;
   executor?: typeof executorSchema extends Schema<infer T> ? T : never;
   scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
+  gitserver?: typeof gitserverSchema extends Schema<infer T> ? T : never;
   gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
 };
 
@@ -120,6 +129,7 @@ export function checkSections(config: AgolaConfig, components: Set<Component>): 
   out.runservice = check('runservice', runserviceSchema);
   out.executor = check('executor', executorSchema);
   out.scheduler = check('scheduler', schedulerSchema);
+  out.gitserver = check('gitserver', gitserverSchema);
   out.gateway = check('gateway', gatewaySchema);
   if (issues.length > 0) throw new ConfigError(config.source, issues);
   return out;
@@ -137,15 +147,23 @@ function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice')
 
 /**
  * Loads the config, starts an embedded etcd when the enabled stateful services configure
- * none, and starts the components (configstore, runservice, executor, scheduler, gateway).
+ * none, and starts the components (configstore, runservice, executor, scheduler, gitserver,
+ * gateway). A gateway with no `gitserverURL` is pointed at the gitserver started here.
  * A failed start stops what already started.
  *
  * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
  *   and a service's own error when it cannot start.
  */
 export async function startServe(options: ServeOptions): Promise<Serve> {
-  const { logger, components } = options;
+  const { logger } = options;
   const config = await loadConfig(options.configPath);
+  let components = options.components;
+  if (components.has('gitserver') && config.sections['gitserver'] === undefined) {
+    // all-base names the git server, but configs written before it existed have no section:
+    // everything else runs, direct runs cannot
+    components = new Set([...components].filter((c) => c !== 'gitserver'));
+    logger.warn('no gitserver section in the config: the git server (direct runs) is not started');
+  }
   const s = checkSections(config, components);
   const childLogger = (service: Component, debug: boolean | undefined) =>
     logger.child({ name: service }, debug ? { level: 'debug' } : {});
@@ -204,6 +222,17 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
         'scheduler',
         createScheduler(s.scheduler, { logger: childLogger('scheduler', false) }),
       );
+    }
+    if (s.gitserver) {
+      const debug = (config.sections.gitserver as { debug?: unknown } | undefined)?.debug === true;
+      const gitserver = createGitserver(s.gitserver, {
+        logger: childLogger('gitserver', debug),
+      });
+      await add('gitserver', gitserver);
+      // a gateway without gitserverURL reaches the git server of this process
+      if (s.gateway && s.gateway.gitserverURL === undefined && gitserver.url !== undefined) {
+        s.gateway = { ...s.gateway, gitserverURL: gitserver.url };
+      }
     }
     if (s.gateway) {
       const debug = (config.sections.gateway as { debug?: unknown } | undefined)?.debug === true;

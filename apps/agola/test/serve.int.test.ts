@@ -285,11 +285,11 @@ gateway:
       '--config',
       '/nonexistent.yml',
       '--components',
-      'gw,gitserver',
+      'gw,notification',
     ]);
     expect(await bad.exit).toBe(1);
     expect(bad.err()).toContain('unknown component "gw"');
-    expect(bad.err()).toContain('gitserver is not available');
+    expect(bad.err()).toContain('notification is not available');
 
     const config = join(dir, 'noetcd.yml');
     const port = await getFreePort();

@@ -1,7 +1,7 @@
 import { newError } from '@agola-ts/errors';
 import type { GatewayClient, RunOwner, RunResponse } from '@agola-ts/gateway-client';
 import { AgolaAppErrorCodes } from '../codes.js';
-import { gitSave, GIT_SAVE_REFS_PREFIX } from '../git-save.js';
+import { gitSave, GIT_SAVE_REFS_PREFIX, workTreeOf } from '../git-save.js';
 import { allSucceeded, findCreatedRuns, followRuns, lastRunNumber } from './follow.js';
 import { pushRefOf, type DirectRunTarget } from './flags.js';
 import type { RunOutput } from './output.js';
@@ -75,7 +75,7 @@ export async function directRunStart(
   }
   const [user, repoUUID] = await Promise.all([
     client.getCurrentUser(sig),
-    repoUUIDOf(options.cwd, sig),
+    workTreeOf(options.cwd, sig).then(() => repoUUIDOf(options.cwd, sig)),
   ]);
   const owner: RunOwner = { kind: 'user', ref: user.id };
   const repoPath = `${user.id}/${repoUUID}`;
