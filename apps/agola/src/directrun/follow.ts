@@ -74,6 +74,22 @@ export async function followRuns(options: FollowRunsOptions): Promise<FollowRuns
   const several = options.runNumbers.length > 1;
   let firstLogAt: number | undefined;
   const latest = new Map<number, RunResponse>();
+  // tasks whose logs are still being printed: shown as running until their last line is out,
+  // so "task build success" never comes before build's own log lines
+  const draining = new Set<string>();
+  const report = () => {
+    const view = [...latest.values()].map((run) => {
+      const tasks = Object.fromEntries(
+        Object.entries(run.tasks).map(([id, t]) =>
+          draining.has(`${run.number}/${id}`) && ENDED_TASK.has(t.status)
+            ? [id, { ...t, status: 'running', end_time: null }]
+            : [id, t],
+        ),
+      );
+      return { ...run, tasks };
+    });
+    out.progress(view);
+  };
 
   const followTask = async (runNumber: number, label: string, taskId: string) => {
     let next = 0;
@@ -153,12 +169,20 @@ export async function followRuns(options: FollowRunsOptions): Promise<FollowRuns
         );
       }
       latest.set(runNumber, run);
-      out.progress([...latest.values()]);
       for (const [id, t] of Object.entries(run.tasks)) {
         if (tasks.has(id) || t.status === 'notstarted' || t.status === 'skipped') continue;
         const label = several ? `${run.name}/${t.name}` : t.name;
-        tasks.set(id, followTask(runNumber, label, id));
+        const key = `${runNumber}/${id}`;
+        draining.add(key);
+        tasks.set(
+          id,
+          followTask(runNumber, label, id).finally(() => {
+            draining.delete(key);
+            report();
+          }),
+        );
       }
+      report();
       if (ENDED_PHASES.has(run.phase)) {
         await Promise.all(tasks.values());
         const final = await retrying(
@@ -167,7 +191,7 @@ export async function followRuns(options: FollowRunsOptions): Promise<FollowRuns
           signal,
         );
         latest.set(runNumber, final);
-        out.progress([...latest.values()]);
+        report();
         return final;
       }
       await sleep(pollMs, undefined, sig(signal));
