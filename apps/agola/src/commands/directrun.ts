@@ -88,7 +88,7 @@ export const directrunCommands: CommandModule = {
           const abort = new AbortController();
           const onSignal = () => {
             out.done();
-            process.stderr.write('\nagola: stopped following; the run goes on\n');
+            process.stderr.write('agola: stopped following; the run goes on\n');
             abort.abort();
             process.exit(130);
           };

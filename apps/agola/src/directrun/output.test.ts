@@ -112,6 +112,9 @@ describe('createRunOutput', () => {
     expect(err.text()).toMatch(/\r\x1b\[2K\r\x1b\[2Khello #3 running: build ● \d+\.\ds$/);
     expect(out.text()).toBe('build | hi\n');
     o.done();
-    expect(err.text().endsWith('\r\x1b[2K')).toBe(true);
+    // the last state stays, on its own line; a note after it starts a new line
+    expect(err.text()).toMatch(/hello #3 running: build ● \d+\.\ds\n$/);
+    o.note('agola: bye');
+    expect(err.text()).toMatch(/s\nagola: bye\n$/);
   });
 });

@@ -12,7 +12,7 @@ export interface RunOutput {
   note(line: string): void;
   /** The runs' latest state: a live progress line (TTY) or a line per task change. */
   progress(runs: readonly RunResponse[]): void;
-  /** Removes the live progress line (before the final summary). */
+  /** Ends the live progress line: its last state stays as a plain line. */
   done(): void;
 }
 
@@ -116,7 +116,8 @@ export function createRunOutput(options: RunOutputOptions): RunOutput {
   };
   const redraw = () => {
     if (!live || liveText === '') return;
-    const cols = stderr.columns ?? 80;
+    // a terminal that reports no size (0) gets 80 columns
+    const cols = stderr.columns && stderr.columns >= 20 ? stderr.columns : 80;
     const text =
       liveText.length > cols - 1 ? `${liveText.slice(0, Math.max(0, cols - 2))}…` : liveText;
     stderr.write(`\r\x1b[2K${text}`);
@@ -188,7 +189,9 @@ export function createRunOutput(options: RunOutputOptions): RunOutput {
       }
     },
     done() {
-      clear();
+      // the last state of the graph stays on the screen as a plain line
+      if (live && shown) stderr.write('\n');
+      shown = false;
       liveText = '';
     },
   };
