@@ -75,6 +75,17 @@ const variableColumns = [
   },
 ];
 
+/** The options of the secret and variable commands (commander checks the required ones). */
+interface ItemOptions {
+  project?: string;
+  projectgroup?: string;
+  name: string;
+  newName?: string;
+  file: string;
+  tree?: boolean;
+  removeOverridden?: boolean;
+}
+
 /**
  * Adds `secret create|update|delete|list` and `variable create|update|delete|list` under
  * `parent` (`project` or `projectgroup`), with `--<flag> <ref>` naming the owner.
@@ -82,7 +93,8 @@ const variableColumns = [
 export function registerItemCommands(parent: Command, kind: ItemParentKind): void {
   const flag = kind; // --project or --projectgroup
   const what = kind === 'project' ? 'project' : 'project group';
-  const refOf = (opts: Record<string, unknown>) => String(opts[flag]);
+  const refOf = (opts: ItemOptions) =>
+    (kind === 'project' ? opts.project : opts.projectgroup) ?? '';
 
   const secret = parent.command('secret').description(`manage a ${what}'s secrets`);
   secret
@@ -92,10 +104,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .requiredOption('-n, --name <name>', 'secret name', nameArg)
     .requiredOption('-f, --file <file>', 'YAML map of the secret data (- = stdin)')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        const data = secretDataOf(await readYamlInput(opts['file']!, 'the secret file'));
+      cliAction(async (opts: ItemOptions, cmd) => {
+        const data = secretDataOf(await readYamlInput(opts.file, 'the secret file'));
         const s = await clientFrom(cmd).createSecret(kind, refOf(opts), {
-          name: opts['name']!,
+          name: opts.name,
           type: 'internal',
           data,
         });
@@ -110,10 +122,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .option('--new-name <name>', 'new secret name', nameArg)
     .requiredOption('-f, --file <file>', 'YAML map of the secret data (- = stdin)')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        const data = secretDataOf(await readYamlInput(opts['file']!, 'the secret file'));
-        const s = await clientFrom(cmd).updateSecret(kind, refOf(opts), opts['name']!, {
-          name: opts['newName'] ?? opts['name']!,
+      cliAction(async (opts: ItemOptions, cmd) => {
+        const data = secretDataOf(await readYamlInput(opts.file, 'the secret file'));
+        const s = await clientFrom(cmd).updateSecret(kind, refOf(opts), opts.name, {
+          name: opts.newName ?? opts.name,
           type: 'internal',
           data,
         });
@@ -126,9 +138,9 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .requiredOption(`--${flag} <ref>`, `${what} id or path`)
     .requiredOption('-n, --name <name>', 'secret name')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        await clientFrom(cmd).deleteSecret(kind, refOf(opts), opts['name']!);
-        printDone(cmd, `secret ${opts['name']} deleted`);
+      cliAction(async (opts: ItemOptions, cmd) => {
+        await clientFrom(cmd).deleteSecret(kind, refOf(opts), opts.name);
+        printDone(cmd, `secret ${opts.name} deleted`);
       }),
     );
   secret
@@ -138,10 +150,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .option('--tree', "also the parents' secrets")
     .option('--remove-overridden', 'with --tree: drop the ones a nearer secret overrides')
     .action(
-      cliAction(async (opts: Record<string, string | boolean>, cmd) => {
+      cliAction(async (opts: ItemOptions, cmd) => {
         const list = await clientFrom(cmd).getSecrets(kind, refOf(opts), {
-          tree: opts['tree'] === true,
-          removeOverridden: opts['removeOverridden'] === true,
+          tree: opts.tree === true,
+          removeOverridden: opts.removeOverridden === true,
         });
         printList(cmd, list, secretColumns);
       }),
@@ -155,10 +167,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .requiredOption('-n, --name <name>', 'variable name', nameArg)
     .requiredOption('-f, --file <file>', 'YAML list of {secret_name, secret_var, when} (- = stdin)')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        const values = variableValuesOf(await readYamlInput(opts['file']!, 'the variable file'));
+      cliAction(async (opts: ItemOptions, cmd) => {
+        const values = variableValuesOf(await readYamlInput(opts.file, 'the variable file'));
         const v = await clientFrom(cmd).createVariable(kind, refOf(opts), {
-          name: opts['name']!,
+          name: opts.name,
           values,
         });
         printItem(cmd, v, variableColumns);
@@ -172,10 +184,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .option('--new-name <name>', 'new variable name', nameArg)
     .requiredOption('-f, --file <file>', 'YAML list of {secret_name, secret_var, when} (- = stdin)')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        const values = variableValuesOf(await readYamlInput(opts['file']!, 'the variable file'));
-        const v = await clientFrom(cmd).updateVariable(kind, refOf(opts), opts['name']!, {
-          name: opts['newName'] ?? opts['name']!,
+      cliAction(async (opts: ItemOptions, cmd) => {
+        const values = variableValuesOf(await readYamlInput(opts.file, 'the variable file'));
+        const v = await clientFrom(cmd).updateVariable(kind, refOf(opts), opts.name, {
+          name: opts.newName ?? opts.name,
           values,
         });
         printItem(cmd, v, variableColumns);
@@ -187,9 +199,9 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .requiredOption(`--${flag} <ref>`, `${what} id or path`)
     .requiredOption('-n, --name <name>', 'variable name')
     .action(
-      cliAction(async (opts: Record<string, string>, cmd) => {
-        await clientFrom(cmd).deleteVariable(kind, refOf(opts), opts['name']!);
-        printDone(cmd, `variable ${opts['name']} deleted`);
+      cliAction(async (opts: ItemOptions, cmd) => {
+        await clientFrom(cmd).deleteVariable(kind, refOf(opts), opts.name);
+        printDone(cmd, `variable ${opts.name} deleted`);
       }),
     );
   variable
@@ -199,10 +211,10 @@ export function registerItemCommands(parent: Command, kind: ItemParentKind): voi
     .option('--tree', "also the parents' variables")
     .option('--remove-overridden', 'with --tree: drop the ones a nearer variable overrides')
     .action(
-      cliAction(async (opts: Record<string, string | boolean>, cmd) => {
+      cliAction(async (opts: ItemOptions, cmd) => {
         const list = await clientFrom(cmd).getVariables(kind, refOf(opts), {
-          tree: opts['tree'] === true,
-          removeOverridden: opts['removeOverridden'] === true,
+          tree: opts.tree === true,
+          removeOverridden: opts.removeOverridden === true,
         });
         printList(cmd, list, variableColumns);
       }),

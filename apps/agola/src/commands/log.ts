@@ -21,7 +21,7 @@ interface LogOptions extends OwnerOptions {
 
 function selectorOf(opts: LogOptions): LogSelector {
   const which = requireOneOf(opts as unknown as Record<string, unknown>, ['step', 'setup']);
-  return which === 'setup' ? { setup: true } : { step: opts.step! };
+  return which === 'setup' ? { setup: true } : { step: opts.step ?? 0 };
 }
 
 function addSelectors(cmd: Command): Command {

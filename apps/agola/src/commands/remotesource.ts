@@ -35,6 +35,14 @@ interface RsOpts {
   loginEnabled?: boolean;
 }
 
+/** `remotesource create`'s options: commander checks the required ones. */
+interface RsCreateOpts extends RsOpts {
+  name: string;
+  type: CreateRemoteSourceRequest['type'];
+  authType: CreateRemoteSourceRequest['auth_type'];
+  apiUrl: string;
+}
+
 function common(o: RsOpts): UpdateRemoteSourceRequest {
   return {
     ...(o.apiUrl !== undefined ? { apiurl: o.apiUrl } : {}),
@@ -69,12 +77,12 @@ export const remoteSourceCommands: CommandModule = {
       .option('--registration-enabled <bool>', 'users may register with it', boolArg, true)
       .option('--login-enabled <bool>', 'users may log in with it', boolArg, true)
       .action(
-        cliAction(async (opts: RsOpts, cmd) => {
+        cliAction(async (opts: RsCreateOpts, cmd) => {
           const created = await clientFrom(cmd).createRemoteSource({
-            name: opts.name!,
-            type: opts.type!,
-            auth_type: opts.authType!,
-            apiurl: opts.apiUrl!,
+            name: opts.name,
+            type: opts.type,
+            auth_type: opts.authType,
+            apiurl: opts.apiUrl,
             ...common(opts),
           });
           printItem(cmd, created, rsFields);

@@ -43,8 +43,8 @@ export function addOwnerOptions(cmd: Command): Command {
 export function ownerOf(opts: OwnerOptions): RunOwner {
   const which = requireOneOf(opts as Record<string, unknown>, ['project', 'username']);
   return which === 'project'
-    ? { kind: 'project', ref: opts.project! }
-    : { kind: 'user', ref: opts.username! };
+    ? { kind: 'project', ref: opts.project ?? '' }
+    : { kind: 'user', ref: opts.username ?? '' };
 }
 
 /**
@@ -59,7 +59,7 @@ export async function taskIdOf(
   opts: { taskid?: string; taskname?: string },
 ): Promise<string> {
   const which = requireOneOf(opts as Record<string, unknown>, ['taskid', 'taskname']);
-  if (which === 'taskid') return opts.taskid!;
+  if (which === 'taskid') return opts.taskid ?? '';
   const run = await gw.getRun(owner, runNumber);
   const task = Object.values(run.tasks).find((t) => t.name === opts.taskname);
   if (!task) {
