@@ -1,6 +1,14 @@
 import type { CommandModule } from '../cli/program.js';
 import { directrunCommands } from './directrun.js';
+import { logCommands } from './log.js';
+import { maintenanceCommands } from './maintenance.js';
+import { orgCommands } from './org.js';
+import { projectCommands } from './project.js';
+import { projectGroupCommands } from './projectgroup.js';
+import { remoteSourceCommands } from './remotesource.js';
+import { runCommands } from './run.js';
 import { serveCommands } from './serve.js';
+import { userCommands } from './user.js';
 import { versionCommands } from './version.js';
 
 /**
@@ -9,5 +17,13 @@ import { versionCommands } from './version.js';
 export const commandModules: readonly CommandModule[] = [
   serveCommands,
   versionCommands,
+  userCommands,
+  orgCommands,
+  projectGroupCommands,
+  projectCommands,
+  remoteSourceCommands,
+  runCommands,
+  logCommands,
+  maintenanceCommands,
   directrunCommands,
 ];
