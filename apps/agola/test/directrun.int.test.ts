@@ -149,6 +149,24 @@ describe('agola directrun start', () => {
     expect(out.stderr).toMatch(/agola: run check #\d+ failed/);
   });
 
+  it('prints the setup errors of a broken config and exits 1', async () => {
+    const r = await repo(
+      'broken',
+      `runs:
+  - name: broken
+    tasks:
+      - name: main
+        steps:
+          - run:
+              shell: /bin/sh
+`,
+    );
+    const out = await run(r);
+    expect(out.exitCode).toBe(1);
+    expect(out.stderr).toMatch(/agola: run Setup Error #\d+ setup error: .+/);
+    expect(out.stderr).toMatch(/agola: run Setup Error #\d+ setuperror/);
+  });
+
   it('passes --var (over --var-file) to the task environment through the config', async () => {
     const r = await repo(
       'vars',
