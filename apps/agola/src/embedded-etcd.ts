@@ -17,6 +17,11 @@ export interface EmbeddedEtcdOptions {
   peerPort?: number;
   /** The etcd executable. @default `etcd` on PATH */
   binary?: string;
+  /**
+   * Use util-linux `setpriv --pdeathsig KILL` (when on PATH) so etcd dies with this process;
+   * `false` uses the watchdog instead (tests). @default true
+   */
+  setpriv?: boolean;
   /** How long to wait for `/health`. @default 15000 */
   readyTimeoutMs?: number;
   logger: ServiceLogger;
@@ -45,6 +50,25 @@ function findOnPath(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/**
+ * A detached shell that SIGKILLs `pid` once this process is gone (and exits when `pid` is): the
+ * fallback of `setpriv --pdeathsig` for etcd.
+ */
+function startWatchdog(pid: number, logger: ServiceLogger): void {
+  const script = `while kill -0 ${process.pid} 2>/dev/null && kill -0 ${pid} 2>/dev/null; do sleep 1; done; kill -9 ${pid} 2>/dev/null`;
+  try {
+    const dog = spawn('/bin/sh', ['-c', script], {
+      detached: true,
+      stdio: 'ignore',
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin' },
+    });
+    dog.on('error', (err) => logger.warn({ err }, 'the embedded etcd watchdog could not start'));
+    dog.unref();
+  } catch (err) {
+    logger.warn({ err }, 'the embedded etcd watchdog could not start');
+  }
 }
 
 async function freePort(): Promise<number> {
@@ -87,21 +111,26 @@ export async function startEmbeddedEtcd(options: EmbeddedEtcdOptions): Promise<E
   const endpoint = `http://127.0.0.1:${clientPort}`;
   const peer = `http://127.0.0.1:${peerPort}`;
   let tail = '';
-  const child: ChildProcess = spawn(
-    binary,
-    [
-      '--name=agola',
-      `--data-dir=${options.dataDir}`,
-      '--logger=zap',
-      '--log-level=warn',
-      `--listen-client-urls=${endpoint}`,
-      `--advertise-client-urls=${endpoint}`,
-      `--listen-peer-urls=${peer}`,
-      `--initial-advertise-peer-urls=${peer}`,
-      `--initial-cluster=agola=${peer}`,
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const etcdArgs = [
+    '--name=agola',
+    `--data-dir=${options.dataDir}`,
+    '--logger=zap',
+    '--log-level=warn',
+    `--listen-client-urls=${endpoint}`,
+    `--advertise-client-urls=${endpoint}`,
+    `--listen-peer-urls=${peer}`,
+    `--initial-advertise-peer-urls=${peer}`,
+    `--initial-cluster=agola=${peer}`,
+  ];
+  // etcd must not outlive agola serve, even when serve is SIGKILLed: setpriv (util-linux) sets
+  // the parent-death signal and execs etcd (same pid); without setpriv, a watchdog kills it
+  const setpriv = options.setpriv === false ? undefined : findOnPath('setpriv');
+  const child: ChildProcess = setpriv
+    ? spawn(setpriv, ['--pdeathsig', 'KILL', '--', binary, ...etcdArgs], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : spawn(binary, etcdArgs, { stdio: ['ignore', 'pipe', 'pipe'] });
+  if (!setpriv && child.pid !== undefined) startWatchdog(child.pid, options.logger);
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString('utf8')).slice(-TAIL);
   };

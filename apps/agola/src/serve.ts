@@ -3,7 +3,7 @@ import { createConfigstore } from '@agola-ts/configstore';
 import { newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
-import { createGitserver, gitserverSchema } from '@agola-ts/gitserver';
+import { createGitserver, gitserverSchema, type Gitserver } from '@agola-ts/gitserver';
 import { createRunservice, runserviceSchema } from '@agola-ts/runservice';
 import { createScheduler, schedulerSchema } from '@agola-ts/scheduler';
 import {
@@ -25,8 +25,8 @@ export const COMPONENTS = [
   'runservice',
   'executor',
   'scheduler',
-  'gitserver',
   'gateway',
+  'gitserver',
 ] as const;
 /** One of {@link COMPONENTS}. */
 export type Component = (typeof COMPONENTS)[number];
@@ -36,8 +36,8 @@ const ALL_BASE: readonly Component[] = [
   'configstore',
   'runservice',
   'scheduler',
-  'gitserver',
   'gateway',
+  'gitserver',
 ];
 /** Agola components that do not exist in Agola-TS yet. */
 const NOT_YET = ['notification'];
@@ -102,8 +102,8 @@ type Sections = {
   runservice?: typeof runserviceSchema extends Schema<infer T> ? T : never;
   executor?: typeof executorSchema extends Schema<infer T> ? T : never;
   scheduler?: typeof schedulerSchema extends Schema<infer T> ? T : never;
-  gitserver?: typeof gitserverSchema extends Schema<infer T> ? T : never;
   gateway?: typeof gatewaySchema extends Schema<infer T> ? T : never;
+  gitserver?: typeof gitserverSchema extends Schema<infer T> ? T : never;
 };
 
 /**
@@ -129,10 +129,20 @@ export function checkSections(config: AgolaConfig, components: Set<Component>): 
   out.runservice = check('runservice', runserviceSchema);
   out.executor = check('executor', executorSchema);
   out.scheduler = check('scheduler', schedulerSchema);
-  out.gitserver = check('gitserver', gitserverSchema);
   out.gateway = check('gateway', gatewaySchema);
+  out.gitserver = check('gitserver', gitserverSchema);
   if (issues.length > 0) throw new ConfigError(config.source, issues);
   return out;
+}
+
+function sectionDebug(config: AgolaConfig, name: 'gateway' | 'gitserver'): boolean {
+  return (config.sections[name] as { debug?: unknown } | undefined)?.debug === true;
+}
+
+/** A listen host as a URL host for a client on this machine. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice'): boolean {
@@ -147,23 +157,17 @@ function hasEtcdSection(config: AgolaConfig, name: 'configstore' | 'runservice')
 
 /**
  * Loads the config, starts an embedded etcd when the enabled stateful services configure
- * none, and starts the components (configstore, runservice, executor, scheduler, gitserver,
- * gateway). A gateway with no `gitserverURL` is pointed at the gitserver started here.
+ * none, and starts the components (configstore, runservice, executor, scheduler, gateway,
+ * gitserver). With both the gateway and the gitserver and no `gateway.gitserverURL`, the
+ * gateway's `/repos` goes to this process's git server.
  * A failed start stops what already started.
  *
  * @throws `ConfigError` for a broken config file, `ERR_AGOLA_ETCD_*` for the embedded etcd,
  *   and a service's own error when it cannot start.
  */
 export async function startServe(options: ServeOptions): Promise<Serve> {
-  const { logger } = options;
+  const { logger, components } = options;
   const config = await loadConfig(options.configPath);
-  let components = options.components;
-  if (components.has('gitserver') && config.sections['gitserver'] === undefined) {
-    // all-base names the git server, but configs written before it existed have no section:
-    // everything else runs, direct runs cannot
-    components = new Set([...components].filter((c) => c !== 'gitserver'));
-    logger.warn('no gitserver section in the config: the git server (direct runs) is not started');
-  }
   const s = checkSections(config, components);
   const childLogger = (service: Component, debug: boolean | undefined) =>
     logger.child({ name: service }, debug ? { level: 'debug' } : {});
@@ -223,23 +227,34 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
         createScheduler(s.scheduler, { logger: childLogger('scheduler', false) }),
       );
     }
-    if (s.gitserver) {
-      const debug = (config.sections.gitserver as { debug?: unknown } | undefined)?.debug === true;
-      const gitserver = createGitserver(s.gitserver, {
-        logger: childLogger('gitserver', debug),
-      });
-      await add('gitserver', gitserver);
-      // a gateway without gitserverURL reaches the git server of this process
-      if (s.gateway && s.gateway.gitserverURL === undefined && gitserver.url !== undefined) {
-        s.gateway = { ...s.gateway, gitserverURL: gitserver.url };
+    const gitserverDebug = sectionDebug(config, 'gitserver');
+    const gitserver: Gitserver | undefined = s.gitserver
+      ? createGitserver(s.gitserver, { logger: childLogger('gitserver', gitserverDebug) })
+      : undefined;
+    let gateway = s.gateway;
+    if (gateway && gitserver && s.gitserver && gateway.gitserverURL === undefined) {
+      // both in this process: the gateway's /repos goes to this git server
+      const { host, port } = s.gitserver.web.listen;
+      if (port === 0) {
+        // its port is known only once it listens
+        await add('gitserver', gitserver);
+        gateway = { ...gateway, gitserverURL: gitserver.url };
+      } else {
+        gateway = { ...gateway, gitserverURL: `http://${urlHost(host)}:${port}` };
       }
     }
-    if (s.gateway) {
-      const debug = (config.sections.gateway as { debug?: unknown } | undefined)?.debug === true;
+    if (gateway) {
       await add(
         'gateway',
-        createGateway({ ...s.gateway, id: config.id }, { logger: childLogger('gateway', debug) }),
+        createGateway(
+          { ...gateway, id: config.id },
+          { logger: childLogger('gateway', sectionDebug(config, 'gateway')) },
+        ),
       );
+    }
+    // last, as Agola starts it
+    if (gitserver && !running.some((r) => r.name === 'gitserver')) {
+      await add('gitserver', gitserver);
     }
   } catch (err) {
     await stop();

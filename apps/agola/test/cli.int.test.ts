@@ -130,6 +130,9 @@ executor:
   runserviceURL: ${runserviceURL}
   web: { listenAddress: 127.0.0.1:${port.executor} }
   driver: { type: local }
+gitserver:
+  dataDir: ${data}/gitserver
+  web: { listenAddress: '127.0.0.1:0' }
 `,
   );
   serve = spawn(

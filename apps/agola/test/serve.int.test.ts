@@ -1,4 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, symlink } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,9 +10,13 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contextOfRef, planRunsFromFile } from '@agola-ts/runconfig';
 import { createRunserviceClient, plannedRunToCreateRequest } from '@agola-ts/runservice-client';
+import { createGatewayClient } from '@agola-ts/gateway-client';
 import { getFreePort } from '@agola-ts/testkit';
 
+const exec = promisify(execFile);
+
 const here = dirname(fileURLToPath(import.meta.url));
+const ADMIN_TOKEN = 'serve-test-admin-token';
 const MAIN = join(here, '../dist/main.js');
 // `npm run quickstart`'s last part, run here non-interactively so the quickstart cannot rot
 const QUICKSTART = join(here, '../../../tools/quickstart/quickstart.mjs');
@@ -19,6 +27,7 @@ interface Ports {
   configstore: number;
   runservice: number;
   scheduler: number;
+  gitserver: number;
 }
 
 function configText(dir: string, p: Ports): string {
@@ -33,6 +42,10 @@ gateway:
   configstoreURL: ${cs}
   web: { listenAddress: 127.0.0.1:${p.gateway} }
   tokenSigning: { method: hmac, key: serve-test-signing-key-0123456789 }
+  adminToken: ${ADMIN_TOKEN}
+gitserver:
+  dataDir: ${dir}/gitserver
+  web: { listenAddress: 127.0.0.1:${p.gitserver} }
 scheduler:
   runserviceURL: ${rs}
   web: { listenAddress: 127.0.0.1:${p.scheduler} }
@@ -124,6 +137,7 @@ describe('agola serve', () => {
       configstore: await getFreePort(),
       runservice: await getFreePort(),
       scheduler: await getFreePort(),
+      gitserver: await getFreePort(),
     };
     const data = join(dir, 'all');
     const config = join(dir, 'all.yml');
@@ -156,6 +170,186 @@ describe('agola serve', () => {
       expect(serve.out()).toContain('"msg":"stopped"');
     } finally {
       if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+    }
+  });
+
+  async function etcdPidOf(serve: Spawned): Promise<number> {
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const ready = serve
+        .out()
+        .split('\n')
+        .filter((l) => l.includes('"embedded etcd ready"'))
+        .map((l) => JSON.parse(l) as { etcdPid: number })
+        .at(-1);
+      if (ready) return ready.etcdPid;
+      if (serve.child.exitCode !== null || Date.now() > deadline) {
+        throw new Error(`no embedded etcd: ${serve.err()}\n${serve.out().slice(-3000)}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function gone(pid: number): Promise<boolean> {
+    // a zombie child still has a /proc entry: wait for its state to say so or for it to vanish
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+      if (status === undefined || /^State:\s+Z/m.test(status)) return true;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return false;
+  }
+
+  it.each([
+    ['setpriv --pdeathsig', undefined],
+    ['the watchdog (no setpriv on PATH)', 'etcd-only'],
+  ])('a SIGKILLed agola serve leaves no etcd behind: %s', async (_name, pathKind) => {
+    const port = await getFreePort();
+    const base = join(dir, `kill-${pathKind ?? 'setpriv'}`);
+    const config = join(dir, `kill-${pathKind ?? 'setpriv'}.yml`);
+    await writeFile(
+      config,
+      `
+configstore:
+  dataDir: ${base}/configstore
+  web: { listenAddress: 127.0.0.1:${port} }
+  objectStorage: { type: posix, path: ${base}/ost }
+`,
+    );
+    let env = process.env;
+    if (pathKind) {
+      // a PATH with etcd and nothing else
+      const bin = join(base, 'bin');
+      await mkdir(bin, { recursive: true });
+      const { stdout } = await exec('sh', ['-c', 'command -v etcd']);
+      await symlink(stdout.trim(), join(bin, 'etcd'));
+      env = { ...process.env, PATH: bin };
+    }
+    const serve = spawnAgola(['serve', '--config', config, '--components', 'configstore'], env);
+    let etcdPid: number | undefined;
+    try {
+      etcdPid = await etcdPidOf(serve);
+      expect(alive(etcdPid)).toBe(true);
+      const cmdline = await readFile(`/proc/${etcdPid}/cmdline`, 'utf8');
+      // setpriv execs etcd: the pid is etcd's own
+      expect(cmdline.split('\0')[0]).toMatch(/etcd$/);
+      serve.child.kill('SIGKILL');
+      await serve.exit;
+      expect(await gone(etcdPid)).toBe(true);
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGKILL');
+      if (etcdPid !== undefined && alive(etcdPid)) process.kill(etcdPid, 'SIGKILL');
+    }
+  });
+
+  it('a user pushes a repo through the gateway to the git server and its direct run clones it and succeeds', async () => {
+    const p: Ports = {
+      gateway: await getFreePort(),
+      executor: await getFreePort(),
+      configstore: await getFreePort(),
+      runservice: await getFreePort(),
+      scheduler: await getFreePort(),
+      gitserver: await getFreePort(),
+    };
+    const config = join(dir, 'direct.yml');
+    await writeFile(config, configText(join(dir, 'direct'), p));
+    const serve = spawnAgola(['serve', '--config', config, '--components', 'all-base,executor']);
+    const work = await mkdtemp(join(tmpdir(), 'agola-direct-work-'));
+    const gw = `http://127.0.0.1:${p.gateway}`;
+    const git = (args: string[]) =>
+      exec('git', args, {
+        cwd: work,
+        env: {
+          ...process.env,
+          GIT_AUTHOR_NAME: 'A',
+          GIT_AUTHOR_EMAIL: 'a@example.com',
+          GIT_COMMITTER_NAME: 'A',
+          GIT_COMMITTER_EMAIL: 'a@example.com',
+          GIT_TERMINAL_PROMPT: '0',
+        },
+      });
+    try {
+      await waitHealthy(`${gw}/health`, serve);
+      await waitHealthy(`http://127.0.0.1:${p.gitserver}/health`, serve);
+      const admin = createGatewayClient({ baseUrl: gw, token: ADMIN_TOKEN });
+      const alice = await admin.createUser('alice');
+      const { token: aliceToken } = await admin.createUserToken('alice', 'git');
+      await admin.createUser('bob');
+      const { token: bobToken } = await admin.createUserToken('bob', 'git');
+
+      const marker = `pushed-file-${randomUUID()}`;
+      await mkdir(join(work, '.agola'), { recursive: true });
+      await writeFile(join(work, 'message.txt'), `${marker}\n`);
+      await writeFile(
+        join(work, '.agola', 'config.yml'),
+        `runs:
+  - name: direct
+    tasks:
+      - name: show
+        runtime: { containers: [{ image: busybox }] }
+        steps:
+          - clone:
+          - run: cat message.txt
+`,
+      );
+      await git(['init', '--quiet', '-b', 'main']);
+      await git(['add', '-A']);
+      await git(['commit', '--quiet', '-m', 'direct run']);
+      const sha = (await git(['rev-parse', 'HEAD'])).stdout.trim();
+      const uuid = randomUUID();
+      const repoURL = new URL(`${gw}/repos/${alice.id}/${uuid}.git`);
+      // another user cannot push to alice's path
+      const asBob = new URL(repoURL);
+      asBob.username = 'bob';
+      asBob.password = bobToken;
+      await expect(git(['push', '--quiet', asBob.toString(), 'main'])).rejects.toThrow(/403/);
+      await expect(git(['push', '--quiet', repoURL.toString(), 'main'])).rejects.toThrow();
+      const asAlice = new URL(repoURL);
+      asAlice.username = 'alice';
+      asAlice.password = aliceToken;
+      await git(['push', '--quiet', asAlice.toString(), 'main']);
+      expect(existsSync(join(dir, 'direct', 'gitserver', alice.id, `${uuid}.git`, 'HEAD'))).toBe(
+        true,
+      );
+
+      const client = createGatewayClient({ baseUrl: gw, token: aliceToken });
+      await client.userCreateRun({
+        repo_uuid: uuid,
+        repo_path: `${alice.id}/${uuid}`,
+        branch: 'main',
+        commit_sha: sha,
+        message: 'direct run',
+      });
+      const owner = { kind: 'user' as const, ref: 'alice' };
+      const deadline = Date.now() + 60_000;
+      let run = await client.getRun(owner, 1);
+      while (run.phase !== 'finished') {
+        if (Date.now() > deadline) {
+          throw new Error(`run not finished: ${JSON.stringify(run)}\n${serve.out().slice(-3000)}`);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        run = await client.getRun(owner, 1);
+      }
+      expect(run.result).toBe('success');
+      const task = Object.values(run.tasks).find((t) => t.name === 'show')!;
+      const log = async (step: number) => {
+        let text = '';
+        for await (const chunk of await client.getLogs(owner, 1, task.id, { step })) {
+          text += Buffer.from(chunk).toString('utf8');
+        }
+        return text;
+      };
+      // the clone step cloned the pushed tree: the next step prints a file of it
+      expect(await log(1)).toContain(marker);
+      // the clone URL's token is masked in the clone step's log
+      const cloneLog = await log(0);
+      expect(cloneLog).toContain('git clone');
+      expect(cloneLog).not.toContain('agola-clone:');
+    } finally {
+      if (serve.child.exitCode === null) serve.child.kill('SIGTERM');
+      await serve.exit;
+      await rm(work, { recursive: true, force: true });
     }
   });
 
@@ -195,6 +389,7 @@ describe('agola serve', () => {
       configstore: await getFreePort(),
       runservice: await getFreePort(),
       scheduler: await getFreePort(),
+      gitserver: await getFreePort(),
     };
     const config = join(dir, 'term.yml');
     await writeFile(config, configText(join(dir, 'term'), p));
@@ -275,6 +470,8 @@ gateway:
     expect(err).toContain('configstore.objectStorage.type');
     expect(err).toContain('gateway.apiExposedURL');
     expect(err).toContain('runservice');
+    // all-base has the gitserver: its section is required
+    expect(err).toContain('gitserver');
     // nothing was started
     expect(proc2.out()).not.toContain('"msg":"started"');
   });

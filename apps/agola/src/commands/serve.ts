@@ -26,7 +26,7 @@ export const serveCommands: CommandModule = {
       .requiredOption('--config <file>', "Agola's config file (YAML)")
       .requiredOption(
         '--components <list>',
-        'comma-separated: all-base, configstore, runservice, executor, scheduler, gateway',
+        'comma-separated: all-base, configstore, runservice, executor, scheduler, gateway, gitserver',
       )
       .option('--embedded-etcd-data-dir <dir>', 'data dir of the embedded etcd')
       .option('--log-level <level>', 'trace, debug, info, warn or error', 'info')

@@ -7,7 +7,7 @@ import {
 import { request as httpsRequest } from 'node:https';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorResponse } from '@agola-ts/service-kit';
-import { forbidden, unauthorized } from '@agola-ts/errors';
+import { badRequest, forbidden, unauthorized } from '@agola-ts/errors';
 import type { User } from '@agola-ts/types';
 import { credentialOf } from './auth.js';
 import { GatewayErrorCodes } from './codes.js';
@@ -249,10 +249,15 @@ export function registerReposProxy(app: FastifyInstance, ctx: GatewayContext): v
     const rest = path.slice('/repos/'.length);
     const segs = decodeSegments(rest);
     try {
-      if (!segs) {
-        throw unauthorized('authentication required to use the git repositories', {
-          code: GatewayErrorCodes.Unauthenticated,
-        });
+      // the git server refuses these too; refusing them here keeps the owner check honest
+      // (`/repos/<me>/../<other>/...` must not reach another user's repository)
+      if (
+        !segs ||
+        segs.length < 2 ||
+        segs.some((p) => p === '.' || p === '..') ||
+        segs.slice(0, 2).some((p) => p === '' || p.includes('/') || p.includes('\\'))
+      ) {
+        throw badRequest('invalid repository path', { code: GatewayErrorCodes.InvalidRequest });
       }
       await authorize(ctx, req, segs, query);
     } catch (err) {

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +33,27 @@ async function git(args: string[], cwd: string): Promise<string> {
   return stdout;
 }
 
+/** A GET with the path sent as given (fetch would normalize `..`). */
+function rawGet(
+  root: string,
+  path: string,
+  authorization: string,
+): Promise<{ status: number; body: string }> {
+  const u = new URL(root);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: u.hostname, port: u.port, path, headers: { authorization } },
+      (res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString('utf8')));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 function withCreds(url: string, user: string, password: string): string {
   const u = new URL(url);
   u.username = user;
@@ -61,8 +83,18 @@ describe('gateway /repos proxy to the git server', () => {
     await git(['commit', '--quiet', '-m', 'first'], work);
   });
   // the stack's services stop after each test (runs-helpers' afterEach)
+  // the gateway's trace-level log of the test: no credential may appear in it
+  let lines: string[] = [];
+  const expectNoneLogged = (secrets: string[]) => {
+    // the /repos requests are in it
+    expect(lines.some((l) => l.includes('/repos/'))).toBe(true);
+    for (const secret of secrets) {
+      expect(lines.filter((l) => l.includes(secret))).toEqual([]);
+    }
+  };
   const setup = async () => {
-    stack = await startStack({ gitserverURL: gs.url!, exposeOwnURL: true });
+    lines = [];
+    stack = await startStack({ gitserverURL: gs.url!, exposeOwnURL: true, gatewayLog: lines });
     const mk = async (name: string) => {
       const user = await stack.configstore.createUser({ user_name: name });
       const { token } = await stack.configstore.createUserToken(name, 'git');
@@ -128,11 +160,28 @@ describe('gateway /repos proxy to the git server', () => {
       headers: { authorization: `bearer ${expired}` },
     });
     expect(old.status).toBe(401);
+    // dot segments never reach the git server, whoever asks
+    for (const path of [
+      `/repos/${alice.id}/../${bob.id}/x.git/info/refs?service=git-upload-pack`,
+      `/repos/${alice.id}/%2e%2e/${bob.id}/x.git/info/refs?service=git-upload-pack`,
+      `/repos/${encodeURIComponent(`${alice.id}/../${bob.id}`)}/x.git/info/refs`,
+    ]) {
+      const res = await rawGet(stack.root, path, `token ${alice.token}`);
+      expect({ path, status: res.status }).toEqual({ path, status: 400 });
+      expect(JSON.parse(res.body)).toMatchObject({ code: 'ERR_GATEWAY_INVALID_REQUEST' });
+    }
     // raw files and the query pass through
     const file = await fetch(`${repoURL}/raw/main/hello.txt`, {
       headers: { authorization: `token ${alice.token}` },
     });
     expect(await file.text()).toBe('hello from the pushed tree\n');
+    expectNoneLogged([
+      alice.token,
+      bob.token,
+      jwt,
+      Buffer.from(`alice:${alice.token}`).toString('base64'),
+      Buffer.from(`bob:${bob.token}`).toString('base64'),
+    ]);
   });
 
   test('a direct run clones with a read-only token of its repository, masked in the logs', async () => {
@@ -207,6 +256,7 @@ describe('gateway /repos proxy to the git server', () => {
           headers: { authorization: `bearer ${decodeURIComponent(u.password)}` },
         });
         expect(apiRes.status).toBe(401);
+        expectNoneLogged([alice.token, decodeURIComponent(u.password)]);
       } finally {
         await rm(clone, { recursive: true, force: true });
       }
