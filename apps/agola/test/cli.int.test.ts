@@ -175,6 +175,10 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
   it('version: the client and the gateway, as text and --json', async () => {
     const text = await ok(['version']);
     expect(text).toMatch(/^client version:\s+\d+\.\d+\.\d+\ngateway version: \d+\.\d+\.\d+\n$/);
+    // --debug: each request on stderr, with neither the token nor the query
+    const debug = await agola(['version', '-d', '--token', ADMIN_TOKEN]);
+    expect(debug.code).toBe(0);
+    expect(debug.stderr).toMatch(/^agola debug: GET \/api\/v1alpha\/version -> 200 \(\d+ ms\)\n$/);
     const v = await json<{ client_version: string; server_version: string }>(['version']);
     expect(v.server_version).toMatch(/^\d+\.\d+\.\d+$/);
     // the gateway URL flag wins over the env var
