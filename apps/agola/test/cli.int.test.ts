@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGatewayClient } from '@agola-ts/gateway-client';
 import { contextOfRef, planRunsFromFile } from '@agola-ts/runconfig';
 import { createRunserviceClient, plannedRunToCreateRequest } from '@agola-ts/runservice-client';
-import { getFreePort } from '@agola-ts/testkit';
+import { getFreePort, startForge, type Forge } from '@agola-ts/testkit';
 
 // The CLI commands against a real `agola serve` (every component, embedded etcd), each
 // command run as its own process, as a user runs it.
@@ -24,6 +24,7 @@ interface Result {
 
 let dir: string;
 let serve: ChildProcess;
+let forge: Forge | undefined;
 let serveOut = '';
 let gatewayURL: string;
 let runserviceURL: string;
@@ -159,6 +160,7 @@ gitserver:
 }, 60_000);
 
 afterAll(async () => {
+  await forge?.stop();
   if (serve && serve.exitCode === null) {
     const exited = new Promise((r) => serve.once('exit', r));
     serve.kill('SIGTERM');
@@ -168,13 +170,18 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 }, 30_000);
 
-describe('agola CLI against agola serve', () => {
+// every command is a process start: on a loaded machine each takes a second or more
+describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
   let aliceToken = '';
   let aliceId = '';
 
   it('version: the client and the gateway, as text and --json', async () => {
     const text = await ok(['version']);
     expect(text).toMatch(/^client version:\s+\d+\.\d+\.\d+\ngateway version: \d+\.\d+\.\d+\n$/);
+    // --debug: each request on stderr, with neither the token nor the query
+    const debug = await agola(['version', '-d', '--token', ADMIN_TOKEN]);
+    expect(debug.code).toBe(0);
+    expect(debug.stderr).toMatch(/^agola debug: GET \/api\/v1alpha\/version -> 200 \(\d+ ms\)\n$/);
     const v = await json<{ client_version: string; server_version: string }>(['version']);
     expect(v.server_version).toMatch(/^\d+\.\d+\.\d+$/);
     // the gateway URL flag wins over the env var
@@ -607,6 +614,136 @@ describe('agola CLI against agola serve', () => {
       },
     );
     expect(gone.code).toBe(1);
+  });
+
+  it('a remote source, a linked account, a project of a forge repository with its secrets, a run', async () => {
+    forge = await startForge({ type: 'gitea' });
+    forge.addUser({ login: 'alice', password: 'forge-pw' });
+    const repo = await forge.createRepo({ owner: 'alice', name: 'app' });
+    await forge.commit({
+      repo: repo.path,
+      files: {
+        '.agola/config.yml':
+          'runs:\n  - name: app\n    tasks:\n      - name: hi\n        runtime: { containers: [{ image: busybox }] }\n        steps:\n          - run: echo hi\n',
+      },
+    });
+
+    const badType = await agola(
+      [
+        'remotesource',
+        'create',
+        '-n',
+        'x',
+        '--type',
+        'svn',
+        '--auth-type',
+        'password',
+        '--api-url',
+        forge.apiURL,
+      ],
+      { token: ADMIN_TOKEN },
+    );
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain('must be one of gitea, github, gitlab');
+    await ok(
+      [
+        'remotesource',
+        'create',
+        '-n',
+        'gitea',
+        '--type',
+        'gitea',
+        '--auth-type',
+        'password',
+        '--api-url',
+        forge.apiURL,
+      ],
+      { token: ADMIN_TOKEN },
+    );
+    const sources = await ok(['remotesource', 'list']);
+    expect(sources).toMatch(
+      /^ID\s+NAME\s+AUTH TYPE\s+REGISTRATION\s+LOGIN\n\S+\s+gitea\s+password\s+true\s+true\n$/,
+    );
+    await ok(['remotesource', 'update', '--ref', 'gitea', '--registration-enabled', 'false'], {
+      token: ADMIN_TOKEN,
+    });
+    expect(
+      (await json<{ registration_enabled: boolean }[]>(['remotesource', 'list']))[0],
+    ).toMatchObject({
+      registration_enabled: false,
+    });
+
+    const linked = await ok(
+      [
+        'user',
+        'linkedaccount',
+        'create',
+        '-n',
+        'alice',
+        '-r',
+        'gitea',
+        '--remote-name',
+        'alice',
+        '--remote-password',
+        'forge-pw',
+      ],
+      { token: aliceToken },
+    );
+    expect(linked).toMatch(/^linked account \S+ created\n$/);
+
+    const project = await json<{ path: string; visibility: string }>(
+      [
+        'project',
+        'create',
+        '-n',
+        'app',
+        '--parent',
+        'org/acme',
+        '--repo-path',
+        repo.path,
+        '--remote-source',
+        'gitea',
+      ],
+      { token: aliceToken },
+    );
+    expect(project).toMatchObject({ path: 'org/acme/app', visibility: 'public' });
+    expect(forge.hooks(repo.path)).toHaveLength(1);
+    await ok(['project', 'update', '--ref', 'org/acme/app', '--visibility', 'private'], {
+      token: aliceToken,
+    });
+    const projects = await ok(['project', 'list', '--parent', 'org/acme'], { token: aliceToken });
+    expect(projects).toMatch(
+      /^ID\s+NAME\s+PATH\s+VISIBILITY\n\S+\s+app\s+org\/acme\/app\s+private\n$/,
+    );
+
+    await ok(['project', 'secret', 'create', '--project', 'org/acme/app', '-n', 'own', '-f', '-'], {
+      token: aliceToken,
+      stdin: 'k: v\n',
+    });
+    // the tree: the project's secret, then its group's (the team group is a sibling: not there)
+    const tree = await json<{ name: string; parent_path: string }[]>(
+      ['project', 'secret', 'list', '--project', 'org/acme/app', '--tree'],
+      { token: aliceToken },
+    );
+    expect(tree.map((s) => [s.name, s.parent_path])).toEqual([['own', 'org/acme/app']]);
+
+    await ok(['run', 'create', '--project', 'org/acme/app', '--branch', 'main'], {
+      token: aliceToken,
+    });
+    const projectRuns = await eventually(async () => {
+      const r = await json<{ number: number; name: string }[]>(
+        ['run', 'list', '--project', 'org/acme/app'],
+        { token: aliceToken },
+      );
+      if (r.length === 0) throw new Error('no run yet');
+      return r;
+    });
+    expect(projectRuns.map((r) => [r.number, r.name])).toEqual([[1, 'app']]);
+    const noBranch = await agola(['run', 'create', '--project', 'org/acme/app'], {
+      token: aliceToken,
+    });
+    expect(noBranch.code).toBe(2);
+    expect(noBranch.stderr).toContain('one of --branch, --tag, --ref is required');
   });
 
   it('export configstore, maintenance enable, import, disable: the exported data is back', async () => {

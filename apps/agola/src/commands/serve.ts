@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
 import { AgolaError, formatError } from '@agola-ts/errors';
-import { ConfigError } from '@agola-ts/service-kit';
 import type { CommandModule } from '../cli/program.js';
-import { parseComponents, startServe, type Serve } from '../serve.js';
+import type { Serve } from '../serve.js';
 
-function fail(err: unknown): never {
+async function fail(err: unknown): Promise<never> {
+  // loaded only here and in the action: the other commands start without the services' code
+  const { ConfigError } = await import('@agola-ts/service-kit');
   if (err instanceof ConfigError) {
     process.stderr.write(`agola: ${err.message.split(': ')[0]}:\n`);
     for (const issue of err.issues) process.stderr.write(`  - ${issue}\n`);
@@ -37,6 +37,10 @@ export const serveCommands: CommandModule = {
           embeddedEtcdDataDir?: string;
           logLevel: string;
         }) => {
+          const [{ pino }, { parseComponents, startServe }] = await Promise.all([
+            import('pino'),
+            import('../serve.js'),
+          ]);
           // the root logger: services log through children of it (JSON lines on stdout)
           const logger = pino({ level: opts.logLevel, base: { pid: process.pid } });
           let serve: Serve | undefined;
@@ -79,7 +83,7 @@ export const serveCommands: CommandModule = {
             );
             if (stopping) stopAndExit(serve);
           } catch (err) {
-            fail(err);
+            await fail(err);
           }
         },
       );

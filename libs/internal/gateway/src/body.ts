@@ -17,7 +17,7 @@ declare module 'fastify' {
 export function registerApiBodyHandling(api: FastifyInstance): void {
   api.addHook('onRequest', async (req, reply) => {
     // a route that streams its body (an import) has no size limit and no JSON
-    if (req.routeOptions.config.streamedBody === true) return;
+    if (req.routeOptions.config?.streamedBody === true) return;
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > DEFAULT_BODY_LIMIT) {
       // the body is not read: close the connection after the answer instead of draining it

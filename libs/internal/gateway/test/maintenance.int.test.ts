@@ -114,6 +114,10 @@ describe('gateway maintenance, export and import routes (admin only)', () => {
     const err = await remoteError(gw.admin.importData('configstore', big));
     expect(err.status).toBe(400);
     expect(err.remoteCode).toBe('ERR_DATAMANAGER_NOT_IN_MAINTENANCE');
+    // the refused upload leaves nothing stuck between the gateway and the configstore
+    await gw.admin.enableMaintenance('configstore');
+    await eventually(() => gw.admin.disableMaintenance('configstore'));
+    await eventually(() => gw.admin.getUsers());
     // a JSON route of the same gateway still has the limit
     const json = await raw(gw.root, 'POST', `${API}/orgs`, {
       headers: { authorization: `token ${ADMIN_TOKEN}`, 'content-type': 'application/json' },

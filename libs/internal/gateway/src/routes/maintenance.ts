@@ -115,6 +115,10 @@ export async function registerMaintenanceRoutes(
           signal: abortSignalOf(reply.raw),
         });
       } catch (err) {
+        // refused before the whole body was read: discard the rest and close the connection
+        // after the answer, so neither side waits on an upload nobody reads
+        void reply.header('connection', 'close');
+        body.resume();
         throw passThrough(err);
       }
       return reply.code(204).send();
