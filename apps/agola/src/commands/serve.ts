@@ -5,7 +5,7 @@ import type { Serve } from '../serve.js';
 
 async function fail(err: unknown): Promise<never> {
   // loaded only here and in the action: the other commands start without the services' code
-  const { ConfigError } = await import('@agola-ts/service-kit');
+  const { ConfigError } = await import('../serve.js');
   if (err instanceof ConfigError) {
     process.stderr.write(`agola: ${err.message.split(': ')[0]}:\n`);
     for (const issue of err.issues) process.stderr.write(`  - ${issue}\n`);
