@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# `npm run quickstart`: install what is missing, build the libraries and run the demo of what
-# Agola-TS can do so far, ending with `agola serve` (embedded etcd, posix storage, local executor)
-# running examples/hello.
+# `npm run quickstart`: install what is missing, build the libraries and the `agola` app, start
+# `agola serve` (embedded etcd, posix storage, local executor, git server), run examples/hello
+# as a direct run, and keep serving until Ctrl-C (`npm run quickstart -- --exit`, CI=true or no
+# terminal: exit after the run, 0 if it succeeded).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib/setup.sh
@@ -18,5 +19,5 @@ if ! npx nx run-many -t build --outputStyle=static --parallel=2 >"$log" 2>&1; th
   exit 1
 fi
 rm -f "$log"
-echo "==> demo"
-exec node tools/quickstart/demo.mjs
+echo "==> agola serve + examples/hello as a direct run"
+exec node tools/quickstart/quickstart.mjs "$@"

@@ -22,6 +22,10 @@ import { AgolaAppErrorCodes } from './codes.js';
 import { startEmbeddedEtcd, type EmbeddedEtcd } from './embedded-etcd.js';
 import { executorSchema } from './executor-section.js';
 
+// for commands/serve.ts, which loads the services' code only when it runs (a lazy import of
+// the library itself is refused by the module boundaries rule while this file imports it)
+export { ConfigError };
+
 /** The components `agola serve` can run. */
 export const COMPONENTS = [
   'configstore',

@@ -18,19 +18,8 @@ const exec = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const ADMIN_TOKEN = 'serve-test-admin-token';
 const MAIN = join(here, '../dist/main.js');
-// the quickstart's serve + pipeline part, run here so the quickstart cannot rot
-const SERVE_DEMO = join(here, '../../../tools/quickstart/serve-demo.mjs');
-
-interface ServeDemoResult {
-  runId: string;
-  phase: string;
-  result: string;
-  exitCode: number | null;
-  coldStartMs: number;
-  firstLogMs: number | undefined;
-  logs: Map<string, string>;
-}
-type ServeDemo = (o: { dataDir: string; write?: (t: string) => void }) => Promise<ServeDemoResult>;
+// `npm run quickstart`'s last part, run here non-interactively so the quickstart cannot rot
+const QUICKSTART = join(here, '../../../tools/quickstart/quickstart.mjs');
 
 interface Ports {
   gateway: number;
@@ -372,25 +361,33 @@ configstore:
     }
   });
 
-  it("the quickstart's part: serve runs examples/hello to success with readable step logs", async () => {
-    const { serveDemo } = (await import(SERVE_DEMO)) as { serveDemo: ServeDemo };
-    let printed = '';
-    const run = await serveDemo({ dataDir: join(dir, 'demo'), write: (t) => (printed += t) });
-    expect(run.phase).toBe('finished');
-    expect(run.result).toBe('success');
-    expect(run.exitCode).toBe(0);
-    // three tasks, each step's log streamed under its heading
-    expect(printed).toContain('--- build / fetch dependencies ---\ndependencies fetched');
-    expect(printed).toContain('--- build / save_cache ---');
+  it('the quickstart (non-interactive) serves, creates a user and runs examples/hello as a direct run', async () => {
+    const child = spawn(
+      process.execPath,
+      [QUICKSTART, '--exit', '--data-dir', join(dir, 'quickstart')],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: 'true' } },
+    );
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString('utf8')));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(out).toMatch(/gateway ready in \d+ ms at http:\/\/127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/user demo created, with the token \S+/);
+    // the untracked notes.txt of the scratch copy was cloned inside the run
+    expect(out).toMatch(
+      /^build +\| an untracked file: agola directrun start takes the work tree as it is\r?$/m,
+    );
+    expect(out).toMatch(/^build +\| dependencies fetched\r?$/m);
     // the workspace went from build to test to publish
-    expect(run.logs.get('test/1')).toContain(
-      'test passed: hello from agola-ts, built with lib 1.0',
+    expect(out).toMatch(/^test +\| test passed: hello from agola-ts, built with lib 1\.0\r?$/m);
+    expect(out).toMatch(
+      /^publish +\| publishing to the terminal:\r?\npublish +\| hello from agola-ts, built with lib 1\.0\r?$/m,
     );
-    // steps run with a tty: lines end with \r\n
-    expect(run.logs.get('publish/1')).toMatch(
-      /^publishing to the terminal:\r?\nhello from agola-ts, built with lib 1\.0\r?\n$/,
-    );
-    expect(printed).toContain(`run ${run.runId}: finished, result success`);
+    expect(out).toMatch(/agola: run hello #1 success/);
+    expect(out).toContain('examples/hello: the run succeeded');
+    expect(out).toMatch(/API +http:\/\/127\.0\.0\.1:\d+\/api\/v1alpha/);
+    expect(out).toContain('agola serve stopped (exit code 0)');
+    expect(code).toBe(0);
   });
 
   it('SIGTERM during a running task stops the task and leaves no process behind', async () => {

@@ -233,6 +233,15 @@ export interface ConfigstoreClient {
     name: string,
     options?: CallOptions,
   ): Promise<void>;
+
+  /** `PUT /maintenance`: enters maintenance mode (400 when already in it). */
+  enableMaintenance(options?: CallOptions): Promise<void>;
+  /** `DELETE /maintenance`: leaves maintenance mode (400 when not in it). */
+  disableMaintenance(options?: CallOptions): Promise<void>;
+  /** `GET /export`: the datamanager's data as a stream (the timeout covers only the headers). */
+  export(options?: CallOptions): Promise<ReadableStream<Uint8Array>>;
+  /** `POST /import` (maintenance mode only): replaces the data with an export stream. */
+  import(data: Uint8Array | ReadableStream<Uint8Array>, options?: CallOptions): Promise<void>;
 }
 
 const seg = encodeURIComponent;
@@ -266,7 +275,7 @@ function listQuery(list: ListOptions = {}): Record<string, string> {
  * ```
  */
 export function createConfigstoreClient(options: ConfigstoreClientOptions): ConfigstoreClient {
-  const { call } = createHttpCaller({
+  const { call, raw } = createHttpCaller({
     service: 'configstore',
     baseUrl: options.baseUrl,
     ...(options.fetch ? { fetch: options.fetch } : {}),
@@ -379,5 +388,16 @@ export function createConfigstoreClient(options: ConfigstoreClientOptions): Conf
       }),
     deleteVariable: (kind, ref, name, o) =>
       call('DELETE', `${itemBase(kind, ref)}/variables/${seg(name)}`, { signal: o?.signal }),
+    enableMaintenance: (o) => call('PUT', '/maintenance', { signal: o?.signal }),
+    disableMaintenance: (o) => call('DELETE', '/maintenance', { signal: o?.signal }),
+    async export(o) {
+      const res = await raw('GET', '/export', { signal: o?.signal });
+      if (!res.body) return new ReadableStream<Uint8Array>({ start: (c) => c.close() });
+      return res.body;
+    },
+    async import(data, o) {
+      const res = await raw('POST', '/import', { rawBody: data, signal: o?.signal });
+      await res.body?.cancel();
+    },
   };
 }

@@ -16,6 +16,7 @@ import type {
   LoginUserRequest,
   LoginUserResponse,
   LogSelector,
+  MaintenanceService,
   MemberRole,
   OAuth2CallbackResponse,
   OrgMembersResponse,
@@ -326,6 +327,31 @@ export interface GatewayClient {
   userCreateRun(req: UserCreateRunRequest, options?: CallOptions): Promise<void>;
   /** `GET /badges/{projectref}[?branch]`: the SVG badge of the last run. */
   getBadge(projectRef: string, branch?: string, options?: CallOptions): Promise<string>;
+
+  /**
+   * `PUT /maintenance/{service}` (admin; beyond Agola v0.7.1): puts the configstore or the
+   * runservice in maintenance mode, where it serves only maintenance, export and import.
+   */
+  enableMaintenance(service: MaintenanceService, options?: CallOptions): Promise<void>;
+  /** `DELETE /maintenance/{service}` (admin): leaves maintenance mode. */
+  disableMaintenance(service: MaintenanceService, options?: CallOptions): Promise<void>;
+  /**
+   * `GET /export/{service}` (admin): the service's data in Agola's export format, as chunks
+   * (a broken transfer rejects with `ERR_GATEWAY_CLIENT_CONNECTION_LOST`, never ends early).
+   */
+  exportData(
+    service: MaintenanceService,
+    options?: CallOptions,
+  ): Promise<AsyncIterable<Uint8Array>>;
+  /**
+   * `POST /import/{service}` (admin, the service in maintenance mode): replaces its data
+   * with an export. A stream is sent as it is read, with no timeout.
+   */
+  importData(
+    service: MaintenanceService,
+    data: Uint8Array | ReadableStream<Uint8Array>,
+    options?: CallOptions,
+  ): Promise<void>;
 }
 
 const seg = encodeURIComponent;
@@ -392,7 +418,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
   const call = async <T>(
     method: string,
     path: string,
-    init: { query?: [string, string][]; body?: unknown } = {},
+    init: {
+      query?: [string, string][];
+      body?: unknown;
+      rawBody?: Uint8Array | ReadableStream<Uint8Array>;
+    } = {},
     o: CallOptions = {},
   ): Promise<T> => (await request(settings, method, path, { ...init, signal: o.signal })).json as T;
 
@@ -533,6 +563,21 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     projectCreateRun: (ref, req, o) =>
       call('POST', `/projects/${seg(ref)}/createrun`, { body: req }, o),
     userCreateRun: (req, o) => call('POST', '/user/createrun', { body: req }, o),
+    enableMaintenance: (service, o) => call('PUT', `/maintenance/${seg(service)}`, {}, o),
+    disableMaintenance: (service, o) => call('DELETE', `/maintenance/${seg(service)}`, {}, o),
+    async exportData(service, o = {}) {
+      const path = `/export/${seg(service)}`;
+      const { response } = await request(settings, 'GET', path, {
+        signal: o.signal,
+        stream: true,
+      });
+      return response
+        ? bodyChunks(response, `gateway GET ${path}`)
+        : (async function* () {
+            // an answer without a body: no chunks
+          })();
+    },
+    importData: (service, data, o) => call('POST', `/import/${seg(service)}`, { rawBody: data }, o),
     getBadge: (ref, branch, o) =>
       call(
         'GET',

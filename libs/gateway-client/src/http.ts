@@ -9,6 +9,8 @@ export type Credentials =
 export interface RequestInit {
   query?: [string, string][];
   body?: unknown;
+  /** A body sent as is (`application/octet-stream`); a stream is sent chunked with no timeout. */
+  rawBody?: Uint8Array | ReadableStream<Uint8Array>;
   signal?: AbortSignal | undefined;
   /** Answer the raw response (2xx) instead of parsing JSON; no timeout applies. */
   stream?: boolean;
@@ -56,7 +58,9 @@ export async function request(
   const url = `${settings.baseUrl}${path}${qs}`;
   const callers = [settings.signal, init.signal].filter((s): s is AbortSignal => !!s);
   const timeout =
-    settings.timeoutMs > 0 && !init.stream ? AbortSignal.timeout(settings.timeoutMs) : undefined;
+    settings.timeoutMs > 0 && !init.stream && !(init.rawBody instanceof ReadableStream)
+      ? AbortSignal.timeout(settings.timeoutMs)
+      : undefined;
   const all = timeout ? [...callers, timeout] : callers;
   // the path only: a URL may hold a ref the caller considers private, never a token
   const where = `gateway ${method} ${path}`;
@@ -86,12 +90,22 @@ export async function request(
   const cred = settings.credentials();
   if (cred) headers['authorization'] = `${cred.type} ${cred.token}`;
   if (init.body !== undefined) headers['content-type'] = 'application/json';
+  if (init.rawBody !== undefined) headers['content-type'] = 'application/octet-stream';
+  const body =
+    init.body !== undefined
+      ? { body: JSON.stringify(init.body) }
+      : init.rawBody instanceof ReadableStream
+        ? // undici needs duplex for a streamed request body
+          ({ body: init.rawBody, duplex: 'half' } as { body: ReadableStream<Uint8Array> })
+        : init.rawBody !== undefined
+          ? { body: init.rawBody }
+          : {};
   let res: Response;
   try {
     res = await settings.fetch(url, {
       method,
       headers,
-      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+      ...body,
       ...(all.length > 0 ? { signal: all.length === 1 ? all[0] : AbortSignal.any(all) } : {}),
     });
   } catch (cause) {

@@ -21,6 +21,7 @@ export type {
   LoginUserRequest,
   LoginUserResponse,
   LogSelector,
+  MaintenanceService,
   MemberRole,
   OAuth2CallbackResponse,
   OrgMembersResponse,

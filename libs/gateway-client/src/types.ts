@@ -388,3 +388,6 @@ export interface ListOptions {
   start?: string;
   asc?: boolean;
 }
+
+/** A service whose data can be exported and imported, and put in maintenance mode. */
+export type MaintenanceService = 'configstore' | 'runservice';

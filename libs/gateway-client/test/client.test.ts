@@ -155,4 +155,67 @@ describe('gateway client', () => {
     const err = await failure(gw.getLogs(owner, 3, 'missing', { setup: true }));
     expect((err as RemoteError).status).toBe(404);
   });
+  test('maintenance, export and import: the admin routes, the export as chunks, the import body sent as bytes or a stream', async () => {
+    const seen: { method?: string; url?: string; type?: string; body: string }[] = [];
+    const url = await serve((req, res, body) => {
+      seen.push({ method: req.method, url: req.url, type: req.headers['content-type'], body });
+      if (req.url?.startsWith('/api/v1alpha/export/')) {
+        res.writeHead(200, { 'content-type': 'application/octet-stream' });
+        res.write('{"id":"a"}\n');
+        setTimeout(() => res.end('{"id":"b"}\n'), 20);
+        return;
+      }
+      res.writeHead(req.method === 'POST' ? 204 : 200);
+      res.end();
+    });
+    const gw = createGatewayClient({ baseUrl: url, token: 'admin' });
+    await gw.enableMaintenance('configstore');
+    await gw.disableMaintenance('runservice');
+    let text = '';
+    for await (const c of await gw.exportData('configstore')) text += Buffer.from(c).toString();
+    expect(text).toBe('{"id":"a"}\n{"id":"b"}\n');
+    await gw.importData('configstore', new TextEncoder().encode('bytes\n'));
+    await gw.importData(
+      'runservice',
+      new ReadableStream<Uint8Array>({
+        start(c) {
+          c.enqueue(new TextEncoder().encode('one\n'));
+          c.enqueue(new TextEncoder().encode('two\n'));
+          c.close();
+        },
+      }),
+    );
+    expect(seen).toEqual([
+      { method: 'PUT', url: '/api/v1alpha/maintenance/configstore', type: undefined, body: '' },
+      { method: 'DELETE', url: '/api/v1alpha/maintenance/runservice', type: undefined, body: '' },
+      { method: 'GET', url: '/api/v1alpha/export/configstore', type: undefined, body: '' },
+      {
+        method: 'POST',
+        url: '/api/v1alpha/import/configstore',
+        type: 'application/octet-stream',
+        body: 'bytes\n',
+      },
+      {
+        method: 'POST',
+        url: '/api/v1alpha/import/runservice',
+        type: 'application/octet-stream',
+        body: 'one\ntwo\n',
+      },
+    ]);
+  });
+
+  test('an export cut before its end rejects, never ends like a complete one', async () => {
+    const url = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '100' });
+      res.write('{"id":"a"}\n');
+      setTimeout(() => res.destroy(), 20);
+    });
+    const gw = createGatewayClient({ baseUrl: url, token: 'admin' });
+    const err = await failure(
+      (async () => {
+        for await (const c of await gw.exportData('runservice')) void c;
+      })(),
+    );
+    expect(is(err, GatewayClientErrorCodes.ConnectionLost)).toBe(true);
+  });
 });

@@ -1,6 +1,13 @@
 import type { FastifyInstance } from 'fastify';
 import { DEFAULT_BODY_LIMIT, ServiceKitErrorCodes } from '@agola-ts/service-kit';
 
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The route reads its body as a stream of any size and type (no JSON, no 1 MiB limit). */
+    streamedBody?: boolean;
+  }
+}
+
 /**
  * Request bodies of the API as Agola's clients send them: the web UI posts JSON without a
  * `Content-Type` (or as `text/plain`), and Agola reads every body as JSON, so such a body is
@@ -9,6 +16,8 @@ import { DEFAULT_BODY_LIMIT, ServiceKitErrorCodes } from '@agola-ts/service-kit'
  */
 export function registerApiBodyHandling(api: FastifyInstance): void {
   api.addHook('onRequest', async (req, reply) => {
+    // a route that streams its body (an import) has no size limit and no JSON
+    if (req.routeOptions.config?.streamedBody === true) return;
     const length = req.headers['content-length'];
     if (length !== undefined && Number(length) > DEFAULT_BODY_LIMIT) {
       // the body is not read: close the connection after the answer instead of draining it

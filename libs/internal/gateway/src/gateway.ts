@@ -28,6 +28,7 @@ import { registerCors } from './cors.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { registerApiBodyHandling } from './body.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
+import { registerMaintenanceRoutes } from './routes/maintenance.js';
 import { registerOrgRoutes } from './routes/orgs.js';
 import { registerProjectGroupRoutes } from './routes/project-groups.js';
 import { registerProjectRoutes } from './routes/projects.js';
@@ -183,6 +184,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           });
           registerSecretRoutes(api, ctx);
           registerRunRoutes(api, ctx);
+          await registerMaintenanceRoutes(api, ctx);
         },
         { prefix: API_PREFIX },
       );

@@ -1,7 +1,6 @@
-// The quickstart demo: a tour of what Agola-TS can do so far, on embedded defaults and real
-// components (an etcd started here, posix object storage under .agola-data/quickstart), then
-// `agola serve` with every component running examples/hello (tools/quickstart/serve-demo.mjs).
-// Non-interactive: it stops serve and exits once the run ended.
+// A tour of the libraries under the quickstart (`node tools/quickstart/tour.mjs` after
+// `npm run quickstart` built them): error chains, run config planning, the datamanager on an
+// etcd started here and posix object storage under .agola-data/, a configstore over HTTP.
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDataManager } from '@agola-ts/datamanager';
@@ -18,7 +17,6 @@ import {
 import { startEtcd } from '@agola-ts/testkit';
 import { createConfigstore } from '@agola-ts/configstore';
 import { createConfigstoreClient } from '@agola-ts/configstore-client';
-import { serveDemo } from './serve-demo.mjs';
 
 const section = (title) => console.log(`\n=== ${title} ===`);
 
@@ -185,12 +183,4 @@ await runconfigDemo();
 await datamanagerDemo();
 await configstoreDemo();
 
-section('agola serve: every component in one process, running examples/hello');
-const serveDir = join(process.cwd(), '.agola-data', 'quickstart-serve');
-await rm(serveDir, { recursive: true, force: true });
-const hello = await serveDemo({ dataDir: serveDir, write: (t) => process.stdout.write(t) });
-if (hello.result !== 'success' || hello.exitCode !== 0) {
-  console.log(`examples/hello ended ${hello.phase}/${hello.result}; serve exit ${hello.exitCode}`);
-  process.exit(1);
-}
-console.log('\nNext: `npm test` runs lint, typecheck, build, tests and docs.');
+console.log('\nNext: `npm run quickstart` runs the whole system and a pipeline on it.');
