@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createConfigstore } from '@agola-ts/configstore';
-import { newError } from '@agola-ts/errors';
+import { AgolaError, formatError, newError } from '@agola-ts/errors';
 import { createExecutor } from '@agola-ts/executor';
 import { createGateway, gatewaySchema } from '@agola-ts/gateway';
 import { createNotification, notificationSchema } from '@agola-ts/notification';
@@ -311,4 +311,18 @@ export async function startServe(options: ServeOptions): Promise<Serve> {
     started: running.map((r) => r.name),
     stop,
   };
+}
+
+/**
+ * What `agola serve` prints on stderr for a failed start: every problem of a broken config
+ * file on its own line, else the message and code.
+ */
+export function serveFailureText(err: unknown): string {
+  if (err instanceof ConfigError) {
+    return [`agola: ${err.message.split(': ')[0]}:`, ...err.issues.map((i) => `  - ${i}`)]
+      .map((l) => `${l}\n`)
+      .join('');
+  }
+  if (err instanceof AgolaError) return `agola: ${err.message} [${err.code}]\n`;
+  return `agola: ${formatError(err)}\n`;
 }

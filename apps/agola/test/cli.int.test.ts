@@ -614,6 +614,87 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
       },
     );
     expect(gone.code).toBe(1);
+
+    // restart from the start: a new run; stop it while it runs
+    expect(
+      await ok(['run', 'restart', '--username', 'alice', '--runnumber', '1', '--from-start'], {
+        token: aliceToken,
+      }),
+    ).toBe('run 1 restarted as run 2\n');
+    await eventually(async () => {
+      const r = await json<{ phase: string }>(
+        ['run', 'show', '--username', 'alice', '--runnumber', '2'],
+        {
+          token: aliceToken,
+        },
+      );
+      if (r.phase !== 'running') throw new Error(`phase ${r.phase}`);
+    });
+    expect(
+      await ok(['run', 'stop', '--username', 'alice', '--runnumber', '2'], { token: aliceToken }),
+    ).toBe('run 2 stopping\n');
+    const stopped = await eventually(async () => {
+      const r = await json<{ phase: string; result: string }>(
+        ['run', 'show', '--username', 'alice', '--runnumber', '2'],
+        { token: aliceToken },
+      );
+      if (r.phase !== 'finished') throw new Error(`phase ${r.phase}`);
+      return r;
+    }, 60_000);
+    expect(stopped.result).toBe('stopped');
+  });
+
+  it('updates and deletes: project group, org, user, token', async () => {
+    await ok(['projectgroup', 'create', '-n', 'tmp', '--parent', 'org/acme'], {
+      token: aliceToken,
+    });
+    await ok(['projectgroup', 'update', '--ref', 'org/acme/tmp', '--visibility', 'private'], {
+      token: aliceToken,
+    });
+    const groups = await json<{ name: string; visibility: string }[]>(
+      ['projectgroup', 'list', '--parent', 'org/acme'],
+      { token: aliceToken },
+    );
+    expect(groups.map((g) => [g.name, g.visibility]).sort()).toEqual([
+      ['team', 'public'],
+      ['tmp', 'private'],
+    ]);
+    expect(
+      await ok(['projectgroup', 'delete', '--ref', 'org/acme/tmp'], { token: aliceToken }),
+    ).toBe('project group org/acme/tmp deleted\n');
+    expect(
+      (
+        await json<{ name: string }[]>(['projectgroup', 'list', '--parent', 'org/acme'], {
+          token: aliceToken,
+        })
+      ).map((g) => g.name),
+    ).toEqual(['team']);
+
+    await ok(['org', 'create', '-n', 'shortlived'], { token: aliceToken });
+    expect(
+      await json<{ ok: boolean }>(['org', 'delete', '-n', 'shortlived'], { token: aliceToken }),
+    ).toEqual({
+      ok: true,
+    });
+    const gone = await agola(['org', 'member', 'list', '-n', 'shortlived'], { token: aliceToken });
+    expect(gone.code).toBe(1);
+
+    await ok(['user', 'create', '-n', 'carol'], { token: ADMIN_TOKEN });
+    await ok(['user', 'token', 'create', '-n', 'carol', '-t', 'temp'], { token: ADMIN_TOKEN });
+    await ok(['user', 'token', 'delete', '-n', 'carol', '-t', 'temp'], { token: ADMIN_TOKEN });
+    expect(
+      (
+        await json<{ username: string; tokens: string[] }[]>(['user', 'list'], {
+          token: ADMIN_TOKEN,
+        })
+      ).find((u) => u.username === 'carol')?.tokens,
+    ).toEqual([]);
+    await ok(['user', 'delete', '-n', 'carol'], { token: ADMIN_TOKEN });
+    expect(
+      (await json<{ username: string }[]>(['user', 'list'], { token: ADMIN_TOKEN })).map(
+        (u) => u.username,
+      ),
+    ).toEqual(['alice', 'bob']);
   });
 
   it('a remote source, a linked account, a project of a forge repository with its secrets, a run', async () => {
@@ -707,6 +788,11 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
       { token: aliceToken },
     );
     expect(project).toMatchObject({ path: 'org/acme/app', visibility: 'public' });
+    expect(forge.hooks(repo.path)).toHaveLength(1);
+    expect(await ok(['project', 'reconfig', '-n', 'org/acme/app'], { token: aliceToken })).toBe(
+      'project org/acme/app reconfigured\n',
+    );
+    // still one webhook: the old one was replaced
     expect(forge.hooks(repo.path)).toHaveLength(1);
     await ok(['project', 'update', '--ref', 'org/acme/app', '--visibility', 'private'], {
       token: aliceToken,

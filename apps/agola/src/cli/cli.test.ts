@@ -4,7 +4,7 @@ import { newError, RemoteError, wrap } from '@agola-ts/errors';
 import { secretDataOf, variableValuesOf } from '../commands/items.js';
 import { debugFetch } from './client.js';
 import { errorLine, exitCodeOf, formatCliError, UsageError } from './errors.js';
-import { formatBytes, formatTable } from './output.js';
+import { formatBytes, formatTable, progress } from './output.js';
 import { requireOneOf } from './program.js';
 import { enumArg, intArg, isValidName, nameArg, nameValueArg } from './validate.js';
 
@@ -145,5 +145,38 @@ describe('formatBytes', () => {
     expect(formatBytes(10)).toBe('10 B');
     expect(formatBytes(1536)).toBe('1.5 KiB');
     expect(formatBytes(3 * 1024 * 1024)).toBe('3.0 MiB');
+  });
+});
+
+describe('progress', () => {
+  const fakeStream = (isTTY: boolean) => {
+    const written: string[] = [];
+    const stream = {
+      isTTY,
+      write: (t: string) => written.push(t),
+    } as unknown as NodeJS.WriteStream;
+    return { stream, written };
+  };
+
+  it('rewrites one line on a terminal and clears it when done', () => {
+    const { stream, written } = fakeStream(true);
+    const p = progress(stream);
+    p.update('exporting 1.0 KiB');
+    p.update('exporting 2.0 KiB');
+    p.done('exported');
+    expect(written).toEqual([
+      '\r\x1b[2Kexporting 1.0 KiB',
+      '\r\x1b[2Kexporting 2.0 KiB',
+      '\r\x1b[2K',
+      'exported\n',
+    ]);
+  });
+
+  it('prints nothing when stderr is not a terminal (pipes, scripts, CI)', () => {
+    const { stream, written } = fakeStream(false);
+    const p = progress(stream);
+    p.update('exporting');
+    p.done('exported');
+    expect(written).toEqual([]);
   });
 });

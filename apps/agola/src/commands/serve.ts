@@ -1,19 +1,11 @@
 import type { Command } from 'commander';
-import { AgolaError, formatError } from '@agola-ts/errors';
 import type { CommandModule } from '../cli/program.js';
 import type { Serve } from '../serve.js';
 
 async function fail(err: unknown): Promise<never> {
   // loaded only here and in the action: the other commands start without the services' code
-  const { ConfigError } = await import('../serve.js');
-  if (err instanceof ConfigError) {
-    process.stderr.write(`agola: ${err.message.split(': ')[0]}:\n`);
-    for (const issue of err.issues) process.stderr.write(`  - ${issue}\n`);
-  } else if (err instanceof AgolaError) {
-    process.stderr.write(`agola: ${err.message} [${err.code}]\n`);
-  } else {
-    process.stderr.write(`agola: ${formatError(err)}\n`);
-  }
+  const { serveFailureText } = await import('../serve.js');
+  process.stderr.write(serveFailureText(err));
   process.exit(1);
 }
 
