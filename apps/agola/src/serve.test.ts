@@ -3,12 +3,13 @@ import { ConfigError, parseConfigText } from '@agola-ts/service-kit';
 import { checkSections, parseComponents } from './serve.js';
 
 describe('agola serve components', () => {
-  it('all-base holds the notification service; gitserver is not there yet', () => {
+  it('all-base holds every component but the executor', () => {
     expect([...parseComponents('all-base')].sort()).toEqual(
-      ['configstore', 'gateway', 'notification', 'runservice', 'scheduler'].sort(),
+      ['configstore', 'gateway', 'gitserver', 'notification', 'runservice', 'scheduler'].sort(),
     );
     expect([...parseComponents('notification')]).toEqual(['notification']);
-    expect(() => parseComponents('gitserver')).toThrow('gitserver is not available');
+    expect([...parseComponents('gitserver,executor')]).toEqual(['gitserver', 'executor']);
+    expect(() => parseComponents('gitsrv')).toThrow('unknown component "gitsrv"');
   });
 
   it('checks the notification section only when the component runs', () => {

@@ -118,6 +118,10 @@ gateway:
 scheduler:
   runserviceURL: ${runserviceURL}
   web: { listenAddress: 127.0.0.1:${port.scheduler} }
+notification:
+  webExposedURL: ${gatewayURL}
+  runserviceURL: ${runserviceURL}
+  configstoreURL: ${cs}
 configstore:
   dataDir: ${data}/configstore
   web: { listenAddress: 127.0.0.1:${port.configstore} }

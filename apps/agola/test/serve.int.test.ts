@@ -479,8 +479,9 @@ gateway:
     expect(err).toContain('configstore.objectStorage.type');
     expect(err).toContain('gateway.apiExposedURL');
     expect(err).toContain('runservice');
-    // all-base has the gitserver: its section is required
+    // all-base has the gitserver and the notification service: their sections are required
     expect(err).toContain('gitserver');
+    expect(err).toContain('notification');
     // nothing was started
     expect(proc2.out()).not.toContain('"msg":"started"');
   });

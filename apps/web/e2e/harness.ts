@@ -134,6 +134,13 @@ gateway:
 scheduler:
   runserviceURL: ${rs}
   web: { listenAddress: 127.0.0.1:${p['scheduler']} }
+notification:
+  webExposedURL: ${gw}
+  runserviceURL: ${rs}
+  configstoreURL: http://127.0.0.1:${p['configstore']}
+gitserver:
+  dataDir: ${dir}/gitserver
+  web: { listenAddress: '127.0.0.1:0' }
 configstore:
   dataDir: ${dir}/configstore
   web: { listenAddress: 127.0.0.1:${p['configstore']} }
