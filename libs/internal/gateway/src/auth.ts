@@ -74,7 +74,13 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
     }
     let user: User;
     try {
-      user = await ctx.configstore.getUserByQuery({ query_type: 'bytoken', token: cred.value });
+      // identical lookups in flight share one request; nothing is kept after it
+      const token = cred.value;
+      user = await ctx.cache.get(
+        `auth-token:${token}`,
+        () => ctx.configstore.getUserByQuery({ query_type: 'bytoken', token }),
+        () => 0,
+      );
     } catch (err) {
       if (isRemoteNotExist(err)) throw invalid('token');
       throw err;
@@ -86,7 +92,11 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
   if (typeof sub !== 'string' || sub === '') throw invalid('login token');
   let user: User;
   try {
-    user = await ctx.configstore.getUser(sub);
+    user = await ctx.cache.get(
+      `auth-user:${sub}`,
+      () => ctx.configstore.getUser(sub),
+      () => 0,
+    );
   } catch (err) {
     if (isRemoteNotExist(err)) throw invalid('login token');
     throw err;

@@ -23,8 +23,13 @@ import {
   type GatewayConfig,
   type TokenSigningConfig,
 } from './config.js';
-import type { GatewayContext } from './context.js';
+import {
+  DEFAULT_READ_CACHE_SETTINGS,
+  type GatewayContext,
+  type ReadCacheSettings,
+} from './context.js';
 import { registerCors } from './cors.js';
+import { createReadCache } from './read-cache.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { registerApiBodyHandling } from './body.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -37,6 +42,9 @@ import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
+
+/** Most entries the read cache keeps. */
+const READ_CACHE_ENTRIES = 5000;
 
 /** How long a stop waits for the requests being answered before closing their connections. */
 const STOP_GRACE_MS = 3000;
@@ -51,6 +59,8 @@ export interface GatewayDeps {
   runservice?: RunserviceClient;
   /** RSA size of the project deploy keys (tests use 2048 to go faster). @default 4096 */
   deployKeyBits?: number;
+  /** The read cache's lifetimes (see {@link ReadCacheSettings}); 0 keeps nothing. */
+  readCache?: Partial<ReadCacheSettings>;
 }
 
 /** A gateway service, created stopped. */
@@ -143,6 +153,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       logger,
       jwt,
       tokenDurationMs: config.tokenSigning.durationMs ?? DEFAULT_TOKEN_DURATION_MS,
+      cache: createReadCache({ maxEntries: READ_CACHE_ENTRIES }),
+      cacheSettings: { ...DEFAULT_READ_CACHE_SETTINGS, ...deps.readCache },
     };
     const build = async () => {
       const server = createServiceServer({
@@ -166,6 +178,11 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await server.register(
         async (api) => {
           registerApiBodyHandling(api);
+          // a write through this gateway drops every kept read (its own reads see it at once)
+          api.addHook('onResponse', async (req) => {
+            if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
+              ctx.cache.clear();
+          });
           registerAuth(api, ctx);
           registerVersionRoutes(api, ctx);
           registerAuthRoutes(api, ctx);
