@@ -229,6 +229,9 @@ runs:
     });
     const group = `/project/${project.id}`;
     const toRunning: number[] = [];
+    const stages = new Map<string, number[]>(
+      ['created', 'started', 'task', 'setup', 'step'].map((k) => [k, []]),
+    );
     const webhookAnswered: number[] = [];
     const commitCalls: number[] = [];
     let failed = 0;
@@ -248,12 +251,22 @@ runs:
       const delivery = forge.deliveries.filter((d) => d.url.includes(project.id)).at(-1);
       let ok = false;
       let runningAt = 0;
+      // first time each stage was seen (poll every 5 ms): the run, its start, the task's
+      // start on the executor, the setup step's end
+      const seen = new Map<string, number>();
+      const mark = (stage: string) => {
+        if (!seen.has(stage)) seen.set(stage, Date.now());
+      };
       for (const deadline = t0 + 20_000; Date.now() < deadline;) {
         const run = (await rsClient.getGroupRuns(group, { limit: 1 })).runs[0];
         if (run && run.counter > before) {
+          mark('created');
           const full = await rsClient.getRun(run.id);
-          const et = Object.values(full.run.tasks)[0];
-          const step = et?.steps?.[0];
+          if (full.run.phase === 'running') mark('started');
+          const rt = Object.values(full.run.tasks)[0];
+          if (rt && rt.status !== 'notstarted') mark('task');
+          if (rt && rt.setup_step.phase === 'success') mark('setup');
+          const step = rt?.steps?.[0];
           if (step && step.phase !== 'notstarted') {
             runningAt = Date.now();
             ok = true;
@@ -261,6 +274,15 @@ runs:
           }
         }
         await new Promise((r) => setTimeout(r, 5));
+      }
+      if (i > 0 && delivery && ok) {
+        let prev = delivery.sentAt;
+        for (const stage of ['created', 'started', 'task', 'setup']) {
+          const at = seen.get(stage) ?? prev;
+          stages.get(stage)!.push(at - prev);
+          prev = at;
+        }
+        stages.get('step')!.push(runningAt - prev);
       }
       // the first push warms the path up: not counted
       if (i === 0) continue;
@@ -283,6 +305,18 @@ runs:
     pushRow('webhook sent -> answered (runs created)', webhookAnswered);
     pushRow('webhook sent -> first step running', toRunning);
     pushRow('(the simulated git client: commit + push call)', commitCalls);
+    const stageNames: Record<string, string> = {
+      created: 'stage: webhook sent -> run seen',
+      started: 'stage: -> run running (scheduler)',
+      task: 'stage: -> task started (executor)',
+      setup: 'stage: -> setup step done',
+      step: 'stage: -> first step running',
+    };
+    for (const [stage, xs] of stages)
+      pushRow(
+        stageNames[stage] ?? stage,
+        xs.sort((a, b) => a - b),
+      );
     if (failed > 0) console.log(`(${failed} pushes did not reach a running step within 20 s)`);
 
     const task = (id: string, command: string) => ({
