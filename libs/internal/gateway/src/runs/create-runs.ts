@@ -222,7 +222,7 @@ async function fetchConfigFile(
       ),
     );
     for (const [i, r] of results.entries()) {
-      const path = CONFIG_FILE_PATHS[i]!;
+      const path = CONFIG_FILE_PATHS[i] ?? '';
       if (r.status === 'fulfilled') return { data: r.value, path };
       if (signal?.aborted) throw wrap(r.reason, 'fetching the run config');
       lastErr = r.reason;
