@@ -228,6 +228,41 @@ runs:
       remote_source_name: 'gitea',
     });
     const group = `/project/${project.id}`;
+    if (process.env['BENCH_PROBE']) {
+      // sequential latency of each downstream call a webhook makes (a quick look)
+      await forge.commit({ repo: pushed.path, files: { '.agola/config.yml': config } });
+      const stored = await csClient.getProject(project.id);
+      const sha = (await forge.commit({ repo: pushed.path, files: { x: '1' } })).trim();
+      const probe = async (name: string, op: () => Promise<unknown>) => {
+        const times: number[] = [];
+        for (let i = 0; i < 20; i++) {
+          const t = performance.now();
+          await op().catch(() => undefined);
+          times.push(performance.now() - t);
+        }
+        times.sort((a, b) => a - b);
+        console.log(`${name.padEnd(40)} p50 ${fmt(percentile(times, 50), 1)} ms`);
+      };
+      await probe('cs getProject', () => csClient.getProject(project.id));
+      await probe('cs user by linked account', () =>
+        csClient.getUserByQuery({
+          query_type: 'bylinkedaccount',
+          linkedaccountid: stored.linked_account_id ?? '',
+        }),
+      );
+      await probe('cs getRemoteSource', () => csClient.getRemoteSource('gitea'));
+      await probe('cs project variables + secrets (tree)', () =>
+        Promise.all([
+          csClient.getVariables('project', project.id, { tree: true }),
+          csClient.getSecrets('project', project.id, { tree: true }),
+        ]),
+      );
+      await probe('forge raw file (present)', () =>
+        fetch(`${forge.apiURL}/api/v1/repos/${pushed.path}/raw/.agola/config.yml?ref=${sha}`, {
+          headers: { authorization: `token ${token}` },
+        }).then((r) => r.arrayBuffer()),
+      );
+    }
     const toRunning: number[] = [];
     const stages = new Map<string, number[]>(
       ['created', 'started', 'task', 'setup', 'step'].map((k) => [k, []]),
