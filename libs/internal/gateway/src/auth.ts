@@ -52,6 +52,10 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** How long the user of a credential may be reused: `GET` requests only, `permissionsTtlMs`. */
+const authTtl = (ctx: GatewayContext, req: FastifyRequest) =>
+  req.method === 'GET' ? ctx.cacheSettings.permissionsTtlMs : 0;
+
 const invalid = (what: string) =>
   unauthorized(`invalid ${what}`, { code: GatewayErrorCodes.InvalidToken, callerOf: authenticate });
 
@@ -74,12 +78,12 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
     }
     let user: User;
     try {
-      // identical lookups in flight share one request; nothing is kept after it
+      // identical lookups in flight share one request; kept briefly for GET requests only
       const token = cred.value;
       user = await ctx.cache.get(
         `auth-token:${token}`,
         () => ctx.configstore.getUserByQuery({ query_type: 'bytoken', token }),
-        () => 0,
+        () => authTtl(ctx, req),
       );
     } catch (err) {
       if (isRemoteNotExist(err)) throw invalid('token');
@@ -95,7 +99,7 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
     user = await ctx.cache.get(
       `auth-user:${sub}`,
       () => ctx.configstore.getUser(sub),
-      () => 0,
+      () => authTtl(ctx, req),
     );
   } catch (err) {
     if (isRemoteNotExist(err)) throw invalid('login token');

@@ -13,9 +13,9 @@ import type { ReadCache } from './read-cache.js';
  */
 export interface ReadCacheSettings {
   /**
-   * The caller's orgs read by `GET` requests, and the projects and users the `GET` run
-   * routes look up (the permission checks of a run page). Writes always read them afresh.
-   * @default 1000
+   * For `GET` requests: the user of an API token or login JWT, the caller's orgs, and the
+   * projects and users the run routes check (the permission lookups of a run page). Writes
+   * always read them afresh. @default 1000
    */
   permissionsTtlMs: number;
   /** Archived runs (immutable) by group and number. @default 30000 */

@@ -178,10 +178,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await server.register(
         async (api) => {
           registerApiBodyHandling(api);
-          // a write through this gateway drops every kept read (its own reads see it at once)
-          api.addHook('onResponse', async (req) => {
+          // a write through this gateway drops every kept read before it is answered, so the
+          // caller's next read sees it
+          api.addHook('onSend', async (req, _reply, payload) => {
             if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
               ctx.cache.clear();
+            return payload;
           });
           registerAuth(api, ctx);
           registerVersionRoutes(api, ctx);

@@ -31,14 +31,14 @@ function sourceOf(rs: RemoteSource, token: string | undefined): GitSource {
 /**
  * The git source of a remote source acting as a linked account (Agola's `GetGitSource`): the
  * user access token for password sources, the OAuth2 access token otherwise, refreshed (and
- * saved to the configstore) when it expired.
+ * saved to the configstore, then `onSaved` called) when it expired.
  */
 export async function gitSourceForAccount(
   configstore: ConfigstoreClient,
   rs: RemoteSource,
   userId: string,
   la: LinkedAccount,
-  options: { signal?: AbortSignal } = {},
+  options: { signal?: AbortSignal; onSaved?: () => void } = {},
 ): Promise<GitSource> {
   if (rs.auth_type === 'password') return sourceOf(rs, la.user_access_token);
   let token = la.oauth2_access_token;
@@ -53,7 +53,8 @@ export async function gitSourceForAccount(
     const source = sourceOf(rs, undefined);
     if (isOAuth2Source(source)) {
       try {
-        const fresh = await source.refreshOAuth2Token(la.oauth2_refresh_token, options);
+        const call = options.signal ? { signal: options.signal } : {};
+        const fresh = await source.refreshOAuth2Token(la.oauth2_refresh_token, call);
         token = fresh.accessToken;
         await configstore.updateUserLA(
           userId,
@@ -66,8 +67,10 @@ export async function gitSourceForAccount(
               ? { oauth_2_access_token_expires_at: fresh.expiresAt.toISOString() }
               : {}),
           },
-          options,
+          call,
         );
+        // the user kept by the gateway's read cache holds the old tokens
+        options.onSaved?.();
       } catch (err) {
         throw wrap(err, 'refreshing the linked account OAuth2 token');
       }

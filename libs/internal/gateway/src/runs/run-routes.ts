@@ -388,7 +388,9 @@ export function registerRunRoutes(
     const set = [branch, tag, refName].filter((s) => s !== '').length;
     if (set === 0) throw invalid('one of branch, tag or ref is required');
     if (set > 1) throw invalid('only one of branch, tag or ref can be provided');
-    const source = await gitSourceForAccount(ctx.configstore, rs, fullUser.id, la);
+    const source = await gitSourceForAccount(ctx.configstore, rs, fullUser.id, la, {
+      onSaved: () => ctx.cache.clear(),
+    });
     const repoPath = project.repository_path ?? '';
     const repo = await source.getRepoInfo(repoPath).catch((err: unknown) => {
       throw wrap(err, 'reading the repository from the git source');
