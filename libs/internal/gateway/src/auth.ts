@@ -84,6 +84,7 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
         `auth-token:${token}`,
         () => ctx.configstore.getUserByQuery({ query_type: 'bytoken', token }),
         () => authTtl(ctx, req),
+        { reuseKept: req.method === 'GET' },
       );
     } catch (err) {
       if (isRemoteNotExist(err)) throw invalid('token');
@@ -100,6 +101,7 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
       `auth-user:${sub}`,
       () => ctx.configstore.getUser(sub),
       () => authTtl(ctx, req),
+      { reuseKept: req.method === 'GET' },
     );
   } catch (err) {
     if (isRemoteNotExist(err)) throw invalid('login token');

@@ -32,6 +32,7 @@ export function callerOrgs(ctx: GatewayContext, req: FastifyRequest): Promise<Us
         `user-orgs:${user.id}`,
         () => ctx.configstore.getUserOrgs(user.id),
         () => readTtl(ctx, req),
+        { reuseKept: req.method === 'GET' },
       )
       .catch((err: unknown) => {
         orgsOfRequest.delete(req);

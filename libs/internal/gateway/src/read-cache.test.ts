@@ -108,4 +108,22 @@ describe('read cache', () => {
     expect(await cache.get('c', load, () => 10_000)).toBe(3);
     expect(await cache.get('a', load, () => 10_000)).toBe(4);
   });
+
+  it('reuseKept: false skips a kept result but still shares a lookup in flight', async () => {
+    const cache = createReadCache({ maxEntries: 10 });
+    let calls = 0;
+    const load = async () => ++calls;
+    expect(await cache.get('k', load, () => 10_000)).toBe(1);
+    expect(await cache.get('k', load, () => 10_000)).toBe(1);
+    expect(await cache.get('k', load, () => 10_000, { reuseKept: false })).toBe(2);
+    // its result is kept for the others
+    expect(await cache.get('k', load, () => 10_000)).toBe(2);
+    const d = deferredLoads<string>();
+    const first = cache.get('f', d.load, () => 0);
+    const write = cache.get('f', d.load, () => 0, { reuseKept: false });
+    expect(d.calls).toBe(1);
+    d.resolveNext('shared');
+    expect(await first).toBe('shared');
+    expect(await write).toBe('shared');
+  });
 });

@@ -7,9 +7,16 @@
 export interface ReadCache {
   /**
    * The value of `key`: a fresh kept one, the lookup already in flight, or `load()`'s.
-   * `ttlMs(value)` says how long to keep a result (0: only while in flight).
+   * `ttlMs(value)` says how long to keep a result (0: only while in flight). With
+   * `reuseKept: false` a kept result is not used (a write's permission check): only a lookup
+   * in flight is shared, else `load()` runs.
    */
-  get<T>(key: string, load: () => Promise<T>, ttlMs: (value: T) => number): Promise<T>;
+  get<T>(
+    key: string,
+    load: () => Promise<T>,
+    ttlMs: (value: T) => number,
+    options?: { reuseKept?: boolean },
+  ): Promise<T>;
   /**
    * Forgets every kept result and every lookup in flight (those finish for their callers
    * only): a later lookup goes downstream.
@@ -45,9 +52,17 @@ export function createReadCache(options: { maxEntries: number; now?: () => numbe
     }
   };
   return {
-    get<T>(key: string, load: () => Promise<T>, ttlMs: (value: T) => number): Promise<T> {
+    get<T>(
+      key: string,
+      load: () => Promise<T>,
+      ttlMs: (value: T) => number,
+      options: { reuseKept?: boolean } = {},
+    ): Promise<T> {
       const found = entries.get(key);
-      if (found && found.expires > now()) return found.value as Promise<T>;
+      const usable =
+        found !== undefined &&
+        (found.expires === Infinity || (options.reuseKept !== false && found.expires > now()));
+      if (usable) return found.value as Promise<T>;
       if (found) entries.delete(key);
       const entry: Entry = { value: Promise.resolve(), expires: Infinity };
       const value = (async () => {

@@ -55,4 +55,28 @@ describe('gateway read cache', () => {
     await ownerOn(a).updateProject(project.path, { visibility: 'public' });
     expect(await status(a.anonymous.getRun(run, 1))).toBe(200);
   });
+
+  test('an API token deleted through another gateway keeps reading for permissionsTtlMs there, never writing; a write drops it at once', async () => {
+    const a = await startGateway({}, { readCache: { permissionsTtlMs: 60_000 } });
+    const b = await startGateway();
+    const c = await startGateway({}, { readCache: { permissionsTtlMs: 0 } });
+    const forge = await sharedForge();
+    const rs = await createRemoteSource(a, forge);
+    const login = unique('tok');
+    const owner = await registerUser(a, forge, rs, login);
+    const { token } = await owner.client.createUserToken(login, 'script');
+    const onA = a.client({ token });
+    const onC = c.client({ token });
+    expect((await onA.getCurrentUser()).username).toBe(login);
+    expect(await status(onC.getCurrentUser())).toBe(200);
+
+    await b.client({ bearer: owner.token }).deleteUserToken(login, 'script');
+    expect(await status(b.client({ token }).getCurrentUser())).toBe(401);
+    expect(await status(onC.getCurrentUser())).toBe(401);
+    // A read the token's user a moment ago: GETs go on for its ttl, writes check afresh
+    expect(await status(onA.getCurrentUser())).toBe(200);
+    expect(await status(onA.createOrg({ name: unique('org'), visibility: 'public' }))).toBe(401);
+    // that refused write went through A: what A kept is gone
+    expect(await status(onA.getCurrentUser())).toBe(401);
+  });
 });

@@ -90,19 +90,22 @@ async function ownerOf(
 ): Promise<GroupOwner> {
   try {
     const ttl = () => readTtl(ctx, req);
+    // a write (run action, approval, log deletion) checks with what the configstore has now
+    const kept = { reuseKept: req.method === 'GET' };
     if (type === 'project') {
       const ref = param(req, 'projectref');
       const project = await ctx.cache.get(
         `project:${ref}`,
         () => ctx.configstore.getProject(ref),
         ttl,
+        kept,
       );
       const canRead = await canGetProject(ctx, req, project);
       const canAct = withActions ? await canDoRunActions(ctx, req, project) : false;
       return { type, id: project.id, canRead, canAct };
     }
     const ref = param(req, 'userref');
-    const user = await ctx.cache.get(`user:${ref}`, () => ctx.configstore.getUser(ref), ttl);
+    const user = await ctx.cache.get(`user:${ref}`, () => ctx.configstore.getUser(ref), ttl, kept);
     return {
       type,
       id: user.id,
