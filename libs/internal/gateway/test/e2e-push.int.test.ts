@@ -45,6 +45,7 @@ runs:
 const SECRET_VALUE = 'e2e-secret-value-0123456789';
 
 describe('end to end: forge push -> webhook -> gateway -> runservice -> scheduler -> executor', () => {
+  // three runs through every service: generous on a loaded CI machine
   it('a user registered through Gitea pushes a config: the run succeeds, logs through the gateway; a failing config fails; a fork PR gets no variables', async () => {
     const s = await startFullStack();
     const { forge } = s;
@@ -192,5 +193,5 @@ describe('end to end: forge push -> webhook -> gateway -> runservice -> schedule
     expect(await followLog(alice, owner, prRun.number, prBuild.id, 2)).toMatch(
       /^token=\[\] branch=\S*\n$/,
     );
-  });
+  }, 180_000);
 });
