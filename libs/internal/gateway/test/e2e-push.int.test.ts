@@ -162,6 +162,19 @@ describe('end to end: forge push -> webhook -> gateway -> runservice -> schedule
       expect(t.steps[0]!.exit_status).toBe(3);
     });
 
+    // a config that does not validate: a "Setup Error" run with the errors, nothing runs
+    await forge.commit({
+      repo: repo.path,
+      files: { '.agola/config.yml': 'version: v0\nruns:\n  - name: broken\n    tasks: []\n' },
+      branch: 'main',
+    });
+    await forge.settled();
+    const broken = await waitRun(alice, owner, (r) => r.number > failed.number);
+    expect(broken.name).toBe('Setup Error');
+    expect(broken.phase).toBe('setuperror');
+    expect(broken.setup_errors.length).toBeGreaterThan(0);
+    expect(broken.tasks).toEqual({});
+
     // a pull request from a fork: it runs, without the variables
     await forge.commit({
       repo: repo.path,
