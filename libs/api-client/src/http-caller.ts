@@ -148,8 +148,15 @@ function splitCredentials(baseUrl: string): { base: string; authorization?: stri
   url.password = '';
   return {
     base: trimTrailingSlashes(url.href),
-    authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`,
+    authorization: `Basic ${base64(`${user}:${password}`)}`,
   };
+}
+
+/** Base64 of the UTF-8 bytes of `s`, with what browsers and node both have (no `Buffer`). */
+function base64(s: string): string {
+  let binary = '';
+  for (const byte of new TextEncoder().encode(s)) binary += String.fromCharCode(byte);
+  return btoa(binary);
 }
 
 function safeDecode(s: string): string {

@@ -344,6 +344,11 @@ describe('answers', () => {
       `Basic ${Buffer.from('ci:pa$s').toString('base64')}`,
     );
     expect(seen[0]!.url).toBe('/api/v1alpha/users?token=q-secret');
+    // non-ASCII credentials are sent as their UTF-8 bytes (built without Buffer, as in browsers)
+    await caller(baseUrl.replace('http://', 'http://j%C3%BCrgen:p%C3%A4ss@')).call('GET', '/x');
+    expect(seen[1]!.headers.authorization).toBe(
+      `Basic ${Buffer.from('jürgen:päss', 'utf8').toString('base64')}`,
+    );
 
     const refused = await rawServer(ignore);
     await new Promise<void>((r) => servers.pop()?.close(() => r()));

@@ -1,4 +1,4 @@
-import { bodyChunks, request, type Credentials, type HttpSettings } from './http.js';
+import { createGatewayHttp, type Credentials } from './http.js';
 import type {
   AddOrgMemberResponse,
   AuthorizeResponse,
@@ -408,14 +408,15 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     : options.bearer
       ? { type: 'bearer', token: options.bearer }
       : undefined;
-  const settings: HttpSettings = {
+  const http = createGatewayHttp({
     baseUrl: apiBase(options.baseUrl),
-    fetch: options.fetch ?? globalThis.fetch,
+    // called through globalThis (a browser's fetch refuses another `this`)
+    fetch: options.fetch ?? ((input, init) => globalThis.fetch(input, init)),
     signal: options.signal,
     timeoutMs: options.timeoutMs ?? 30_000,
     credentials: () => credentials,
-  };
-  const call = async <T>(
+  });
+  const call = <T>(
     method: string,
     path: string,
     init: {
@@ -424,7 +425,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
       rawBody?: Uint8Array | ReadableStream<Uint8Array>;
     } = {},
     o: CallOptions = {},
-  ): Promise<T> => (await request(settings, method, path, { ...init, signal: o.signal })).json as T;
+  ): Promise<T> => http.call<T>(method, path, { ...init, signal: o.signal });
 
   return {
     setToken(token) {
@@ -540,19 +541,11 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         { body: { action_type: 'approve' } },
         o,
       ),
-    async getLogs(owner, n, taskId, which, o = {}) {
-      const path = `${runBase(owner)}/${n}/tasks/${seg(taskId)}/logs`;
-      const { response } = await request(settings, 'GET', path, {
+    getLogs: (owner, n, taskId, which, o = {}) =>
+      http.stream('GET', `${runBase(owner)}/${n}/tasks/${seg(taskId)}/logs`, {
         query: logQuery(which),
         signal: o.signal,
-        stream: true,
-      });
-      return response
-        ? bodyChunks(response, `gateway GET ${path}`)
-        : (async function* () {
-            // an answer without a body: no chunks
-          })();
-    },
+      }),
     deleteLogs: (owner, n, taskId, which, o) =>
       call(
         'DELETE',
@@ -565,25 +558,13 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     userCreateRun: (req, o) => call('POST', '/user/createrun', { body: req }, o),
     enableMaintenance: (service, o) => call('PUT', `/maintenance/${seg(service)}`, {}, o),
     disableMaintenance: (service, o) => call('DELETE', `/maintenance/${seg(service)}`, {}, o),
-    async exportData(service, o = {}) {
-      const path = `/export/${seg(service)}`;
-      const { response } = await request(settings, 'GET', path, {
-        signal: o.signal,
-        stream: true,
-      });
-      return response
-        ? bodyChunks(response, `gateway GET ${path}`)
-        : (async function* () {
-            // an answer without a body: no chunks
-          })();
-    },
+    exportData: (service, o = {}) =>
+      http.stream('GET', `/export/${seg(service)}`, { signal: o.signal }),
     importData: (service, data, o) => call('POST', `/import/${seg(service)}`, { rawBody: data }, o),
     getBadge: (ref, branch, o) =>
-      call(
-        'GET',
-        `/badges/${seg(ref)}`,
-        { query: branch !== undefined ? [['branch', branch]] : [] },
-        o,
-      ),
+      http.text('GET', `/badges/${seg(ref)}`, {
+        query: branch !== undefined ? [['branch', branch]] : [],
+        signal: o?.signal,
+      }),
   };
 }

@@ -1,4 +1,4 @@
-import { AgolaError, parseRemoteError } from '@agola-ts/errors';
+import { createHttpCaller, type HttpCaller } from '@agola-ts/api-client';
 import { GatewayClientErrorCodes as Codes } from './codes.js';
 
 /** How the client authenticates. */
@@ -12,12 +12,11 @@ export interface RequestInit {
   /** A body sent as is (`application/octet-stream`); a stream is sent chunked with no timeout. */
   rawBody?: Uint8Array | ReadableStream<Uint8Array>;
   signal?: AbortSignal | undefined;
-  /** Answer the raw response (2xx) instead of parsing JSON; no timeout applies. */
-  stream?: boolean;
 }
 
 /** Settings shared by every request of a client. */
 export interface HttpSettings {
+  /** The API base URL, with the prefix. */
   baseUrl: string;
   fetch: typeof globalThis.fetch;
   signal: AbortSignal | undefined;
@@ -25,128 +24,80 @@ export interface HttpSettings {
   credentials: () => Credentials;
 }
 
-const UNREACHABLE = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-function systemCodeOf(err: unknown): string | undefined {
-  let current: unknown = err;
-  for (let depth = 0; depth < 4 && current instanceof Error; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string' && code.startsWith('E')) return code;
-    if (typeof code === 'string' && code.startsWith('UND_')) return code;
-    current = current.cause;
-  }
-  return undefined;
+/** The requests of a gateway client, on the shared HTTP layer of `@agola-ts/api-client`. */
+export interface GatewayHttp {
+  /** A JSON answer (`undefined` for 204 or an empty body). */
+  call<T>(method: string, path: string, init?: RequestInit): Promise<T>;
+  /** A text answer (the badge's SVG). */
+  text(method: string, path: string, init?: RequestInit): Promise<string>;
+  /** A streamed answer: its chunks as they arrive (no timeout). */
+  stream(method: string, path: string, init?: RequestInit): Promise<AsyncIterable<Uint8Array>>;
 }
 
-/** Sends one request; JSON answers are parsed, error statuses reject with a `RemoteError`. */
-export async function request(
-  settings: HttpSettings,
-  method: string,
-  path: string,
-  init: RequestInit = {},
-): Promise<{ json: unknown; response: Response | undefined }> {
-  const qs =
-    init.query && init.query.length > 0 ? `?${new URLSearchParams(init.query).toString()}` : '';
-  const url = `${settings.baseUrl}${path}${qs}`;
-  const callers = [settings.signal, init.signal].filter((s): s is AbortSignal => !!s);
-  const timeout =
-    settings.timeoutMs > 0 && !init.stream && !(init.rawBody instanceof ReadableStream)
-      ? AbortSignal.timeout(settings.timeoutMs)
-      : undefined;
-  const all = timeout ? [...callers, timeout] : callers;
-  // the path only: a URL may hold a ref the caller considers private, never a token
-  const where = `gateway ${method} ${path}`;
-  const fail = (cause: unknown, stage: 'request' | 'answer'): AgolaError => {
-    if (callers.some((s) => s.aborted)) {
-      return new AgolaError(`${where}: cancelled`, { code: Codes.Aborted, cause });
-    }
-    if (timeout?.aborted) {
-      return new AgolaError(`${where}: no complete answer within ${settings.timeoutMs} ms`, {
-        code: Codes.Timeout,
-        cause,
-      });
-    }
-    const sys = systemCodeOf(cause);
-    if (sys !== undefined && UNREACHABLE.has(sys) && stage === 'request') {
-      return new AgolaError(`${where}: cannot connect (${sys})`, {
-        code: Codes.Unreachable,
-        cause,
-      });
-    }
-    return new AgolaError(`${where}: connection lost (${sys ?? 'no answer'})`, {
-      code: Codes.ConnectionLost,
-      cause,
+const codes = {
+  unreachable: Codes.Unreachable,
+  connectionLost: Codes.ConnectionLost,
+  timeout: Codes.Timeout,
+  aborted: Codes.Aborted,
+  badResponse: Codes.BadResponse,
+};
+
+/**
+ * Creates the requests of a gateway client: error statuses reject with a `RemoteError`, no
+ * answer with an `AgolaError` coded with one of `GatewayClientErrorCodes`, its message
+ * `gateway <METHOD> <path> (<host>): ...` (never the query or the credentials).
+ */
+export function createGatewayHttp(settings: HttpSettings): GatewayHttp {
+  const callerWith = (timeoutMs: number): HttpCaller =>
+    createHttpCaller({
+      service: 'gateway',
+      baseUrl: settings.baseUrl,
+      fetch: settings.fetch,
+      signal: settings.signal,
+      timeoutMs,
+      codes,
     });
+  const http = callerWith(settings.timeoutMs);
+  // a log stream has no timeout: a followed step may not start for a long time
+  const streams = callerWith(0);
+  const requestOf = (init: RequestInit) => {
+    const cred = settings.credentials();
+    return {
+      ...(init.query && init.query.length > 0 ? { query: new URLSearchParams(init.query) } : {}),
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      ...(init.rawBody !== undefined ? { rawBody: init.rawBody } : {}),
+      ...(cred ? { headers: { authorization: `${cred.type} ${cred.token}` } } : {}),
+      signal: init.signal,
+    };
   };
-  const headers: Record<string, string> = {};
-  const cred = settings.credentials();
-  if (cred) headers['authorization'] = `${cred.type} ${cred.token}`;
-  if (init.body !== undefined) headers['content-type'] = 'application/json';
-  if (init.rawBody !== undefined) headers['content-type'] = 'application/octet-stream';
-  const body =
-    init.body !== undefined
-      ? { body: JSON.stringify(init.body) }
-      : init.rawBody instanceof ReadableStream
-        ? // undici needs duplex for a streamed request body
-          ({ body: init.rawBody, duplex: 'half' } as { body: ReadableStream<Uint8Array> })
-        : init.rawBody !== undefined
-          ? { body: init.rawBody }
-          : {};
-  let res: Response;
-  try {
-    res = await settings.fetch(url, {
-      method,
-      headers,
-      ...body,
-      ...(all.length > 0 ? { signal: all.length === 1 ? all[0] : AbortSignal.any(all) } : {}),
-    });
-  } catch (cause) {
-    throw fail(cause, 'request');
-  }
-  if (init.stream && res.status >= 200 && res.status < 300)
-    return { json: undefined, response: res };
-  let text: string;
-  try {
-    text = await res.text();
-  } catch (cause) {
-    throw fail(cause, 'answer');
-  }
-  const err = parseRemoteError(res.status, text);
-  if (err) throw err;
-  if (res.status === 204 || text === '' || init.stream)
-    return { json: undefined, response: undefined };
-  const type = res.headers.get('content-type') ?? '';
-  if (!type.includes('json')) return { json: text, response: undefined };
-  try {
-    return { json: JSON.parse(text) as unknown, response: undefined };
-  } catch (cause) {
-    throw new AgolaError(`${where}: the answer is not JSON`, { code: Codes.BadResponse, cause });
-  }
+  return {
+    call: <T>(method: string, path: string, init: RequestInit = {}) =>
+      // an upload read from a stream takes as long as the stream: no timeout
+      (init.rawBody instanceof ReadableStream ? streams : http).call<T>(
+        method,
+        path,
+        requestOf(init),
+      ),
+    async text(method, path, init = {}) {
+      return (await http.raw(method, path, requestOf(init))).text();
+    },
+    async stream(method, path, init = {}) {
+      return bodyChunks(await streams.raw(method, path, requestOf(init)));
+    },
+  };
 }
 
-/** The body of a streamed answer as an async iterable of chunks. */
-export async function* bodyChunks(res: Response, where: string): AsyncGenerator<Uint8Array> {
+/**
+ * The body of a streamed answer as an async iterable of chunks. A broken connection fails
+ * the iteration with the client's `ERR_GATEWAY_CLIENT_CONNECTION_LOST` (the HTTP layer maps
+ * it); leaving the loop early cancels the body.
+ */
+export async function* bodyChunks(res: Response): AsyncGenerator<Uint8Array> {
   if (!res.body) return;
   const reader = res.body.getReader();
   try {
     for (;;) {
-      let r: Awaited<ReturnType<typeof reader.read>>;
-      try {
-        r = await reader.read();
-      } catch (cause) {
-        throw new AgolaError(`${where}: connection lost while streaming`, {
-          code: Codes.ConnectionLost,
-          cause,
-        });
-      }
+      const r = await reader.read();
       if (r.done) return;
       yield r.value;
     }

@@ -1,3 +1,4 @@
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -217,5 +218,50 @@ describe('gateway client', () => {
       })(),
     );
     expect(is(err, GatewayClientErrorCodes.ConnectionLost)).toBe(true);
+  });
+
+  test('the badge is the SVG text; a connection cut mid-stream fails the log iteration with a coded error', async () => {
+    const url = await serve((req, res) => {
+      if (req.url?.startsWith('/api/v1alpha/badges/')) {
+        expect(req.url).toBe('/api/v1alpha/badges/org%2Facme%2Fapp?branch=main');
+        res.writeHead(200, { 'content-type': 'image/svg+xml' });
+        res.end('<svg>passed</svg>');
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.write('partial\n');
+      setTimeout(() => res.destroy(), 30);
+    });
+    const gw = createGatewayClient({ baseUrl: url });
+    expect(await gw.getBadge('org/acme/app', 'main')).toBe('<svg>passed</svg>');
+    const seen: string[] = [];
+    const err = await failure(
+      (async () => {
+        const logs = await gw.getLogs({ kind: 'project', ref: 'p1' }, 1, 't1', { step: 0 });
+        for await (const c of logs) seen.push(Buffer.from(c).toString());
+      })(),
+    );
+    expect(seen).toEqual(['partial\n']);
+    expect(is(err, GatewayClientErrorCodes.ConnectionLost)).toBe(true);
+    // the message names the route, never the credentials or the query
+    expect((err as Error).message).toContain('gateway GET /projects/p1/runs/1/tasks/t1/logs');
+  });
+
+  test('browser-safe: the client and its HTTP layer import no node: modules and use no Buffer or process', async () => {
+    const dirs = [
+      new URL('../src/', import.meta.url),
+      new URL('../../api-client/src/', import.meta.url),
+    ];
+    let files = 0;
+    for (const dir of dirs) {
+      for (const name of await readdir(dir)) {
+        if (!name.endsWith('.ts') || name.endsWith('.test.ts')) continue;
+        const text = await readFile(new URL(name, dir), 'utf8');
+        files++;
+        expect(text, name).not.toMatch(/from '(node:|fs|path|http|https|net|url|util|stream)['/]/);
+        expect(text, name).not.toMatch(/\bBuffer\.|\bprocess\.|\brequire\(/);
+      }
+    }
+    expect(files).toBeGreaterThanOrEqual(6);
   });
 });

@@ -94,12 +94,19 @@ describe('forge simulator (gitea)', () => {
         }),
       });
       expect(res.status).toBe(201);
+      const before = Date.now();
       const sha = await forge.commit({
         repo: 'alice/repo',
         files: { 'c.txt': 'c' },
         message: 'second',
       });
       expect(hook.received).toHaveLength(1);
+      // when the delivery was sent and how long the receiver took
+      const delivery = forge.deliveries.at(-1)!;
+      expect(delivery.sentAt).toBeGreaterThanOrEqual(before);
+      expect(delivery.sentAt).toBeLessThanOrEqual(Date.now());
+      expect(delivery.durationMs).toBeGreaterThanOrEqual(0);
+      expect(delivery.sentAt + delivery.durationMs).toBeLessThanOrEqual(Date.now() + 1);
       const got = hook.received[0]!;
       expect(got.headers['x-gitea-event']).toBe('push');
       expect(got.headers['x-gitea-signature']).toBe(

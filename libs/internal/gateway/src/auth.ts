@@ -52,6 +52,10 @@ function sameSecret(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** How long the user of a credential may be reused: `GET` requests only, `permissionsTtlMs`. */
+const authTtl = (ctx: GatewayContext, req: FastifyRequest) =>
+  req.method === 'GET' ? ctx.cacheSettings.permissionsTtlMs : 0;
+
 const invalid = (what: string) =>
   unauthorized(`invalid ${what}`, { code: GatewayErrorCodes.InvalidToken, callerOf: authenticate });
 
@@ -74,7 +78,14 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
     }
     let user: User;
     try {
-      user = await ctx.configstore.getUserByQuery({ query_type: 'bytoken', token: cred.value });
+      // identical lookups in flight share one request; kept briefly for GET requests only
+      const token = cred.value;
+      user = await ctx.cache.get(
+        `auth-token:${token}`,
+        () => ctx.configstore.getUserByQuery({ query_type: 'bytoken', token }),
+        () => authTtl(ctx, req),
+        { reuseKept: req.method === 'GET' },
+      );
     } catch (err) {
       if (isRemoteNotExist(err)) throw invalid('token');
       throw err;
@@ -86,7 +97,12 @@ export async function authenticate(ctx: GatewayContext, req: FastifyRequest): Pr
   if (typeof sub !== 'string' || sub === '') throw invalid('login token');
   let user: User;
   try {
-    user = await ctx.configstore.getUser(sub);
+    user = await ctx.cache.get(
+      `auth-user:${sub}`,
+      () => ctx.configstore.getUser(sub),
+      () => authTtl(ctx, req),
+      { reuseKept: req.method === 'GET' },
+    );
   } catch (err) {
     if (isRemoteNotExist(err)) throw invalid('login token');
     throw err;

@@ -23,8 +23,13 @@ import {
   type GatewayConfig,
   type TokenSigningConfig,
 } from './config.js';
-import type { GatewayContext } from './context.js';
+import {
+  DEFAULT_READ_CACHE_SETTINGS,
+  type GatewayContext,
+  type ReadCacheSettings,
+} from './context.js';
 import { registerCors } from './cors.js';
+import { createReadCache } from './read-cache.js';
 import { createJwtSigner, type JwtSigner } from './jwt.js';
 import { registerApiBodyHandling } from './body.js';
 import { registerAuthRoutes } from './routes/auth-routes.js';
@@ -41,6 +46,9 @@ import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 import { registerReposProxy } from './repos-proxy.js';
 import { loadWebBundle } from './web-bundle.js';
 
+/** Most entries the read cache keeps. */
+const READ_CACHE_ENTRIES = 5000;
+
 /** How long a stop waits for the requests being answered before closing their connections. */
 const STOP_GRACE_MS = 3000;
 
@@ -54,6 +62,8 @@ export interface GatewayDeps {
   runservice?: RunserviceClient;
   /** RSA size of the project deploy keys (tests use 2048 to go faster). @default 4096 */
   deployKeyBits?: number;
+  /** The read cache's lifetimes (see {@link ReadCacheSettings}); 0 keeps nothing. */
+  readCache?: Partial<ReadCacheSettings>;
 }
 
 /** A gateway service, created stopped. */
@@ -149,6 +159,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       logger,
       jwt,
       tokenDurationMs: config.tokenSigning.durationMs ?? DEFAULT_TOKEN_DURATION_MS,
+      cache: createReadCache({ maxEntries: READ_CACHE_ENTRIES }),
+      cacheSettings: { ...DEFAULT_READ_CACHE_SETTINGS, ...deps.readCache },
     };
     const build = async () => {
       const server = createServiceServer({
@@ -172,6 +184,13 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       await server.register(
         async (api) => {
           registerApiBodyHandling(api);
+          // a write through this gateway drops every kept read before it is answered, so the
+          // caller's next read sees it
+          api.addHook('onSend', async (req, _reply, payload) => {
+            if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS')
+              ctx.cache.clear();
+            return payload;
+          });
           registerAuth(api, ctx);
           registerVersionRoutes(api, ctx);
           registerAuthRoutes(api, ctx);

@@ -2,7 +2,10 @@ export { createGateway } from './gateway.js';
 export type { Gateway, GatewayDeps } from './gateway.js';
 export { DEFAULT_AGOLA_ID, DEFAULT_TOKEN_DURATION_MS, gatewaySchema } from './config.js';
 export type { GatewayConfig, TokenSigningConfig } from './config.js';
-export type { GatewayContext } from './context.js';
+export { DEFAULT_READ_CACHE_SETTINGS } from './context.js';
+export type { GatewayContext, ReadCacheSettings } from './context.js';
+export { createReadCache } from './read-cache.js';
+export type { ReadCache } from './read-cache.js';
 export {
   authenticate,
   credentialOf,

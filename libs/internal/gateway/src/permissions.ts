@@ -10,6 +10,14 @@ import { GatewayErrorCodes } from './codes.js';
 import type { GatewayContext } from './context.js';
 import { passThrough } from './downstream.js';
 
+/**
+ * How long a permission lookup made for `req` may be reused: the short
+ * `permissionsTtlMs` for `GET` requests, nothing (only in-flight sharing) for writes.
+ */
+export function readTtl(ctx: GatewayContext, req: FastifyRequest): number {
+  return req.method === 'GET' ? ctx.cacheSettings.permissionsTtlMs : 0;
+}
+
 /** The orgs of each request's user, fetched once per request. */
 const orgsOfRequest = new WeakMap<FastifyRequest, Promise<UserOrgsResponse[]>>();
 
@@ -19,10 +27,17 @@ export function callerOrgs(ctx: GatewayContext, req: FastifyRequest): Promise<Us
   if (!user) return Promise.resolve([]);
   let orgs = orgsOfRequest.get(req);
   if (!orgs) {
-    orgs = ctx.configstore.getUserOrgs(user.id).catch((err: unknown) => {
-      orgsOfRequest.delete(req);
-      throw passThrough(err);
-    });
+    orgs = ctx.cache
+      .get(
+        `user-orgs:${user.id}`,
+        () => ctx.configstore.getUserOrgs(user.id),
+        () => readTtl(ctx, req),
+        { reuseKept: req.method === 'GET' },
+      )
+      .catch((err: unknown) => {
+        orgsOfRequest.delete(req);
+        throw passThrough(err);
+      });
     orgsOfRequest.set(req, orgs);
   }
   return orgs;

@@ -101,7 +101,7 @@ export interface TestGateway {
 /** Starts a gateway (stopped after the test) in front of the file's backends. */
 export async function startGateway(
   overrides: Partial<GatewayConfig> = {},
-  deps: { logger?: GatewayDeps['logger'] } = {},
+  deps: { logger?: GatewayDeps['logger']; readCache?: GatewayDeps['readCache'] } = {},
 ): Promise<TestGateway> {
   const b = await startBackends();
   const gateway = createGateway(
@@ -120,6 +120,7 @@ export async function startGateway(
       runservice: b.runservice,
       deployKeyBits: 2048,
       logger: deps.logger ?? createTestLogger('gateway', { level: 'warn' }),
+      ...(deps.readCache ? { readCache: deps.readCache } : {}),
     },
   );
   await gateway.start();

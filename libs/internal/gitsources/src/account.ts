@@ -42,7 +42,7 @@ function sourceOf(rs: RemoteSource, token: string | undefined): GitSource {
 /**
  * The git source of a remote source acting as a linked account (Agola's `GetGitSource`): the
  * user access token for password sources, the OAuth2 access token otherwise, refreshed (and
- * saved to the configstore) when it expires within a minute.
+ * saved to the configstore, then `onSaved` called) when it expires within a minute.
  *
  * @throws the refresh's error (wrapped) when an expired OAuth2 token cannot be refreshed.
  * @example
@@ -56,7 +56,7 @@ export async function gitSourceForAccount(
   rs: RemoteSource,
   userId: string,
   la: LinkedAccount,
-  options: CallOptions = {},
+  options: CallOptions & { onSaved?: () => void } = {},
 ): Promise<GitSource> {
   if (rs.auth_type === 'password') return sourceOf(rs, la.user_access_token);
   let token = la.oauth2_access_token;
@@ -71,7 +71,8 @@ export async function gitSourceForAccount(
     const source = sourceOf(rs, undefined);
     if (isOAuth2Source(source)) {
       try {
-        const fresh = await source.refreshOAuth2Token(la.oauth2_refresh_token, options);
+        const { onSaved, ...call } = options;
+        const fresh = await source.refreshOAuth2Token(la.oauth2_refresh_token, call);
         token = fresh.accessToken;
         await configstore.updateUserLA(
           userId,
@@ -84,8 +85,10 @@ export async function gitSourceForAccount(
               ? { oauth_2_access_token_expires_at: fresh.expiresAt.toISOString() }
               : {}),
           },
-          options,
+          call,
         );
+        // a caller keeping the user (the gateway's read cache) holds the old tokens
+        onSaved?.();
       } catch (err) {
         throw wrap(err, 'refreshing the linked account OAuth2 token');
       }

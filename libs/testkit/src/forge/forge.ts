@@ -80,6 +80,10 @@ export interface ForgeDelivery {
   body: string;
   /** The receiver's HTTP status, or 0 when the request failed. */
   status: number;
+  /** When the delivery was sent (`Date.now()`). */
+  sentAt: number;
+  /** How long the receiver took to answer, in ms. */
+  durationMs: number;
 }
 
 /** What a push did to one ref, given to the provider's payload builder. */
@@ -342,6 +346,8 @@ export class ForgeCore {
       ...this.provider.hookHeaders(hook, event, body),
     };
     let status = 0;
+    const sentAt = Date.now();
+    const started = performance.now();
     try {
       const res = await fetch(hook.url, {
         method: 'POST',
@@ -361,6 +367,8 @@ export class ForgeCore {
       headers,
       body,
       status,
+      sentAt,
+      durationMs: performance.now() - started,
     });
   }
 

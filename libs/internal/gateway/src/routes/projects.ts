@@ -84,7 +84,9 @@ async function projectGitSource(ctx: GatewayContext, project: ProjectResponse): 
     throw invalid('the linked account of the project does not exist anymore');
   }
   const rs = await getRemoteSource(ctx, la.remote_source_id ?? project.remote_source_id ?? '');
-  return gitSourceForAccount(ctx.configstore, rs, user.id, la);
+  return gitSourceForAccount(ctx.configstore, rs, user.id, la, {
+    onSaved: () => ctx.cache.clear(),
+  });
 }
 
 /** Creates (or replaces) the deploy key and the webhook of the project on the forge. */
@@ -168,7 +170,9 @@ export function registerProjectRoutes(
     }
     const rs = await getRemoteSource(ctx, rsName);
     const la = linkedAccountOf(user, rs);
-    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la);
+    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la, {
+      onSaved: () => ctx.cache.clear(),
+    });
     let repo;
     try {
       repo = await source.getRepoInfo(repoPath);
@@ -268,7 +272,9 @@ export function registerProjectRoutes(
     const p = await loadOwnedProject(ctx, req, param(req, 'projectref'));
     const rs = await getRemoteSource(ctx, p.remote_source_id ?? '');
     const la = linkedAccountOf(user, rs);
-    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la);
+    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la, {
+      onSaved: () => ctx.cache.clear(),
+    });
     try {
       await source.getRepoInfo(p.repository_path ?? '');
     } catch (err) {

@@ -70,7 +70,9 @@ export function registerUserRoutes(api: FastifyInstance, ctx: GatewayContext): v
         },
       );
     }
-    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la);
+    const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la, {
+      onSaved: () => ctx.cache.clear(),
+    });
     try {
       const repos = await source.listUserRepos();
       return repos.map((r) => ({ id: r.id, path: r.path }));

@@ -219,15 +219,19 @@ async function fetchConfigFile(
   let wait = backoff.initialMs;
   let lastErr: unknown;
   for (let attempt = 1; attempt <= backoff.steps; attempt++) {
-    for (const path of CONFIG_FILE_PATHS) {
-      try {
-        const data = await req.gitSource.getFile(req.repoPath, req.commitSHA, path, { signal });
-        return { data, path };
-      } catch (err) {
-        if (signal?.aborted) throw wrap(err, 'fetching the run config');
-        lastErr = err;
-        deps.log.debug({ err, path, attempt }, 'run config file not read');
-      }
+    // every candidate asked at once (one forge round trip instead of four), the first
+    // present one in Agola's order wins
+    const results = await Promise.allSettled(
+      CONFIG_FILE_PATHS.map((path) =>
+        req.gitSource.getFile(req.repoPath, req.commitSHA, path, { signal }),
+      ),
+    );
+    for (const [i, r] of results.entries()) {
+      const path = CONFIG_FILE_PATHS[i] ?? '';
+      if (r.status === 'fulfilled') return { data: r.value, path };
+      if (signal?.aborted) throw wrap(r.reason, 'fetching the run config');
+      lastErr = r.reason;
+      deps.log.debug({ err: r.reason, path, attempt }, 'run config file not read');
     }
     if (attempt < backoff.steps) {
       deps.log.info(
@@ -331,25 +335,36 @@ export async function createRuns(
     ...(req.skipSshHostKeyCheck ? { skipSshHostKeyCheck: true } : {}),
   });
 
-  let variables: Record<string, string> = {};
+  // the project's variables are read while the config is fetched
+  let variablesRead: Promise<Record<string, string>> = Promise.resolve({
+    ...(req.variables ?? {}),
+  });
   if (req.runType === 'project') {
     const allowed =
       req.refType !== 'pull_request' ||
       req.prFromSameRepo === true ||
       req.project?.pass_vars_to_forked_pr === true;
-    if (allowed) {
-      variables = await projectRunVariables(
-        deps.configstore,
-        ownerId,
-        whenTargetOf(context),
-        signal ? { signal } : {},
-      ).catch((err: unknown) => {
-        throw wrap(err, 'reading the project variables');
-      });
-    }
-  } else {
-    variables = { ...(req.variables ?? {}) };
+    variablesRead = allowed
+      ? projectRunVariables(
+          deps.configstore,
+          ownerId,
+          whenTargetOf(context),
+          signal ? { signal } : {},
+        ).catch((err: unknown) => {
+          throw wrap(err, 'reading the project variables');
+        })
+      : Promise.resolve({});
   }
+  // settled at once: a config fetch failure must not leave it unobserved
+  const variablesSettled = variablesRead.then(
+    (v) => ({ ok: true as const, v }),
+    (err: unknown) => ({ ok: false as const, err }),
+  );
+  const readVariables = async () => {
+    const r = await variablesSettled;
+    if (!r.ok) throw r.err;
+    return r.v;
+  };
 
   const annotations: Record<string, string> = {
     [RunAnnotations.RunType]: req.runType,
@@ -405,6 +420,7 @@ export async function createRuns(
     return { runs: [created], configPath: file.path, ciSkip: false, skippedRuns: [] };
   }
 
+  const variables = await readVariables();
   const plan = planRuns({
     config,
     context,

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, notExist, wrap } from '@agola-ts/errors';
-import type { LogRef, RunserviceClient } from '@agola-ts/runservice-client';
+import type { LogRef } from '@agola-ts/runservice-client';
 import {
   RUN_PHASES,
   RUN_RESULTS,
@@ -18,6 +18,7 @@ import {
   canDoUserRunActions,
   canGetProject,
   canGetUserRuns,
+  readTtl,
 } from '../permissions.js';
 import {
   APPROVERS_ANNOTATION,
@@ -88,13 +89,23 @@ async function ownerOf(
   withActions: boolean,
 ): Promise<GroupOwner> {
   try {
+    const ttl = () => readTtl(ctx, req);
+    // a write (run action, approval, log deletion) checks with what the configstore has now
+    const kept = { reuseKept: req.method === 'GET' };
     if (type === 'project') {
-      const project = await ctx.configstore.getProject(param(req, 'projectref'));
+      const ref = param(req, 'projectref');
+      const project = await ctx.cache.get(
+        `project:${ref}`,
+        () => ctx.configstore.getProject(ref),
+        ttl,
+        kept,
+      );
       const canRead = await canGetProject(ctx, req, project);
       const canAct = withActions ? await canDoRunActions(ctx, req, project) : false;
       return { type, id: project.id, canRead, canAct };
     }
-    const user = await ctx.configstore.getUser(param(req, 'userref'));
+    const ref = param(req, 'userref');
+    const user = await ctx.cache.get(`user:${ref}`, () => ctx.configstore.getUser(ref), ttl, kept);
     return {
       type,
       id: user.id,
@@ -121,9 +132,15 @@ async function actingOwner(ctx: GatewayContext, req: FastifyRequest, type: RunTy
   return owner;
 }
 
-async function runOf(rs: RunserviceClient, owner: GroupOwner, n: number): Promise<RunResponse> {
+/** Run `n` of the owner's group; archived runs (immutable) are kept a while. */
+async function runOf(ctx: GatewayContext, owner: GroupOwner, n: number): Promise<RunResponse> {
+  const group = baseRunGroup(owner.type, owner.id);
   try {
-    return await rs.getRunByGroup(baseRunGroup(owner.type, owner.id), n);
+    return await ctx.cache.get(
+      `run:${group}:${n}`,
+      () => ctx.runservice.getRunByGroup(group, n),
+      (r) => (r.run.archived === true ? ctx.cacheSettings.archivedRunTtlMs : 0),
+    );
   } catch (err) {
     throw passThrough(err);
   }
@@ -196,7 +213,7 @@ function registerGroupRoutes(
 
   api.get(`${base}/runs/:runnumber`, async (req) => {
     const owner = await readableOwner(ctx, req, type);
-    const r = await runOf(rs, owner, runNumber(req));
+    const r = await runOf(ctx, owner, runNumber(req));
     return runResponse(r.run, r.run_config);
   });
 
@@ -205,7 +222,7 @@ function registerGroupRoutes(
     const owner = await actingOwner(ctx, req, type);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const action = body['action_type'];
-    let r = await runOf(rs, owner, runNumber(req));
+    let r = await runOf(ctx, owner, runNumber(req));
     const runId = r.run.id;
     try {
       switch (action) {
@@ -234,7 +251,7 @@ function registerGroupRoutes(
 
   api.get(`${base}/runs/:runnumber/tasks/:taskid`, async (req) => {
     const owner = await readableOwner(ctx, req, type);
-    const r = await runOf(rs, owner, runNumber(req));
+    const r = await runOf(ctx, owner, runNumber(req));
     const taskId = param(req, 'taskid');
     const rt = Object.hasOwn(r.run.tasks, taskId) ? r.run.tasks[taskId] : undefined;
     if (!rt)
@@ -247,7 +264,7 @@ function registerGroupRoutes(
     const user = requireUser(req);
     const owner = await actingOwner(ctx, req, type);
     const body = (req.body ?? {}) as Record<string, unknown>;
-    const r = await runOf(rs, owner, runNumber(req));
+    const r = await runOf(ctx, owner, runNumber(req));
     const taskId = param(req, 'taskid');
     if (body['action_type'] !== 'approve') {
       throw invalid(
@@ -288,7 +305,7 @@ function registerGroupRoutes(
   const logsPath = `${base}/runs/:runnumber/tasks/:taskid/logs`;
   api.get(logsPath, async (req, reply: FastifyReply) => {
     const owner = await readableOwner(ctx, req, type);
-    const r = await runOf(rs, owner, runNumber(req));
+    const r = await runOf(ctx, owner, runNumber(req));
     const ref = logRef(req, r.run.id, param(req, 'taskid'));
     const abort = new AbortController();
     // the response closing (done, or the client gone) ends the upstream log request
@@ -311,7 +328,7 @@ function registerGroupRoutes(
   api.delete(logsPath, async (req, reply) => {
     requireAuth(req);
     const owner = await actingOwner(ctx, req, type);
-    const r = await runOf(rs, owner, runNumber(req));
+    const r = await runOf(ctx, owner, runNumber(req));
     try {
       await rs.deleteLogs(logRef(req, r.run.id, param(req, 'taskid')));
     } catch (err) {
@@ -374,7 +391,9 @@ export function registerRunRoutes(
     const set = [branch, tag, refName].filter((s) => s !== '').length;
     if (set === 0) throw invalid('one of branch, tag or ref is required');
     if (set > 1) throw invalid('only one of branch, tag or ref can be provided');
-    const source = await gitSourceForAccount(ctx.configstore, rs, fullUser.id, la);
+    const source = await gitSourceForAccount(ctx.configstore, rs, fullUser.id, la, {
+      onSaved: () => ctx.cache.clear(),
+    });
     const repoPath = project.repository_path ?? '';
     const repo = await source.getRepoInfo(repoPath).catch((err: unknown) => {
       throw wrap(err, 'reading the repository from the git source');

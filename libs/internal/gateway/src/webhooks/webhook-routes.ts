@@ -118,7 +118,9 @@ export async function handleWebhook(
       ? user.linked_accounts[laId]
       : undefined;
   if (!la) throw wrap(new Error(`linked account ${laId} not found in its user`), 'webhook');
-  const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la);
+  const source = await gitSourceForAccount(ctx.configstore, rs, user.id, la, {
+    onSaved: () => ctx.cache.clear(),
+  });
 
   let data: WebhookData | null;
   try {
