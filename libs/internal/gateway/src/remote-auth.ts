@@ -1,6 +1,6 @@
 import { ApiError, badRequest, is, unauthorized, wrap } from '@agola-ts/errors';
 import {
-  createGitSource,
+  remoteSourceGitSource,
   GitSourceErrorCodes,
   isGitSourceNotExist,
   isGitSourceUnauthorized,
@@ -62,25 +62,7 @@ export function userSourceOf(
   rs: RemoteSource,
   token?: string,
 ): UserSource & Partial<PasswordSource & OAuth2Source> {
-  const common = {
-    apiURL: rs.apiurl,
-    ...(token ? { token } : {}),
-    ...(rs.client_id ? { oauth2ClientID: rs.client_id } : {}),
-    ...(rs.client_secret ? { oauth2ClientSecret: rs.client_secret } : {}),
-    ...(rs.skip_verify ? { skipVerify: true } : {}),
-  };
-  switch (rs.type) {
-    case 'gitea':
-      return createGitSource({ type: 'gitea', ...common });
-    case 'github':
-      return createGitSource({ type: 'github', ...common });
-    case 'gitlab':
-      return createGitSource({ type: 'gitlab', ...common });
-    default: {
-      const never: never = rs.type;
-      throw invalid(`unknown remote source type ${JSON.stringify(String(never))}`);
-    }
-  }
+  return remoteSourceGitSource(rs, token);
 }
 
 /**

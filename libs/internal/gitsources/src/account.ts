@@ -4,6 +4,9 @@ import type { LinkedAccount, Project, RemoteSource, User } from '@agola-ts/types
 import { GitSourceErrorCodes } from './codes.js';
 import { GitSourceError } from './errors.js';
 import { createGitSource, isOAuth2Source } from './factory.js';
+import type { GiteaSource } from './gitea.js';
+import type { GitHubSource } from './github.js';
+import type { GitLabSource } from './gitlab.js';
 import type { CallOptions, GitSource } from './types.js';
 
 /** Refresh an OAuth2 access token this long before it expires. */
@@ -15,7 +18,22 @@ export type AccountConfigstore = Pick<
   'updateUserLA' | 'getUserByQuery' | 'getRemoteSource'
 >;
 
-function sourceOf(rs: RemoteSource, token: string | undefined): GitSource {
+/**
+ * The git source of a remote source (Gitea, GitHub or GitLab at its API URL, with its OAuth2
+ * client), acting with `token` (a user access token or an OAuth2 access token), or with none
+ * to log in or to exchange an OAuth2 code.
+ *
+ * @throws GitSourceError `ERR_GITSOURCE_INVALID_CONFIG` for a bad API URL or an unknown type.
+ * @example
+ * ```ts
+ * const source = remoteSourceGitSource(remoteSource, la.user_access_token);
+ * const repos = await source.listUserRepos();
+ * ```
+ */
+export function remoteSourceGitSource(
+  rs: RemoteSource,
+  token?: string,
+): GiteaSource | GitHubSource | GitLabSource {
   const common = {
     apiURL: rs.apiurl,
     ...(token ? { token } : {}),
@@ -58,7 +76,7 @@ export async function gitSourceForAccount(
   la: LinkedAccount,
   options: CallOptions & { onSaved?: () => void } = {},
 ): Promise<GitSource> {
-  if (rs.auth_type === 'password') return sourceOf(rs, la.user_access_token);
+  if (rs.auth_type === 'password') return remoteSourceGitSource(rs, la.user_access_token);
   let token = la.oauth2_access_token;
   const expiresAt = la.oauth_2_access_token_expires_at
     ? Date.parse(la.oauth_2_access_token_expires_at)
@@ -68,7 +86,7 @@ export async function gitSourceForAccount(
     Number.isFinite(expiresAt) &&
     expiresAt - REFRESH_MARGIN_MS < Date.now()
   ) {
-    const source = sourceOf(rs, undefined);
+    const source = remoteSourceGitSource(rs, undefined);
     if (isOAuth2Source(source)) {
       try {
         const { onSaved, ...call } = options;
@@ -94,7 +112,7 @@ export async function gitSourceForAccount(
       }
     }
   }
-  return sourceOf(rs, token);
+  return remoteSourceGitSource(rs, token);
 }
 
 /** What {@link gitSourceForProject} loads: the source and the entities behind it. */

@@ -41,5 +41,5 @@ export type {
   WebhookEvent,
   WebhookRequest,
 } from './types.js';
-export { gitSourceForAccount, gitSourceForProject } from './account.js';
+export { gitSourceForAccount, gitSourceForProject, remoteSourceGitSource } from './account.js';
 export type { AccountConfigstore, ProjectGitSource } from './account.js';
