@@ -5,7 +5,8 @@
 //   reading and decoding the data files costs alone); interleaved round by round, medians;
 // - the lag from write() returning to the row being committed in the sqlite read model, at a
 //   steady 200 writes/s for BENCH_LAG_S seconds (30 by default), next to an in-memory sink
-//   following the same writes at the same time (the floor: the feed without sqlite).
+//   following the same writes at the same time (the floor: the feed without sqlite);
+//   BENCH_LAG_S=0 skips it.
 // Own etcd and posix storage; every sqlite file has the same settings (WAL, synchronous=NORMAL).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ const LAG_SECONDS = Number(process.env['BENCH_LAG_S'] ?? 30);
 const WRITES_PER_SECOND = 200;
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 const median = (xs: number[]) =>
   percentile(
@@ -213,8 +214,12 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
       },
     ],
   ];
+  // BENCH_SIDES=sync,memory runs only those sides (to profile one of them)
+  const only = process.env['BENCH_SIDES']?.split(',');
   for (let r = 0; r < ROUNDS; r++) {
-    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
+    const order = sides
+      .map((_, i) => sides[(i + r) % sides.length]!)
+      .filter(([name]) => !only || only.includes(name));
     const line: string[] = [];
     for (const [name, run] of order) {
       const ms = await run(r);
@@ -371,7 +376,7 @@ async function main() {
     await data.start();
     const info = await load(data, ost);
     await benchFullSync(data, dir, info);
-    await benchLag(data, dir);
+    if (LAG_SECONDS > 0) await benchLag(data, dir);
   } finally {
     await data.stop();
     etcd.close();

@@ -2,7 +2,7 @@ import { AgolaError, as, compactText, is, newError } from '@agola-ts/errors';
 import { EtcdErrorCodes, Sequence, sleep } from '@agola-ts/etcd';
 import { DataManagerErrorCodes } from './codes.js';
 import type { DataManagerContext } from './context.js';
-import { latestDataStatus, readDataFileEntries } from './data-files.js';
+import { dataFileEntries, latestDataStatus } from './data-files.js';
 import { decodeWalData, decodeWalsData } from './encoding.js';
 import { etcdKeys } from './paths.js';
 import type { FollowSink, SinkPosition, SinkTransaction } from './sink.js';
@@ -384,14 +384,26 @@ async function fullSync(
 ): Promise<SinkPosition> {
   const status = await latestDataStatus(ctx.ost, signal);
   const position: SinkPosition = { walSequence: status?.walSequence ?? '', revision: 0n };
+  const files = Object.entries(status?.files ?? {}).flatMap(([dataType, refs]) =>
+    refs.map((f) => ({ dataType, id: f.id })),
+  );
+  // the next file is read while the entries of this one are decoded and applied, each entry
+  // decoded when it is reached: decoding overlaps sqlite's work on the previous batch, and
+  // at most two files' bytes are in memory
+  const read = (i: number) => {
+    const f = files[i];
+    if (!f) return undefined;
+    const p = dataFileEntries(ctx.ost, f.dataType, f.id, signal);
+    p.catch(() => undefined); // awaited in turn below
+    return p;
+  };
   await sink.transaction(async (tx) => {
     await tx.reset();
-    for (const [dataType, files] of Object.entries(status?.files ?? {})) {
-      for (const file of files) {
-        for (const entry of await readDataFileEntries(ctx.ost, dataType, file.id, signal)) {
-          await applyEntry(tx, entry, position.walSequence);
-        }
-      }
+    let next = read(0);
+    for (let i = 0; next; i++) {
+      const entries = await next;
+      next = read(i + 1);
+      for (const entry of entries) await applyEntry(tx, entry, position.walSequence);
     }
     await tx.setPosition(position);
   });
