@@ -11,6 +11,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sqlite3 from 'sqlite3';
 import {
   createDataManager,
@@ -294,6 +295,12 @@ async function benchLag(dm: DataManager, dir: string) {
     },
   };
   const memSync = await fullSync(dm, memTimed);
+  // the event loop's delay beside the lag: a stall delays every wal's apply behind it
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const loopDelayWindows: number[] = [];
+  const loopDelayAll = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  loopDelayAll.enable();
   const returned: Array<{ seq: string; at: number }> = [];
   const start = performance.now();
   const writes: Promise<void>[] = [];
@@ -302,6 +309,10 @@ async function benchLag(dm: DataManager, dir: string) {
     const due = start + (i * 1000) / WRITES_PER_SECOND;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (i > 0 && i % (5 * WRITES_PER_SECOND) === 0) {
+      loopDelayWindows.push(loopDelay.max / 1e6);
+      loopDelay.reset();
+    }
     if (i % WRITES_PER_SECOND === 0) {
       const lastApplied = commits.at(-1)?.seq ?? '';
       backlog.push(returned.filter((w) => w.seq > lastApplied).length);
@@ -313,6 +324,9 @@ async function benchLag(dm: DataManager, dir: string) {
     );
   }
   await Promise.all(writes);
+  loopDelayWindows.push(loopDelay.max / 1e6);
+  loopDelay.disable();
+  loopDelayAll.disable();
   const elapsed = (performance.now() - start) / 1000;
   const last = returned.reduce((m, w) => (w.seq > m ? w.seq : m), '');
   const deadline = performance.now() + 10_000;
@@ -346,6 +360,9 @@ async function benchLag(dm: DataManager, dir: string) {
     if (lags.length > 0) windows.push(fmt(percentile(lags, 99), 0));
   }
   console.log(`sqlite p99 ms per 5 s window: ${windows.join(', ')}`);
+  console.log(
+    `event-loop delay (5 ms resolution): p50 ${fmt(loopDelayAll.percentile(50) / 1e6, 1)} ms, p99 ${fmt(loopDelayAll.percentile(99) / 1e6, 1)} ms; max per 5 s window: ${loopDelayWindows.map((d) => fmt(d, 0)).join(', ')} ms`,
+  );
   txTimes.sort((a, b) => a - b);
   console.log(
     `sqlite sink transactions: ${txTimes.length}, p50 ${fmt(percentile(txTimes, 50), 1)} ms, p99 ${fmt(percentile(txTimes, 99), 1)} ms, max ${fmt(txTimes.at(-1) ?? NaN, 1)} ms`,

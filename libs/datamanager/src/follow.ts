@@ -108,6 +108,14 @@ export class SinkApplyError extends AgolaError {
 
 type Actions = Array<Action & { data: Buffer }>;
 
+/**
+ * How often at most a follower records a new etcd revision alone (from watch responses with
+ * no wal and no change group, such as a sync pass marking wals stored): the revision only
+ * says where the watch resumes and how old a change-groups token is, a few revisions behind
+ * is fine, while a sqlite transaction for each would queue the next wal behind it.
+ */
+const MIN_POSITION_INTERVAL_MS = 250;
+
 function resync(reason: string): Error {
   return newError(reason, { code: DataManagerErrorCodes.ResyncNeeded });
 }
@@ -243,6 +251,7 @@ async function followOnce(
   options.onStatus?.({ state: 'following', position: { walSequence, revision } });
   await options.onCaughtUp?.({ walSequence, revision });
 
+  let positionAt = performance.now();
   // coalesced: when the sink falls behind, the waiting responses go into one transaction
   for await (const res of ctx.etcd.watch('', {
     startRevision: revision + 1n,
@@ -276,6 +285,16 @@ async function followOnce(
         groups.push([name, event.type === 'put' ? event.kv.modRevision : undefined]);
       }
     }
+    // a response with nothing to apply (a sync pass marking wals as stored, a ping) only moves
+    // the revision: recorded at most every MIN_POSITION_INTERVAL_MS, not a sink transaction
+    // each (a wal arriving meanwhile would wait behind it)
+    if (
+      wals.length === 0 &&
+      groups.length === 0 &&
+      performance.now() - positionAt < MIN_POSITION_INTERVAL_MS
+    ) {
+      continue;
+    }
     await mapLimit(wals, 8, async (w) => {
       w.actions = await walActions(ctx, w.wal, signal);
     });
@@ -287,6 +306,7 @@ async function followOnce(
       await tx.setPosition({ walSequence: expected, revision: res.revision });
     });
     walSequence = expected;
+    positionAt = performance.now();
   }
 }
 
