@@ -202,13 +202,16 @@ async function main() {
       ['GET /projects/{id}', `${url}/projects/${project.id}`],
       ['GET /projects/{path}', `${url}/projects/${encodeURIComponent('org/acme/group0/web')}`],
     ];
+    // BENCH_ROUTES=1,2 keeps those routes (0 is bare fastify), to profile one of them
+    const only = process.env['BENCH_ROUTES']?.split(',').map(Number);
+    const active = only ? routes.filter((_, i) => only.includes(i)) : routes;
     console.log(
       `\n## GET, ${CLIENTS} keep-alive connections from autocannon in another process, ${LOAD_SECONDS} s per route and round, ${ROUNDS} rounds interleaved (order rotated), medians; server RSS sampled every 50 ms`,
     );
     const results = new Map<string, LoadResult[]>(routes.map(([name]) => [name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < routes.length; i++) {
-        const [name, routeUrl] = routes[(i + r) % routes.length]!;
+      for (let i = 0; i < active.length; i++) {
+        const [name, routeUrl] = active[(i + r) % active.length]!;
         results.get(name)!.push(await load(routeUrl));
       }
     }
@@ -233,6 +236,7 @@ async function main() {
         `${name.padEnd(30)} | ${fmt(m.perSecond, 0).padStart(14)} | ${fmt(m.p50, 0).padStart(7)} | ${fmt(m.p99, 0).padStart(7)} | ${String(m.errors).padStart(6)} | ${fmt(m.peakRssMiB, 0).padStart(12)} | ${name === routes[0]![0] ? '       ' : `${fmt(m.perSecond / bareMed.perSecond, 2)}x`.padStart(7)} | ${m.rounds}`,
       );
     }
+    if (only) return;
     const byIdRatio = med(routes[1]![0]).perSecond / bareMed.perSecond;
     const byPathRatio = med(routes[2]![0]).perSecond / bareMed.perSecond;
 

@@ -152,6 +152,50 @@ export async function projectPlaceById(
   return project && place ? { project, place } : undefined;
 }
 
+/**
+ * Projects by id with their parent groups' places, in one query for all of them (the
+ * batched form of {@link projectPlaceById}); ids not found are missing from the map.
+ */
+export async function projectPlacesByIds(
+  tx: Tx,
+  ids: readonly string[],
+): Promise<Map<string, { project: Project; place: GroupPlace }>> {
+  const rows = await tx.all<ChainRow & { pid: string }>(
+    `with recursive
+req(pid) as (select distinct value from json_each(?)),
+chain(pid, id, data, parentid, parenttype, depth) as (
+  select p.id, pg.id, pg.data, pg.parentid, pg.parenttype, 0
+  from req join project p on p.id = req.pid join projectgroup pg on pg.id = p.parentid
+  union all
+  select chain.pid, pg.id, pg.data, pg.parentid, pg.parenttype, chain.depth + 1
+  from projectgroup pg join chain on pg.id = chain.parentid
+  where chain.parenttype = 'projectgroup' and chain.depth < ${MAX_DEPTH}
+)
+select pid, 'projectgroup' as kind, data, depth from chain
+union all
+select chain.pid, 'org', org.data, -1 from chain join org on org.id = chain.parentid where chain.parenttype = 'org'
+union all
+select chain.pid, 'user', user.data, -1 from chain join user on user.id = chain.parentid where chain.parenttype = 'user'
+union all
+select p.id, 'project', p.data, -2 from req join project p on p.id = req.pid
+order by pid, depth`,
+    [JSON.stringify(ids)],
+    { name: 'project places' },
+  );
+  const byProject = new Map<string, ChainRow[]>();
+  for (const r of rows) {
+    let list = byProject.get(r.pid);
+    if (!list) byProject.set(r.pid, (list = []));
+    list.push(r);
+  }
+  const out = new Map<string, { project: Project; place: GroupPlace }>();
+  for (const [pid, list] of byProject) {
+    const { project, place } = parseChain(list);
+    if (project && place) out.set(pid, { project, place });
+  }
+  return out;
+}
+
 /** The fields the configstore adds to a project group. */
 export function augmentGroup(pg: ProjectGroup, place: GroupPlace): ProjectGroup & Augmented {
   // as Agola: a root group's parent path is its owner's (`user/alice`, `org/acme`)

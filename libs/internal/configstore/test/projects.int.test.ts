@@ -387,4 +387,37 @@ describe('configstore projects', () => {
       expect((await remoteError(client.getProject(ref))).status).toBe(404);
     }
   });
+
+  it('concurrent GETs by id (batched into shared queries) each get their own project or a 404', async () => {
+    const { client } = await startFresh();
+    const { laId } = await seedOwners(client, 'private');
+    await client.createProjectGroup({
+      Name: 'team',
+      Parent: { type: 'projectgroup', id: 'user/alice' },
+      Visibility: 'public',
+    });
+    const projects = [
+      await client.createProject(projectReq('one', 'org/acme', 'gitea', laId)),
+      await client.createProject(projectReq('two', 'user/alice/team', 'gitea', laId)),
+      await client.createProject(projectReq('three', 'user/alice', 'gitea', laId)),
+    ];
+    const refs = Array.from({ length: 60 }, (_, i) =>
+      i % 4 === 3 ? `ghost-${i}` : projects[i % 4]!.id,
+    );
+    const answers = await Promise.all(
+      refs.map((ref) =>
+        client.getProject(ref).then(
+          (p) => p,
+          async (err: unknown) => (await remoteError(Promise.reject(err))).status,
+        ),
+      ),
+    );
+    answers.forEach((a, i) => expect(a).toEqual(i % 4 === 3 ? 404 : projects[i % 4]));
+    expect(projects.map((p) => p.Path)).toEqual([
+      'org/acme/one',
+      'user/alice/team/two',
+      'user/alice/three',
+    ]);
+    expect(projects[0]!.GlobalVisibility).toBe('private');
+  });
 });
