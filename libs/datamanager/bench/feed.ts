@@ -215,6 +215,14 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
       },
     ],
   ];
+  // CPU time of the process (all threads) per side: it moves much less than the wall time
+  // when other jobs take the cores (the sync side's includes opening and checking its file)
+  const cpuMs = {
+    loop: [] as number[],
+    multi: [] as number[],
+    sync: [] as number[],
+    memory: [] as number[],
+  };
   // BENCH_SIDES=sync,memory runs only those sides (to profile one of them)
   const only = process.env['BENCH_SIDES']?.split(',');
   for (let r = 0; r < ROUNDS; r++) {
@@ -223,9 +231,14 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
       .filter(([name]) => !only || only.includes(name));
     const line: string[] = [];
     for (const [name, run] of order) {
+      const cpu = process.cpuUsage();
       const ms = await run(r);
+      const used = process.cpuUsage(cpu);
       times[name].push(ms);
-      line.push(`${name} ${fmt(ms / 1000, 2)} s`);
+      cpuMs[name].push((used.user + used.system) / 1000);
+      line.push(
+        `${name} ${fmt(ms / 1000, 2)} s (cpu ${fmt((used.user + used.system) / 1e6, 2)} s)`,
+      );
     }
     console.log(`round ${r + 1}: ${line.join(', ')}`);
   }
@@ -244,6 +257,9 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
   );
   console.log(
     `full sync = ${fmt(sync / multi, 2)}x the multi-row raw insert (goal <= 1.5x), ${fmt(sync / loop, 2)}x the one-statement loop`,
+  );
+  console.log(
+    `CPU time (median): multi-row raw insert ${fmt(median(cpuMs.multi) / 1000, 2)} s, full sync ${fmt(median(cpuMs.sync) / 1000, 2)} s = ${fmt(median(cpuMs.sync) / median(cpuMs.multi), 2)}x`,
   );
 }
 
