@@ -212,7 +212,8 @@ export class Connection {
     const queued: Promise<number>[] = [];
     try {
       for (const params of paramsList) {
-        if (queued.length >= depth) changes += await queued.shift()!;
+        const oldest = queued.length >= depth ? queued.shift() : undefined;
+        if (oldest) changes += await oldest;
         const p = runOne(params);
         p.catch(() => undefined); // awaited in turn
         queued.push(p);
