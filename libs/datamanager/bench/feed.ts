@@ -144,7 +144,16 @@ async function rawInsert(
 
 /** A sqlite read model with one table of entries (the tests' one); no fsync per commit. */
 const openReadDb = (path: string, onCommit?: (p: SinkPosition) => void) =>
-  openTestReadDb(path, { synchronous: 'normal' }, onCommit ? { onCommit } : {});
+  openTestReadDb(
+    path,
+    { synchronous: 'normal' },
+    {
+      ...(onCommit ? { onCommit } : {}),
+      ...(process.env['BENCH_BATCH_ROWS']
+        ? { batchRows: Number(process.env['BENCH_BATCH_ROWS']) }
+        : {}),
+    },
+  );
 
 /** Follows from an empty read model until caught up; returns the time and the stop function. */
 async function fullSync(dm: DataManager, sink: FollowSink) {

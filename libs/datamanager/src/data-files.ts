@@ -111,9 +111,9 @@ export async function readDataFileEntries(
  * one when it is reached, for a full sync: a follower decodes the next entries while sqlite
  * inserts the previous ones (on its thread pool), and only the file's bytes are held, not
  * every decoded entry. The index gives each entry's offset, so the entries are cut without
- * scanning the file byte by byte (the scan is about a third of the decoding time); the
- * index is used only when the entry at each offset starts with the id it names. A file
- * without a usable index (missing, or not matching) is scanned instead.
+ * scanning the file byte by byte (the scan is about a third of the decoding time); each entry
+ * must decode to the id the index names. A file without a usable index (missing, or not
+ * matching) is scanned instead, from the first entry that does not match.
  *
  * @throws `ERR_DATAMANAGER_CORRUPT` (when iterating) on an entry that does not decode.
  */
@@ -130,27 +130,26 @@ export async function dataFileEntries(
     readObject(ost, indexKey, { signal }).catch(() => undefined),
   ]);
   const offsets = indexBuf ? entriesByOffset(indexBuf, indexKey, buf.length) : undefined;
-  if (offsets && offsets.every(([id, start]) => startsWithId(buf, start, id))) {
-    return (function* () {
-      for (let i = 0; i < offsets.length; i++) {
-        const end = offsets[i + 1]?.[1] ?? buf.length;
-        yield decodeDataEntry(buf.subarray(offsets[i]![1], end), key);
-      }
-    })();
-  }
-  const ranges = splitJsonObjects(buf, key);
   return (function* () {
-    for (const [s, e] of ranges) yield decodeDataEntry(buf.subarray(s, e), key);
+    let done = 0;
+    if (offsets) {
+      for (; done < offsets.length; done++) {
+        const [id, start] = offsets[done]!;
+        const end = offsets[done + 1]?.[1] ?? buf.length;
+        const entry = decodeDataEntry(buf.subarray(start, end), key);
+        if (entry.id !== id) break; // the index does not describe this file: scan the rest
+        yield entry;
+      }
+      if (done === offsets.length) return;
+    }
+    // each cut before decoded to one object with the id the index names: it was the object
+    // the scan finds at that place, so the scan goes on after them
+    const ranges = splitJsonObjects(buf, key);
+    for (let i = done; i < ranges.length; i++) {
+      const [s, e] = ranges[i]!;
+      yield decodeDataEntry(buf.subarray(s, e), key);
+    }
   })();
-}
-
-/** Whether the encoded entry at `start` of `buf` has the id `id` (read without decoding it). */
-function startsWithId(buf: Buffer, start: number, id: string): boolean {
-  try {
-    return rawEntryId(buf.subarray(start, start + ID_PREFIX.length + 6 * id.length + 2), '') === id;
-  } catch {
-    return false;
-  }
 }
 
 /** A data file index as [id, offset] pairs by offset; undefined when it cannot describe the file. */

@@ -158,57 +158,8 @@ export function encodeDataEntry(entry: DataEntry): string {
   return `${JSON.stringify({ id: entry.id, data_type: entry.dataType, data: entry.data.toString('base64') })}\n`;
 }
 
-const ENTRY_ID = Buffer.from('{"id":"');
-const ENTRY_DATA_TYPE = Buffer.from('","data_type":"');
-const ENTRY_DATA = Buffer.from('","data":"');
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-
-/**
- * The entry, when its bytes are exactly `{"id":"…","data_type":"…","data":"…"}` (the field
- * order both we and Agola write) with no escape in the strings, then only whitespace; else
- * undefined. Skips JSON.parse and its copy of the base64 text: the full sync's hot path.
- */
-function decodeDataEntryFast(bytes: Buffer): DataEntry | undefined {
-  if (bytes.indexOf(BACKSLASH) !== -1) return undefined;
-  if (bytes.compare(ENTRY_ID, 0, ENTRY_ID.length, 0, ENTRY_ID.length) !== 0) return undefined;
-  const idEnd = bytes.indexOf(QUOTE, ENTRY_ID.length);
-  if (idEnd === -1) return undefined;
-  if (
-    bytes.compare(
-      ENTRY_DATA_TYPE,
-      0,
-      ENTRY_DATA_TYPE.length,
-      idEnd,
-      idEnd + ENTRY_DATA_TYPE.length,
-    ) !== 0
-  )
-    return undefined;
-  const typeStart = idEnd + ENTRY_DATA_TYPE.length;
-  const typeEnd = bytes.indexOf(QUOTE, typeStart);
-  if (typeEnd === -1) return undefined;
-  if (bytes.compare(ENTRY_DATA, 0, ENTRY_DATA.length, typeEnd, typeEnd + ENTRY_DATA.length) !== 0)
-    return undefined;
-  const dataStart = typeEnd + ENTRY_DATA.length;
-  const dataEnd = bytes.indexOf(QUOTE, dataStart);
-  if (dataEnd === -1 || bytes[dataEnd + 1] !== 0x7d) return undefined;
-  for (let i = dataEnd + 2; i < bytes.length; i++) {
-    const c = bytes[i];
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return undefined;
-  }
-  return {
-    id: bytes.toString('utf8', ENTRY_ID.length, idEnd),
-    dataType: bytes.toString('utf8', typeStart, typeEnd),
-    data: Buffer.from(bytes.toString('latin1', dataStart, dataEnd), 'base64'),
-  };
-}
-
 /** Decodes one data entry (the bytes of one JSON object). */
 export function decodeDataEntry(bytes: Buffer | string, what: string): DataEntry {
-  if (typeof bytes !== 'string') {
-    const fast = decodeDataEntryFast(bytes);
-    if (fast) return fast;
-  }
   const obj = asObject(parseJson(bytes, what), what);
   return {
     id: str(obj, 'id', what),
