@@ -5,11 +5,13 @@
 //   reading and decoding the data files costs alone); interleaved round by round, medians;
 // - the lag from write() returning to the row being committed in the sqlite read model, at a
 //   steady 200 writes/s for BENCH_LAG_S seconds (30 by default), next to an in-memory sink
-//   following the same writes at the same time (the floor: the feed without sqlite).
+//   following the same writes at the same time (the floor: the feed without sqlite);
+//   BENCH_LAG_S=0 skips it.
 // Own etcd and posix storage; every sqlite file has the same settings (WAL, synchronous=NORMAL).
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sqlite3 from 'sqlite3';
 import {
   createDataManager,
@@ -39,7 +41,7 @@ const LAG_SECONDS = Number(process.env['BENCH_LAG_S'] ?? 30);
 const WRITES_PER_SECOND = 200;
 
 function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
 }
 const median = (xs: number[]) =>
   percentile(
@@ -142,7 +144,16 @@ async function rawInsert(
 
 /** A sqlite read model with one table of entries (the tests' one); no fsync per commit. */
 const openReadDb = (path: string, onCommit?: (p: SinkPosition) => void) =>
-  openTestReadDb(path, { synchronous: 'normal' }, onCommit ? { onCommit } : {});
+  openTestReadDb(
+    path,
+    { synchronous: 'normal' },
+    {
+      ...(onCommit ? { onCommit } : {}),
+      ...(process.env['BENCH_BATCH_ROWS']
+        ? { batchRows: Number(process.env['BENCH_BATCH_ROWS']) }
+        : {}),
+    },
+  );
 
 /** Follows from an empty read model until caught up; returns the time and the stop function. */
 async function fullSync(dm: DataManager, sink: FollowSink) {
@@ -213,13 +224,30 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
       },
     ],
   ];
+  // CPU time of the process (all threads) per side: it moves much less than the wall time
+  // when other jobs take the cores (the sync side's includes opening and checking its file)
+  const cpuMs = {
+    loop: [] as number[],
+    multi: [] as number[],
+    sync: [] as number[],
+    memory: [] as number[],
+  };
+  // BENCH_SIDES=sync,memory runs only those sides (to profile one of them)
+  const only = process.env['BENCH_SIDES']?.split(',');
   for (let r = 0; r < ROUNDS; r++) {
-    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
+    const order = sides
+      .map((_, i) => sides[(i + r) % sides.length]!)
+      .filter(([name]) => !only || only.includes(name));
     const line: string[] = [];
     for (const [name, run] of order) {
+      const cpu = process.cpuUsage();
       const ms = await run(r);
+      const used = process.cpuUsage(cpu);
       times[name].push(ms);
-      line.push(`${name} ${fmt(ms / 1000, 2)} s`);
+      cpuMs[name].push((used.user + used.system) / 1000);
+      line.push(
+        `${name} ${fmt(ms / 1000, 2)} s (cpu ${fmt((used.user + used.system) / 1e6, 2)} s)`,
+      );
     }
     console.log(`round ${r + 1}: ${line.join(', ')}`);
   }
@@ -238,6 +266,9 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
   );
   console.log(
     `full sync = ${fmt(sync / multi, 2)}x the multi-row raw insert (goal <= 1.5x), ${fmt(sync / loop, 2)}x the one-statement loop`,
+  );
+  console.log(
+    `CPU time (median): multi-row raw insert ${fmt(median(cpuMs.multi) / 1000, 2)} s, full sync ${fmt(median(cpuMs.sync) / 1000, 2)} s = ${fmt(median(cpuMs.sync) / median(cpuMs.multi), 2)}x`,
   );
 }
 
@@ -289,6 +320,12 @@ async function benchLag(dm: DataManager, dir: string) {
     },
   };
   const memSync = await fullSync(dm, memTimed);
+  // the event loop's delay beside the lag: a stall delays every wal's apply behind it
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  const loopDelayWindows: number[] = [];
+  const loopDelayAll = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
+  loopDelayAll.enable();
   const returned: Array<{ seq: string; at: number }> = [];
   const start = performance.now();
   const writes: Promise<void>[] = [];
@@ -297,6 +334,10 @@ async function benchLag(dm: DataManager, dir: string) {
     const due = start + (i * 1000) / WRITES_PER_SECOND;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (i > 0 && i % (5 * WRITES_PER_SECOND) === 0) {
+      loopDelayWindows.push(loopDelay.max / 1e6);
+      loopDelay.reset();
+    }
     if (i % WRITES_PER_SECOND === 0) {
       const lastApplied = commits.at(-1)?.seq ?? '';
       backlog.push(returned.filter((w) => w.seq > lastApplied).length);
@@ -308,6 +349,9 @@ async function benchLag(dm: DataManager, dir: string) {
     );
   }
   await Promise.all(writes);
+  loopDelayWindows.push(loopDelay.max / 1e6);
+  loopDelay.disable();
+  loopDelayAll.disable();
   const elapsed = (performance.now() - start) / 1000;
   const last = returned.reduce((m, w) => (w.seq > m ? w.seq : m), '');
   const deadline = performance.now() + 10_000;
@@ -341,6 +385,9 @@ async function benchLag(dm: DataManager, dir: string) {
     if (lags.length > 0) windows.push(fmt(percentile(lags, 99), 0));
   }
   console.log(`sqlite p99 ms per 5 s window: ${windows.join(', ')}`);
+  console.log(
+    `event-loop delay (5 ms resolution): p50 ${fmt(loopDelayAll.percentile(50) / 1e6, 1)} ms, p99 ${fmt(loopDelayAll.percentile(99) / 1e6, 1)} ms; max per 5 s window: ${loopDelayWindows.map((d) => fmt(d, 0)).join(', ')} ms`,
+  );
   txTimes.sort((a, b) => a - b);
   console.log(
     `sqlite sink transactions: ${txTimes.length}, p50 ${fmt(percentile(txTimes, 50), 1)} ms, p99 ${fmt(percentile(txTimes, 99), 1)} ms, max ${fmt(txTimes.at(-1) ?? NaN, 1)} ms`,
@@ -371,7 +418,7 @@ async function main() {
     await data.start();
     const info = await load(data, ost);
     await benchFullSync(data, dir, info);
-    await benchLag(data, dir);
+    if (LAG_SECONDS > 0) await benchLag(data, dir);
   } finally {
     await data.stop();
     etcd.close();

@@ -1,6 +1,6 @@
 import { createMemoryStorage } from '@agola-ts/ost';
 import { describe, expect, it } from 'vitest';
-import { DataFileWriter, readDataFileEntries } from './data-files.js';
+import { DataFileWriter, dataFileEntries, readDataFileEntries } from './data-files.js';
 import { DataManagerErrorCodes } from './codes.js';
 import { readObject } from './ost-io.js';
 import { ostPaths } from './paths.js';
@@ -63,5 +63,21 @@ describe('readDataFileEntries', () => {
     await expect(readDataFileEntries(ost, 'user', fileId)).rejects.toMatchObject({
       code: DataManagerErrorCodes.Corrupt,
     });
+  });
+
+  it('decodes each entry when it is reached: a damaged entry fails there, after the earlier ones', async () => {
+    const { ost, fileId } = await writeOneFile();
+    const key = ostPaths.dataFile('user', fileId);
+    const text = (await readObject(ost, key)).toString();
+    // the last entry's data is no longer a string (its length is unchanged: the index holds)
+    const lines = text.split('\n');
+    lines[lines.length - 2] = lines[lines.length - 2]!.replace('"data":"', '"data":1');
+    await ost.write(key, lines.join('\n'));
+    const seen: string[] = [];
+    const iterate = async () => {
+      for (const e of await dataFileEntries(ost, 'user', fileId)) seen.push(e.id);
+    };
+    await expect(iterate()).rejects.toMatchObject({ code: DataManagerErrorCodes.Corrupt });
+    expect(seen).toEqual(entries.slice(0, -1).map((e) => e.id));
   });
 });

@@ -94,10 +94,8 @@ export async function readRawDataFile(
 }
 
 /**
- * Reads and decodes every entry of a data file, for a full sync. The file's index gives each
- * entry's offset, so the entries are cut without scanning the file byte by byte (the scan is
- * about a third of a full sync's decoding time); each entry must decode to the id the index
- * names. A file without a usable index (missing, or not matching) is scanned instead.
+ * Reads and decodes every entry of a data file (see {@link dataFileEntries}, which yields
+ * them one at a time).
  */
 export async function readDataFileEntries(
   ost: ObjectStorage,
@@ -105,6 +103,26 @@ export async function readDataFileEntries(
   fileId: string,
   signal?: AbortSignal,
 ): Promise<DataEntry[]> {
+  return [...(await dataFileEntries(ost, dataType, fileId, signal))];
+}
+
+/**
+ * Reads a data file and its index, and returns its entries as an iterable that decodes each
+ * one when it is reached, for a full sync: a follower decodes the next entries while sqlite
+ * inserts the previous ones (on its thread pool), and only the file's bytes are held, not
+ * every decoded entry. The index gives each entry's offset, so the entries are cut without
+ * scanning the file byte by byte (the scan is about a third of the decoding time); each entry
+ * must decode to the id the index names. A file without a usable index (missing, or not
+ * matching) is scanned instead, from the first entry that does not match.
+ *
+ * @throws `ERR_DATAMANAGER_CORRUPT` (when iterating) on an entry that does not decode.
+ */
+export async function dataFileEntries(
+  ost: ObjectStorage,
+  dataType: string,
+  fileId: string,
+  signal?: AbortSignal,
+): Promise<Iterable<DataEntry>> {
   const key = ostPaths.dataFile(dataType, fileId);
   const indexKey = ostPaths.dataIndex(dataType, fileId);
   const [buf, indexBuf] = await Promise.all([
@@ -112,17 +130,26 @@ export async function readDataFileEntries(
     readObject(ost, indexKey, { signal }).catch(() => undefined),
   ]);
   const offsets = indexBuf ? entriesByOffset(indexBuf, indexKey, buf.length) : undefined;
-  if (offsets) {
-    const out: DataEntry[] = [];
-    for (let i = 0; i < offsets.length; i++) {
-      const [id, start] = offsets[i]!;
-      const entry = decodeDataEntry(buf.subarray(start, offsets[i + 1]?.[1] ?? buf.length), key);
-      if (entry.id !== id) break; // the index does not describe this file: scan it
-      out.push(entry);
+  return (function* () {
+    let done = 0;
+    if (offsets) {
+      for (; done < offsets.length; done++) {
+        const [id, start] = offsets[done]!;
+        const end = offsets[done + 1]?.[1] ?? buf.length;
+        const entry = decodeDataEntry(buf.subarray(start, end), key);
+        if (entry.id !== id) break; // the index does not describe this file: scan the rest
+        yield entry;
+      }
+      if (done === offsets.length) return;
     }
-    if (out.length === offsets.length) return out;
-  }
-  return splitJsonObjects(buf, key).map(([s, e]) => decodeDataEntry(buf.subarray(s, e), key));
+    // each cut before decoded to one object with the id the index names: it was the object
+    // the scan finds at that place, so the scan goes on after them
+    const ranges = splitJsonObjects(buf, key);
+    for (let i = done; i < ranges.length; i++) {
+      const [s, e] = ranges[i]!;
+      yield decodeDataEntry(buf.subarray(s, e), key);
+    }
+  })();
 }
 
 /** A data file index as [id, offset] pairs by offset; undefined when it cannot describe the file. */

@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { is } from '@agola-ts/errors';
 import { DataManagerErrorCodes } from './codes.js';
-import { decodeWalDataFile, encodeAction, splitJsonObjects } from './encoding.js';
+import {
+  decodeDataEntry,
+  decodeWalDataFile,
+  encodeAction,
+  encodeDataEntry,
+  splitJsonObjects,
+} from './encoding.js';
 
 describe('splitJsonObjects', () => {
   test('splits back-to-back and newline-separated objects, braces inside strings included', () => {
@@ -82,5 +88,49 @@ describe('JsonObjectSplitter', () => {
     const splitter = new JsonObjectSplitter('import stream');
     splitter.push(Buffer.from('{"id":"a"}{"id":'));
     expect(() => splitter.end()).toThrow('import stream: truncated JSON object');
+  });
+});
+
+describe('decodeDataEntry', () => {
+  const data = Buffer.from([0, 1, 2, 250, 251, 252, 253, 254, 255, 0x22, 0x5c]);
+
+  test.each([
+    ['our encoding', encodeDataEntry({ id: 'u1', dataType: 'user', data })],
+    ['escapes in the id', encodeDataEntry({ id: 'a"b\\c\u00e9/é', dataType: 'user', data })],
+    ['other field order', `{"data":"${data.toString('base64')}","id":"u1","data_type":"user"}`],
+    [
+      'whitespace inside',
+      `{ "id": "u1", "data_type": "user", "data": "${data.toString('base64')}" }`,
+    ],
+    [
+      'escaped base64',
+      `{"id":"u1","data_type":"user","data":"${data.toString('base64').replace(/\//g, '\\/')}"}`,
+    ],
+  ])('%s decodes to the same entry as JSON.parse', (_name, text) => {
+    const parsed = JSON.parse(text) as { id: string; data_type: string; data: string };
+    expect(decodeDataEntry(Buffer.from(text), 'f')).toEqual({
+      id: parsed.id,
+      dataType: parsed.data_type,
+      data: Buffer.from(parsed.data, 'base64'),
+    });
+  });
+
+  test('null data is an empty buffer; an extra value after the object is corrupt', () => {
+    expect(
+      decodeDataEntry(Buffer.from('{"id":"u1","data_type":"user","data":null}\n'), 'f'),
+    ).toEqual({
+      id: 'u1',
+      dataType: 'user',
+      data: Buffer.alloc(0),
+    });
+    const err = (() => {
+      try {
+        decodeDataEntry(Buffer.from('{"id":"u1","data_type":"user","data":"AA=="} x'), 'f');
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(is(err, DataManagerErrorCodes.Corrupt)).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import { AgolaError, as, compactText, is, newError } from '@agola-ts/errors';
 import { EtcdErrorCodes, Sequence, sleep } from '@agola-ts/etcd';
 import { DataManagerErrorCodes } from './codes.js';
 import type { DataManagerContext } from './context.js';
-import { latestDataStatus, readDataFileEntries } from './data-files.js';
+import { dataFileEntries, latestDataStatus } from './data-files.js';
 import { decodeWalData, decodeWalsData } from './encoding.js';
 import { etcdKeys } from './paths.js';
 import type { FollowSink, SinkPosition, SinkTransaction } from './sink.js';
@@ -107,6 +107,14 @@ export class SinkApplyError extends AgolaError {
 }
 
 type Actions = Array<Action & { data: Buffer }>;
+
+/**
+ * How often at most a follower records a new etcd revision alone (from watch responses with
+ * no wal and no change group, such as a sync pass marking wals stored): the revision only
+ * says where the watch resumes and how old a change-groups token is, a few revisions behind
+ * is fine, while a sqlite transaction for each would queue the next wal behind it.
+ */
+const MIN_POSITION_INTERVAL_MS = 250;
 
 function resync(reason: string): Error {
   return newError(reason, { code: DataManagerErrorCodes.ResyncNeeded });
@@ -243,6 +251,7 @@ async function followOnce(
   options.onStatus?.({ state: 'following', position: { walSequence, revision } });
   await options.onCaughtUp?.({ walSequence, revision });
 
+  let positionAt = performance.now();
   // coalesced: when the sink falls behind, the waiting responses go into one transaction
   for await (const res of ctx.etcd.watch('', {
     startRevision: revision + 1n,
@@ -276,6 +285,16 @@ async function followOnce(
         groups.push([name, event.type === 'put' ? event.kv.modRevision : undefined]);
       }
     }
+    // a response with nothing to apply (a sync pass marking wals as stored, a ping) only moves
+    // the revision: recorded at most every MIN_POSITION_INTERVAL_MS, not a sink transaction
+    // each (a wal arriving meanwhile would wait behind it)
+    if (
+      wals.length === 0 &&
+      groups.length === 0 &&
+      performance.now() - positionAt < MIN_POSITION_INTERVAL_MS
+    ) {
+      continue;
+    }
     await mapLimit(wals, 8, async (w) => {
       w.actions = await walActions(ctx, w.wal, signal);
     });
@@ -287,6 +306,7 @@ async function followOnce(
       await tx.setPosition({ walSequence: expected, revision: res.revision });
     });
     walSequence = expected;
+    positionAt = performance.now();
   }
 }
 
@@ -384,14 +404,26 @@ async function fullSync(
 ): Promise<SinkPosition> {
   const status = await latestDataStatus(ctx.ost, signal);
   const position: SinkPosition = { walSequence: status?.walSequence ?? '', revision: 0n };
+  const files = Object.entries(status?.files ?? {}).flatMap(([dataType, refs]) =>
+    refs.map((f) => ({ dataType, id: f.id })),
+  );
+  // the next file is read while the entries of this one are decoded and applied, each entry
+  // decoded when it is reached: decoding overlaps sqlite's work on the previous batch, and
+  // at most two files' bytes are in memory
+  const read = (i: number) => {
+    const f = files[i];
+    if (!f) return undefined;
+    const p = dataFileEntries(ctx.ost, f.dataType, f.id, signal);
+    p.catch(() => undefined); // awaited in turn below
+    return p;
+  };
   await sink.transaction(async (tx) => {
     await tx.reset();
-    for (const [dataType, files] of Object.entries(status?.files ?? {})) {
-      for (const file of files) {
-        for (const entry of await readDataFileEntries(ctx.ost, dataType, file.id, signal)) {
-          await applyEntry(tx, entry, position.walSequence);
-        }
-      }
+    let next = read(0);
+    for (let i = 0; next; i++) {
+      const entries = await next;
+      next = read(i + 1);
+      for (const entry of entries) await applyEntry(tx, entry, position.walSequence);
     }
     await tx.setPosition(position);
   });

@@ -27,9 +27,11 @@ export interface SqliteSinkOptions {
   /** Deletes every row of the service's tables (before a full resync). */
   reset(tx: Tx): Promise<void>;
   /**
-   * The most actions given to one `applyBatch` call.
+   * The most actions given to one `applyBatch` call. One batch is in sqlite while the next is
+   * gathered (and, in a full sync, decoded); `tx.insertMany` splits a batch into statements of
+   * 500 rows and binds the next one while sqlite runs the previous one.
    *
-   * @default 500
+   * @default 2000
    */
   batchRows?: number;
   /**
@@ -131,7 +133,7 @@ async function beginTx(db: Db): Promise<OpenTx> {
  */
 export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
   const { db } = options;
-  const batchRows = options.batchRows ?? 500;
+  const batchRows = options.batchRows ?? 2000;
   const maxRows = options.maxRowsPerTransaction ?? 2000;
   if (!Number.isInteger(batchRows) || batchRows < 1) {
     throw newError('batchRows must be an integer >= 1', {

@@ -42,6 +42,8 @@ const PARAM = /[?$:@]/;
  */
 export class Connection {
   private readonly cache = new Map<string, CachedStatement>();
+  /** Cached statements with calls queued by {@link runQueued}: never evicted meanwhile. */
+  private readonly pinned = new Map<sqlite3.Statement, number>();
   /** Resets queued after `get` calls (a statement stepped once keeps its read snapshot). */
   private readonly resets = new Set<Promise<void>>();
   private readonly finalizing = new Set<Promise<void>>();
@@ -121,7 +123,14 @@ export class Connection {
     }
     this.cache.set(sql, { stmt, hasParams });
     while (this.cache.size > this.cacheSize) {
-      const oldest = this.cache.keys().next().value as string;
+      let oldest: string | undefined;
+      for (const [key, entry] of this.cache) {
+        if (!this.pinned.has(entry.stmt)) {
+          oldest = key;
+          break;
+        }
+      }
+      if (oldest === undefined) break;
       this.evict(oldest);
     }
     return stmt;
@@ -167,6 +176,65 @@ export class Connection {
       if (stmt) this.failed(sql, stmt);
       throw err;
     }
+  }
+
+  /**
+   * Runs one statement once per parameter list, `depth` calls queued at a time on the same
+   * cached statement: node-sqlite3 binds a call's values when it is made and runs a
+   * statement's calls in order, so the values of the next call are bound (on this thread)
+   * while sqlite runs the previous one (on the thread pool). Resolves with the rows changed in
+   * total. On a failure it queues no more calls and rejects once the queued ones ended: a call
+   * queued before the failure may have run, so the transaction must be rolled back. Without a
+   * statement cache the calls run one after the other.
+   */
+  async runQueued(sql: string, paramsList: readonly unknown[], depth = 2): Promise<number> {
+    const first = paramsList[0];
+    if (first === undefined) return 0;
+    const stmt = await this.statement(sql, first);
+    let changes = 0;
+    if (!stmt) {
+      for (const params of paramsList) changes += (await this.run(sql, params, false)).changes;
+      return changes;
+    }
+    const runOne = (params: unknown) =>
+      new Promise<number>((resolve, reject) => {
+        stmt.run(params, function (this: sqlite3.RunResult, err: Error | null): void {
+          if (err) reject(err);
+          else resolve(this.changes);
+        });
+      });
+    this.pinned.set(stmt, (this.pinned.get(stmt) ?? 0) + 1);
+    let pinned = true;
+    const unpin = () => {
+      if (pinned) this.unpin(stmt);
+      pinned = false;
+    };
+    const queued: Promise<number>[] = [];
+    try {
+      for (const params of paramsList) {
+        const oldest = queued.length >= depth ? queued.shift() : undefined;
+        if (oldest) changes += await oldest;
+        const p = runOne(params);
+        p.catch(() => undefined); // awaited in turn
+        queued.push(p);
+      }
+      for (const p of queued.splice(0)) changes += await p;
+      return changes;
+    } catch (err) {
+      await Promise.allSettled(queued);
+      unpin(); // a failed statement leaves the cache
+      this.failed(sql, stmt);
+      throw err;
+    } finally {
+      unpin();
+    }
+  }
+
+  private unpin(stmt: sqlite3.Statement): void {
+    const n = this.pinned.get(stmt);
+    if (n === undefined) return;
+    if (n <= 1) this.pinned.delete(stmt);
+    else this.pinned.set(stmt, n - 1);
   }
 
   async get<T>(sql: string, params: unknown): Promise<T | undefined> {

@@ -101,7 +101,10 @@ export interface Tx {
    * bound variables (and `maxRowsPerStatement`). `head` is the statement up to `values`
    * (`insert or replace into entries (datatype, id, data)`); every row has one value per
    * column. Resolves with the rows changed in total. The chunks run one after the other in
-   * this transaction, in order, so a later row of the same key wins with `or replace`.
+   * this transaction, in order, so a later row of the same key wins with `or replace`; the
+   * next chunk's values are bound while sqlite inserts the previous one. When a chunk fails,
+   * the rows of the chunks before it (and possibly of the next one) are in: roll the
+   * transaction back (an error thrown out of `db.do` does).
    *
    * @throws `ERR_DB_INVALID_ARGUMENT` when rows differ in length; the statement errors of
    * {@link Tx.exec}.
@@ -204,16 +207,28 @@ export class Transaction implements Tx {
     const name = options?.name ?? `${statementName(head)} (multi-row)`;
     const fullSql = `${head} values ${new Array<string>(perStatement).fill(tuple).join(', ')}`;
     let changes = 0;
-    for (let i = 0; i < rows.length; i += perStatement) {
-      const chunk = rows.slice(i, i + perStatement);
+    // the full-size chunks go through one prepared statement, queued two at a time: the next
+    // chunk's values are bound while sqlite inserts the previous one
+    const fullChunks = Math.floor(rows.length / perStatement);
+    if (fullChunks > 0) {
+      const values: unknown[] = [];
+      for (let c = 0; c < fullChunks; c++) {
+        values.push(
+          bindParams(fullSql, rows.slice(c * perStatement, (c + 1) * perStatement).flat()),
+        );
+      }
+      changes += await this.call(fullSql, { name }, () =>
+        fullChunks === 1
+          ? this.conn.run(fullSql, values[0], true).then((r) => r.changes)
+          : this.conn.runQueued(fullSql, values),
+      );
+    }
+    const rest = rows.slice(fullChunks * perStatement);
+    if (rest.length > 0) {
       // only the full-size statement is worth keeping prepared: the last chunk's size varies
-      const full = chunk.length === perStatement;
-      const sql = full
-        ? fullSql
-        : `${head} values ${new Array<string>(chunk.length).fill(tuple).join(', ')}`;
-      const values = bindParams(sql, chunk.flat());
-      const res = await this.call(sql, { name }, () => this.conn.run(sql, values, full));
-      changes += res.changes;
+      const sql = `${head} values ${new Array<string>(rest.length).fill(tuple).join(', ')}`;
+      const values = bindParams(sql, rest.flat());
+      changes += (await this.call(sql, { name }, () => this.conn.run(sql, values, false))).changes;
     }
     return { changes };
   }

@@ -247,6 +247,34 @@ describe('insertMany', () => {
     });
   });
 
+  test('queued chunks run in order while other statements fill a small cache', async () => {
+    await withDb(
+      async (db) => {
+        await db.do((tx) => tx.execScript('create table kv (k integer primary key, v text)'));
+        // 400 rows over 40 keys: each key is written in every 10-row chunk; the last write wins
+        const rows = Array.from({ length: 400 }, (_, i) => [i % 40, `v${i}`]);
+        await db.do(async (tx) => {
+          const inserting = tx.insertMany('insert or replace into kv (k, v)', rows, {
+            maxRowsPerStatement: 10,
+          });
+          // statements prepared meanwhile on the same connection push older ones out of the
+          // 2-statement cache: the queued insert's statement must stay usable
+          await Promise.all(
+            Array.from({ length: 6 }, (_, i) =>
+              tx.get(`select ${i} as n from t where id = ?`, [1]),
+            ),
+          );
+          expect((await inserting).changes).toBe(400);
+        });
+        const all = await read<Array<{ k: number; v: string }>>(db, (tx) =>
+          tx.all('select k, v from kv order by k'),
+        );
+        expect(all).toEqual(Array.from({ length: 40 }, (_, k) => ({ k, v: `v${360 + k}` })));
+      },
+      { readConnections: 1, statementCacheSize: 2 },
+    );
+  });
+
   test('chunks stay within sqlite limit on bound variables', async () => {
     await withDb(async (db) => {
       const columns = Array.from({ length: 100 }, (_, i) => `c${i}`);

@@ -1,11 +1,12 @@
 // Configstore benchmark (npm run bench): GET /projects/{ref} with 32 keep-alive connections
-// from a SEPARATE process (autocannon, run as a child process), next to a bare fastify route
-// in the same server process measured the same way; the routes interleaved round by round,
+// from a SEPARATE process (autocannon, run as a child process), each request naming the next
+// of 64 projects, next to a bare fastify route in the same server process measured the same
+// way (64 paths too, answering the same JSON); the routes interleaved round by round,
 // medians; the server process's peak RSS under that load. Then POST /projects and the
 // datamanager's commits/s with an in-process client. Same etcd and posix storage for all.
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -20,7 +21,7 @@ const CLIENTS = 32;
 const PART_MS = 5000;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_S'] ?? 5);
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
+const PROJECTS = 64;
 
 interface LoadResult {
   perSecond: number;
@@ -30,20 +31,30 @@ interface LoadResult {
   errors: number;
   /** Peak RSS of this (the server's) process while the load ran, in MiB. */
   peakRssMiB: number;
+  /** CPU time of this (the server's) process per request, in µs (all its threads). */
+  cpuUs: number;
 }
 
 /**
- * Loads `url` with autocannon in a child process: `CLIENTS` keep-alive connections, one
- * request at a time each, for `LOAD_SECONDS`. Samples this process's RSS meanwhile.
+ * Loads `origin` with autocannon in a child process (bench/load.ts): `CLIENTS` keep-alive
+ * connections, one request at a time each, for `LOAD_SECONDS`, the paths in turn. Samples
+ * this process's RSS meanwhile.
  */
-async function load(url: string): Promise<LoadResult> {
+async function load(origin: string, paths: string[]): Promise<LoadResult> {
   let peak = process.memoryUsage.rss();
+  const cpu = process.cpuUsage();
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
   try {
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(
         process.execPath,
-        [AUTOCANNON, '-c', String(CLIENTS), '-d', String(LOAD_SECONDS), '-j', url],
+        [
+          fileURLToPath(new URL('./load.js', import.meta.url)),
+          origin,
+          String(CLIENTS),
+          String(LOAD_SECONDS),
+          JSON.stringify(paths),
+        ],
         { stdio: ['ignore', 'pipe', 'pipe'] },
       );
       let stdout = '';
@@ -62,12 +73,14 @@ async function load(url: string): Promise<LoadResult> {
       errors: number;
       timeouts: number;
     };
+    const used = process.cpuUsage(cpu);
     return {
       perSecond: r.requests.average,
       p50: r.latency.p50,
       p99: r.latency.p99,
       errors: r.non2xx + r.errors + r.timeouts,
       peakRssMiB: peak / 2 ** 20,
+      cpuUs: (used.user + used.system) / Math.max(1, r.requests.average * LOAD_SECONDS),
     };
   } finally {
     clearInterval(sampler);
@@ -189,27 +202,49 @@ async function main() {
       RepositoryID: '1',
       RepositoryPath: 'bench/repo',
     });
-    const project = await client.createProject(projectBody('web', 0));
+    // the GETs go round PROJECTS projects, two per group
+    const projects = [];
+    for (let i = 0; i < PROJECTS; i++) {
+      projects.push(await client.createProject(projectBody(`web${i}`, i % CLIENTS)));
+    }
+    const project = projects[0]!;
     const projectJson = JSON.stringify(project);
 
-    bare.get('/bare', async () => JSON.parse(projectJson) as unknown);
+    bare.get('/bare/:n', async () => JSON.parse(projectJson) as unknown);
     await bare.listen({ host: '127.0.0.1', port: 0 });
     const address = bare.server.address();
     const barePort = typeof address === 'object' && address ? address.port : 0;
 
-    const routes: Array<[string, string]> = [
-      ['bare fastify GET (same JSON)', `http://127.0.0.1:${barePort}/bare`],
-      ['GET /projects/{id}', `${url}/projects/${project.id}`],
-      ['GET /projects/{path}', `${url}/projects/${encodeURIComponent('org/acme/group0/web')}`],
+    // the setup's background work (storage sync of its wals) ends before the measures
+    await new Promise((r) => setTimeout(r, 2000));
+    const apiPath = new URL(url).pathname.replace(/\/$/, '');
+    const routes: Array<[string, string, string[]]> = [
+      [
+        'bare fastify GET (same JSON)',
+        `http://127.0.0.1:${barePort}`,
+        projects.map((_, i) => `/bare/${i}`),
+      ],
+      ['GET /projects/{id}', url, projects.map((p) => `${apiPath}/projects/${p.id}`)],
+      [
+        'GET /projects/{path}',
+        url,
+        projects.map(
+          (p, i) =>
+            `${apiPath}/projects/${encodeURIComponent(`org/acme/group${i % CLIENTS}/${p.name}`)}`,
+        ),
+      ],
     ];
+    // BENCH_ROUTES=1,2 keeps those routes (0 is bare fastify), to profile one of them
+    const only = process.env['BENCH_ROUTES']?.split(',').map(Number);
+    const active = only ? routes.filter((_, i) => only.includes(i)) : routes;
     console.log(
-      `\n## GET, ${CLIENTS} keep-alive connections from autocannon in another process, ${LOAD_SECONDS} s per route and round, ${ROUNDS} rounds interleaved (order rotated), medians; server RSS sampled every 50 ms`,
+      `\n## GET, ${CLIENTS} keep-alive connections from autocannon in another process, ${PROJECTS} projects in turn, ${LOAD_SECONDS} s per route and round, ${ROUNDS} rounds interleaved (order rotated), medians; server RSS sampled every 50 ms`,
     );
     const results = new Map<string, LoadResult[]>(routes.map(([name]) => [name, []]));
     for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < routes.length; i++) {
-        const [name, routeUrl] = routes[(i + r) % routes.length]!;
-        results.get(name)!.push(await load(routeUrl));
+      for (let i = 0; i < active.length; i++) {
+        const [name, origin, paths] = active[(i + r) % active.length]!;
+        results.get(name)!.push(await load(origin, paths));
       }
     }
     const med = (name: string) => {
@@ -221,6 +256,7 @@ async function main() {
         errors: rs.reduce((a, x) => a + x.errors, 0),
         peakRssMiB: Math.max(...rs.map((x) => x.peakRssMiB)),
         rounds: rs.map((x) => fmt(x.perSecond, 0)).join(' / '),
+        cpuUs: median(rs.map((x) => x.cpuUs)),
       };
     };
     console.log(
@@ -233,6 +269,11 @@ async function main() {
         `${name.padEnd(30)} | ${fmt(m.perSecond, 0).padStart(14)} | ${fmt(m.p50, 0).padStart(7)} | ${fmt(m.p99, 0).padStart(7)} | ${String(m.errors).padStart(6)} | ${fmt(m.peakRssMiB, 0).padStart(12)} | ${name === routes[0]![0] ? '       ' : `${fmt(m.perSecond / bareMed.perSecond, 2)}x`.padStart(7)} | ${m.rounds}`,
       );
     }
+    // CPU time per request moves much less than req/s when other jobs take the cores
+    console.log(
+      `server CPU per request (median): ${routes.map(([name]) => `${name} ${fmt(med(name).cpuUs, 0)} µs`).join(', ')}; by id ${fmt(bareMed.cpuUs / med(routes[1]![0]).cpuUs, 2)}x bare's CPU efficiency`,
+    );
+    if (only) return;
     const byIdRatio = med(routes[1]![0]).perSecond / bareMed.perSecond;
     const byPathRatio = med(routes[2]![0]).perSecond / bareMed.perSecond;
 

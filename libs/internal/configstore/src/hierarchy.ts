@@ -71,10 +71,11 @@ function placeOf(
 
 /**
  * One query for a group's chain and owner (and a project, when the chain starts at its parent):
- * rows ordered project (-2), owner (-1), then the groups nearest first (0...).
+ * rows ordered project (-2), owner (-1), then the groups nearest first (0...). `ctes` are
+ * more common table expressions the start and project conditions may use.
  */
-function chainSql(start: string, project?: string): string {
-  return `with recursive chain(id, data, parentid, parenttype, depth) as (
+function chainSql(start: string, project?: string, ctes = ''): string {
+  return `with recursive ${ctes ? `${ctes},\n` : ''}chain(id, data, parentid, parenttype, depth) as (
   select id, data, parentid, parenttype, 0 from projectgroup where id = ${start}
   union all
   select pg.id, pg.data, pg.parentid, pg.parenttype, chain.depth + 1
@@ -88,6 +89,27 @@ union all
 select 'user', data, -1 from user where id = (select parentid from chain where parenttype = 'user' limit 1)
 ${project ? `union all select 'project', data, -2 from project where ${project}` : ''}
 order by depth`;
+}
+
+/**
+ * The common table expressions that find the group at a path: `walk(id, depth)` goes from the
+ * owner's root group (empty name) down the named children level by level, `target(id)` is
+ * the group at the last level (none when a level is missing). Parameters: the names as a
+ * JSON array, the owner type, the owner name, the number of names.
+ */
+function pathCtes(ownerTable: 'org' | 'user'): string {
+  // the owner table is one of two fixed names, never from the request
+  return `names(i, name) as (select cast(key as integer), value from json_each(?)),
+walk(id, depth) as (
+  select pg.id, 0 from projectgroup pg
+  where pg.parenttype = ? and pg.name = ''
+    and pg.parentid = (select id from ${ownerTable} where name = ? order by id limit 1)
+  union all
+  select pg.id, walk.depth + 1 from walk
+  join names on names.i = walk.depth
+  join projectgroup pg on pg.parentid = walk.id and pg.name = names.name
+),
+target(id) as (select id from walk where depth = ? order by id limit 1)`;
 }
 
 interface ChainRow {
@@ -128,6 +150,50 @@ export async function projectPlaceById(
   );
   const { project, place } = parseChain(rows);
   return project && place ? { project, place } : undefined;
+}
+
+/**
+ * Projects by id with their parent groups' places, in one query for all of them (the
+ * batched form of {@link projectPlaceById}); ids not found are missing from the map.
+ */
+export async function projectPlacesByIds(
+  tx: Tx,
+  ids: readonly string[],
+): Promise<Map<string, { project: Project; place: GroupPlace }>> {
+  const rows = await tx.all<ChainRow & { pid: string }>(
+    `with recursive
+req(pid) as (select distinct value from json_each(?)),
+chain(pid, id, data, parentid, parenttype, depth) as (
+  select p.id, pg.id, pg.data, pg.parentid, pg.parenttype, 0
+  from req join project p on p.id = req.pid join projectgroup pg on pg.id = p.parentid
+  union all
+  select chain.pid, pg.id, pg.data, pg.parentid, pg.parenttype, chain.depth + 1
+  from projectgroup pg join chain on pg.id = chain.parentid
+  where chain.parenttype = 'projectgroup' and chain.depth < ${MAX_DEPTH}
+)
+select pid, 'projectgroup' as kind, data, depth from chain
+union all
+select chain.pid, 'org', org.data, -1 from chain join org on org.id = chain.parentid where chain.parenttype = 'org'
+union all
+select chain.pid, 'user', user.data, -1 from chain join user on user.id = chain.parentid where chain.parenttype = 'user'
+union all
+select p.id, 'project', p.data, -2 from req join project p on p.id = req.pid
+order by pid, depth`,
+    [JSON.stringify(ids)],
+    { name: 'project places' },
+  );
+  const byProject = new Map<string, ChainRow[]>();
+  for (const r of rows) {
+    let list = byProject.get(r.pid);
+    if (!list) byProject.set(r.pid, (list = []));
+    list.push(r);
+  }
+  const out = new Map<string, { project: Project; place: GroupPlace }>();
+  for (const [pid, list] of byProject) {
+    const { project, place } = parseChain(list);
+    if (project && place) out.set(pid, { project, place });
+  }
+  return out;
 }
 
 /** The fields the configstore adds to a project group. */
@@ -172,35 +238,19 @@ function splitPath(
   return { ownerType: type, owner, names };
 }
 
-/**
- * The id of the group at a path, in one query: the owner's root group (empty name), then the
- * named children level by level. Undefined when a level is missing.
- */
+/** The id of the group at a path, in one query; undefined when a level is missing. */
 async function groupIdByPath(
   tx: Tx,
   ownerType: OwnerType,
   ownerName: string,
   names: string[],
 ): Promise<string | undefined> {
-  // the owner table is one of two fixed names, never from the request
-  const ownerTable = ownerType === 'org' ? 'org' : 'user';
-  const row = await tx.get<{ id: string; depth: number }>(
-    `with recursive
-names(i, name) as (select cast(key as integer), value from json_each(?)),
-walk(id, depth) as (
-  select pg.id, 0 from projectgroup pg
-  where pg.parenttype = ? and pg.name = ''
-    and pg.parentid = (select id from ${ownerTable} where name = ? order by id limit 1)
-  union all
-  select pg.id, walk.depth + 1 from walk
-  join names on names.i = walk.depth
-  join projectgroup pg on pg.parentid = walk.id and pg.name = names.name
-)
-select id, depth from walk order by depth desc, id limit 1`,
-    [JSON.stringify(names), ownerType, ownerName],
+  const row = await tx.get<{ id: string }>(
+    `with recursive ${pathCtes(ownerType === 'org' ? 'org' : 'user')}\nselect id from target`,
+    [JSON.stringify(names), ownerType, ownerName, names.length],
     { name: 'group by path' },
   );
-  return row && row.depth === names.length ? row.id : undefined;
+  return row?.id;
 }
 
 /**
@@ -215,7 +265,10 @@ export async function projectGroupByRef(tx: Tx, ref: string): Promise<ProjectGro
   return id === undefined ? undefined : queries.projectGroupById(tx, id);
 }
 
-/** A project by ref (id or path) with its parent group's place, in at most two queries. */
+/**
+ * A project by ref (id or path) with its parent group's place, in one query: by path, the
+ * walk down to the parent group, the group chain up to the owner and the project together.
+ */
 export async function projectPlaceByRef(
   tx: Tx,
   ref: string,
@@ -223,12 +276,15 @@ export async function projectPlaceByRef(
   if (!ref.includes('/')) return projectPlaceById(tx, ref);
   const p = splitPath(ref);
   if (!p || p.names.length === 0) return undefined;
-  const parentId = await groupIdByPath(tx, p.ownerType, p.owner, p.names.slice(0, -1));
-  if (parentId === undefined) return undefined;
+  const groups = p.names.slice(0, -1);
   const rows = await tx.all<ChainRow>(
-    chainSql('?', 'parentid = ? and name = ?'),
-    [parentId, parentId, p.names.at(-1) ?? ''],
-    { name: 'project place by name' },
+    chainSql(
+      '(select id from target)',
+      'parentid = (select id from target) and name = ?',
+      pathCtes(p.ownerType === 'org' ? 'org' : 'user'),
+    ),
+    [JSON.stringify(groups), p.ownerType, p.owner, groups.length, p.names.at(-1) ?? ''],
+    { name: 'project place by path' },
   );
   const { project, place } = parseChain(rows);
   return project && place ? { project, place } : undefined;

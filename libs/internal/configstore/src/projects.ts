@@ -6,7 +6,12 @@ import { objectBody, optBool, optString, reqName, reqString } from './body.js';
 import { changeGroups as cg } from './change-groups.js';
 import { del, newId, put, randomSecret } from './entities.js';
 import { alreadyExists, invalid, missing, notFound } from './errors.js';
-import { augmentProject, projectPlaceByRef, type GroupPlace } from './hierarchy.js';
+import {
+  augmentProject,
+  projectPlaceByRef,
+  projectPlacesByIds,
+  type GroupPlace,
+} from './hierarchy.js';
 import { existingGroup, parentField, visibilityField } from './project-groups.js';
 import { queries } from './readdb.js';
 import { remoteSourceByRef } from './refs.js';
@@ -96,18 +101,69 @@ export async function foundProject(
   return found;
 }
 
+type Placed = { project: Project; place: GroupPlace } | undefined;
+
+/** Most projects looked up by one batched query. */
+const MAX_BATCH = 256;
+
+/**
+ * Looks projects up by id for GETs, batching the lookups that arrive in one turn of the
+ * event loop into one readdb query (each is one statement: its own snapshot, no transaction).
+ * Under concurrent load the sqlite thread-pool round trip, most of a lookup's cost, is paid
+ * once per batch instead of once per request; a lone request waits one `setImmediate`.
+ */
+export class ProjectLookups {
+  private pending = new Map<
+    string,
+    Array<{ resolve(p: Placed): void; reject(e: unknown): void }>
+  >();
+  private scheduled = false;
+
+  constructor(private readonly store: Store) {}
+
+  /** The project with this id and its parent group's place, or undefined. */
+  byId(id: string): Promise<Placed> {
+    return new Promise((resolve, reject) => {
+      let waiting = this.pending.get(id);
+      if (!waiting) this.pending.set(id, (waiting = []));
+      waiting.push({ resolve, reject });
+      if (this.pending.size >= MAX_BATCH) {
+        void this.flush();
+      } else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => void this.flush());
+      }
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = new Map();
+    this.scheduled = false;
+    if (batch.size === 0) return;
+    try {
+      const found = await this.store.read((tx) => projectPlacesByIds(tx, [...batch.keys()]), {
+        singleStatement: true,
+      });
+      for (const [id, waiting] of batch) for (const w of waiting) w.resolve(found.get(id));
+    } catch (err) {
+      for (const waiting of batch.values()) for (const w of waiting) w.reject(err);
+    }
+  }
+}
+
 /** The project routes of reference §6.4. */
 export function registerProjectRoutes(api: FastifyInstance, store: Store): void {
-  api.get<{ Params: Params }>('/projects/:ref', async (req) => {
+  const lookups = new ProjectLookups(store);
+  api.get<{ Params: Params }>('/projects/:ref', async (req): Promise<ProjectResponse> => {
     const ref = req.params['ref'] ?? '';
-    // by id it is one query (the project with its group chain and owner): no transaction
-    return store.read(
-      async (tx): Promise<ProjectResponse> => {
-        const { project, place } = await foundProject(tx, ref);
-        return augmentProject(project, place);
-      },
-      { singleStatement: !ref.includes('/') },
-    );
+    // by id: one statement (the project with its group chain and owner) shared with the other
+    // GETs by id of this turn; by path: one statement too, the walk down the path included
+    const found = ref.includes('/')
+      ? await store.read((tx) => projectPlaceByRef(tx, ref), { singleStatement: true })
+      : await lookups.byId(ref);
+    if (!found) throw notFound(`project ${JSON.stringify(ref)} doesn't exist`);
+    return augmentProject(found.project, found.place);
   });
 
   api.post('/projects', async (req, reply) => {

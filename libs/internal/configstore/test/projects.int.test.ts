@@ -345,4 +345,79 @@ describe('configstore projects', () => {
       expect((await remoteError(client.getProject(ref))).status).toBe(404);
     }
   });
+
+  it('gets projects by path at every depth, under orgs and users', async () => {
+    const { client } = await startFresh();
+    const { laId } = await seedOwners(client, 'public');
+    // org/acme/ga/gb/gc with a project at each level; a same-named group under user/alice
+    let parent = 'org/acme';
+    const projects = [await client.createProject(projectReq('pr', parent, 'gitea', laId))];
+    for (const name of ['ga', 'gb', 'gc']) {
+      await client.createProjectGroup({
+        Name: name,
+        Parent: { type: 'projectgroup', id: parent },
+        Visibility: 'public',
+      });
+      parent = `${parent}/${name}`;
+      projects.push(await client.createProject(projectReq('pr', parent, 'gitea', laId)));
+    }
+    await client.createProjectGroup({
+      Name: 'ga',
+      Parent: { type: 'projectgroup', id: 'user/alice' },
+      Visibility: 'public',
+    });
+    const mine = await client.createProject(projectReq('pr', 'user/alice/ga', 'gitea', laId));
+    const paths = ['org/acme/pr', 'org/acme/ga/pr', 'org/acme/ga/gb/pr', 'org/acme/ga/gb/gc/pr'];
+    for (const [i, path] of paths.entries()) {
+      const got = await client.getProject(path);
+      expect(got).toEqual(projects[i]);
+      expect(got.Path).toBe(path);
+    }
+    expect((await client.getProject('user/alice/ga/pr')).id).toBe(mine.id);
+    // a missing or extra level, another owner, a group where the project should be
+    for (const ref of [
+      'org/acme/gb/pr',
+      'org/acme/ga/gb/gc/gd/pr',
+      'org/acme/ga/gx/pr',
+      'user/acme/ga/pr',
+      'org/alice/ga/pr',
+      'org/acme/ga/gb',
+      'user/alice/pr',
+    ]) {
+      expect((await remoteError(client.getProject(ref))).status).toBe(404);
+    }
+  });
+
+  it('concurrent GETs by id (batched into shared queries) each get their own project or a 404', async () => {
+    const { client } = await startFresh();
+    const { laId } = await seedOwners(client, 'private');
+    await client.createProjectGroup({
+      Name: 'team',
+      Parent: { type: 'projectgroup', id: 'user/alice' },
+      Visibility: 'public',
+    });
+    const projects = [
+      await client.createProject(projectReq('one', 'org/acme', 'gitea', laId)),
+      await client.createProject(projectReq('two', 'user/alice/team', 'gitea', laId)),
+      await client.createProject(projectReq('three', 'user/alice', 'gitea', laId)),
+    ];
+    const refs = Array.from({ length: 60 }, (_, i) =>
+      i % 4 === 3 ? `ghost-${i}` : projects[i % 4]!.id,
+    );
+    const answers = await Promise.all(
+      refs.map((ref) =>
+        client.getProject(ref).then(
+          (p) => p,
+          async (err: unknown) => (await remoteError(Promise.reject(err))).status,
+        ),
+      ),
+    );
+    answers.forEach((a, i) => expect(a).toEqual(i % 4 === 3 ? 404 : projects[i % 4]));
+    expect(projects.map((p) => p.Path)).toEqual([
+      'org/acme/one',
+      'user/alice/team/two',
+      'user/alice/three',
+    ]);
+    expect(projects[0]!.GlobalVisibility).toBe('private');
+  });
 });

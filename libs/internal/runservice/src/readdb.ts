@@ -19,11 +19,22 @@ create table runconfig_ost (id text primary key, data text not null);
 create table runcounter_ost (groupid text primary key, counter integer not null);
 `;
 
+/**
+ * Runs by counter within a group prefix (the gateway's `GET /projects/{ref}/runs/{n}`): the
+ * counter first, then the group range, so the lookup is a seek however many runs there are.
+ */
+const SCHEMA_V2 = `
+create index run_ost_counter on run_ost (counter, grouppath);
+`;
+
 const TABLES = ['run_ost', 'rundata_ost', 'runconfig_ost', 'runcounter_ost'];
 
 /** Creates or upgrades the readdb tables. */
 export async function migrateReadDb(db: Db): Promise<void> {
-  await migrate(db, [{ version: 1, up: SCHEMA_V1, description: 'runs, run configs, counters' }]);
+  await migrate(db, [
+    { version: 1, up: SCHEMA_V1, description: 'runs, run configs, counters' },
+    { version: 2, up: SCHEMA_V2, description: 'runs by counter' },
+  ]);
 }
 
 /** Empties every table (before a full resync). */
@@ -75,7 +86,7 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
 export interface RunsQuery {
   phases: RunPhase[];
   results: RunResult[];
-  /** Group prefixes (matched on `grouppath` LIKE `<group>/%`). */
+  /** Group prefixes (a run's `grouppath` starts with `<group>/`, case-sensitive). */
   groups: string[];
   /** Only runs after (asc) or before (desc) this id. */
   startRunId?: string | undefined;
@@ -85,9 +96,14 @@ export interface RunsQuery {
   asc: boolean;
 }
 
-/** Escapes `%`, `_` and `\` for a LIKE pattern with `escape '\'`. */
-function likePrefix(group: string): string {
-  return `${groupPath(group).replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+/**
+ * The `grouppath` range of a group prefix: `[<group>/, <group>0)` (`0` follows `/`), so
+ * sqlite seeks the index instead of scanning every run as a `LIKE` does (sqlite's LIKE is
+ * case-insensitive: it cannot use a binary index). The match is case-sensitive.
+ */
+function groupRange(group: string): [string, string] {
+  const from = groupPath(group);
+  return [from, `${from.slice(0, -1)}0`];
 }
 
 /** The readdb queries of the runservice. */
@@ -113,8 +129,9 @@ export const queries = {
     counter: number,
   ): Promise<Run | undefined> => {
     const row = await tx.get<{ data: string }>(
-      "select d.data from run_ost r join rundata_ost d on d.id = r.id where r.grouppath like ? escape '\\' and r.counter = ? order by r.id desc limit 1",
-      [likePrefix(group), counter],
+      'select d.data from run_ost r join rundata_ost d on d.id = r.id where r.counter = ? and r.grouppath >= ? and r.grouppath < ? order by r.id desc limit 1',
+      [counter, ...groupRange(group)],
+      { name: 'run by group and counter' },
     );
     return row ? (JSON.parse(row.data) as Run) : undefined;
   },
@@ -130,8 +147,8 @@ export const queries = {
       params.push(...q.results);
     }
     if (q.groups.length > 0) {
-      where.push(`(${q.groups.map(() => "r.grouppath like ? escape '\\'").join(' or ')})`);
-      params.push(...q.groups.map(likePrefix));
+      where.push(`(${q.groups.map(() => '(r.grouppath >= ? and r.grouppath < ?)').join(' or ')})`);
+      params.push(...q.groups.flatMap(groupRange));
     }
     if (q.startRunId !== undefined) {
       where.push(`r.id ${q.asc ? '>' : '<'} ?`);
