@@ -110,15 +110,16 @@ describe('the web bundle served by the gateway', () => {
     }
   });
 
-  it('leaves the API, /repos, /webhooks and /badges paths to their routes (JSON 404s)', async () => {
+  it('leaves the API, /repos, /webhooks and /badges paths to their routes (JSON answers, never the page)', async () => {
     const version = await fetch(`${origin}/api/v1alpha/version`);
     expect(version.status).toBe(200);
     expect(((await version.json()) as { service: string }).service).toBe('gateway');
-    // GET /webhooks: the route exists for POST only
+    // GET /webhooks: the route exists for POST only; /repos is the git proxy, which asks for
+    // the repository owner's credentials first
     for (const [path, status] of [
       ['/api/v1alpha/nothing', 404],
       ['/api', 404],
-      ['/repos/a/b.git', 404],
+      ['/repos/a/b.git', 401],
       ['/webhooks', 405],
       ['/badges/p', 404],
     ] as const) {
