@@ -192,7 +192,9 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
     const closed = await getFreePort();
     const bad = await agola(['version', '--gateway-url', `http://127.0.0.1:${closed}`]);
     expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/^agola: gateway GET \/version: cannot connect \(ECONNREFUSED\)/);
+    expect(bad.stderr).toMatch(
+      /^agola: gateway GET \/version \(127\.0\.0\.1:\d+\): cannot connect \(ECONNREFUSED\)/,
+    );
   });
 
   it('users and tokens: create, list as a table and as JSON', async () => {

@@ -30,7 +30,7 @@ describe('the configured client', () => {
     localStorage.setItem(ID_TOKEN_KEY, 'old-jwt');
     const seen: string[] = [];
     vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
-      seen.push(String((init.headers as Record<string, string>)['authorization']));
+      seen.push(String(new Headers(init.headers).get('authorization')));
       return new Response('{"code":"","message":"invalid token"}', {
         status: 401,
         headers: { 'content-type': 'application/json' },
