@@ -94,6 +94,15 @@ export interface EngineDeps {
 
 type Ets = Revisioned<ExecutorTask>[];
 
+/** A run from a watch event; undefined (not indexed, readers go to etcd) when unreadable. */
+function parseRun(value: Buffer): Run | undefined {
+  try {
+    return JSON.parse(value.toString('utf8')) as Run;
+  } catch {
+    return undefined;
+  }
+}
+
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
 /**
@@ -180,7 +189,8 @@ export class Engine {
       ),
     );
     loop('ping', i.ping, () => this.deps.etcd.put(etcdKeys.ping, ''));
-    if (this.settings.pushDispatch) this.tasks.push(this.watchLoop());
+    // the watch keeps the active runs index (always) and pushes dispatch (when enabled)
+    this.tasks.push(this.watchLoop());
   }
 
   /** Waits for the loops and jobs to end (after the start signal aborted). */
@@ -217,14 +227,20 @@ export class Engine {
     }
   }
 
-  /** Watches runs, executor tasks and executors; each change schedules the run it concerns. */
+  /**
+   * Watches the active runs (from a full list) to keep {@link EtcdStore.index}; with push
+   * dispatch also executor tasks and executors, and each change schedules the run it concerns.
+   */
   private async watchLoop(): Promise<void> {
+    const push = this.settings.pushDispatch;
+    const index = this.estore.index;
     while (!this.signal.aborted) {
       try {
-        const rev = await this.deps.etcd.currentRevision();
+        const { runs: active, revision: rev } = await this.estore.listRuns();
+        index.reset(active, rev);
         // a change between the loops' last pass and the watch start: schedule everything once
-        void this.runsScheduler().catch(() => undefined);
-        for await (const res of this.deps.etcd.watch('scheduler/', {
+        if (push) void this.runsScheduler().catch(() => undefined);
+        for await (const res of this.deps.etcd.watch(push ? 'scheduler/' : etcdKeys.runsDir, {
           startRevision: rev + 1n,
           signal: this.signal,
           coalesce: true,
@@ -233,8 +249,14 @@ export class Engine {
           let newExecutor = false;
           for (const ev of res.events) {
             const key = ev.kv.key;
-            if (key.startsWith(etcdKeys.runsDir) && ev.type === 'put') {
-              runs.add(key.slice(etcdKeys.runsDir.length));
+            if (key.startsWith(etcdKeys.runsDir)) {
+              const id = key.slice(etcdKeys.runsDir.length);
+              index.apply(
+                id,
+                ev.type === 'put' ? parseRun(ev.kv.value) : undefined,
+                ev.kv.modRevision,
+              );
+              if (ev.type === 'put') runs.add(id);
             } else if (key.startsWith(etcdKeys.tasksDir) && ev.type === 'put') {
               try {
                 const et = JSON.parse(ev.kv.value.toString('utf8')) as ExecutorTask;
@@ -248,6 +270,8 @@ export class Engine {
               }
             }
           }
+          index.advance(res.revision);
+          if (!push) continue;
           for (const id of runs) void this.scheduleRun(id);
           if (newExecutor) {
             void this.runsScheduler().catch(() => undefined);
@@ -255,6 +279,7 @@ export class Engine {
           }
         }
       } catch (err) {
+        index.unsync();
         if (this.signal.aborted) return;
         this.log.warn({ err }, 'runservice watch failed, watching again');
         await sleep(200, undefined, { signal: this.signal }).catch(() => undefined);

@@ -5,6 +5,7 @@ import type { Executor, ExecutorTask, Run, RunEvent } from '@agola-ts/types';
 import { RunserviceErrorCodes } from './codes.js';
 import { invalid } from './errors.js';
 import { CHANGE_GROUP_MIN_REVISION_RANGE, etcdKeys } from './keys.js';
+import { RunIndex } from './run-index.js';
 
 /** A value read from etcd with the mod revision it had. */
 export interface Revisioned<T> {
@@ -93,6 +94,11 @@ export function runModified(message = 'run modified'): Error {
 /** The active runs, executors and executor tasks in etcd (reference §7.4). */
 export class EtcdStore {
   private readonly pending = new Map<string, ((r: string | Error) => void)[]>();
+  /**
+   * The active runs as this instance knows them: kept by the engine's watch and by the writes
+   * below (read-your-writes). Readers fall back to etcd while it is not synced.
+   */
+  readonly index = new RunIndex();
 
   constructor(readonly etcd: EtcdClient) {}
 
@@ -231,6 +237,7 @@ export class EtcdStore {
     const res = await this.etcd.txn({ compare, success });
     if (!res.succeeded)
       throw runModified(optimistic ? 'optimistic locking failed' : 'run modified');
+    this.index.apply(run.id, normalized, res.revision);
     return res.revision;
   }
 
@@ -240,6 +247,7 @@ export class EtcdStore {
       compare: [{ key: etcdKeys.run(id), target: 'mod', operator: '==', value: revision }],
       success: [{ type: 'delete', key: etcdKeys.run(id) }],
     });
+    if (res.succeeded) this.index.apply(id, undefined, res.revision);
     return res.succeeded;
   }
 

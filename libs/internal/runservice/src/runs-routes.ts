@@ -81,13 +81,23 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
 
   /** A run from etcd (active) or the readdb (archived). */
   async function findRun(id: string): Promise<Run | undefined> {
-    const active = await estore.getRun(id);
-    if (active) return active.value;
-    return store.read((tx) => queries.archivedRun(tx, id));
+    const index = estore.index;
+    const indexed = index.synced ? index.get(id) : (await estore.getRun(id))?.value;
+    if (indexed) return indexed;
+    const archived = await store.read((tx) => queries.archivedRun(tx, id));
+    if (archived || !index.synced) return archived;
+    // not delivered by the watch yet (another instance's new run)
+    return (await estore.getRun(id))?.value;
   }
 
   async function runResponse(run: Run, q: Query): Promise<RunResponse> {
-    const token = await estore.changeGroupsToken(changeGroupsOf(q));
+    const groups = changeGroupsOf(q);
+    // without change groups the token is only a revision: the index's (an etcd revision already
+    // passed, so never newer than what a fresh read would give) spares the etcd round trip
+    const token =
+      groups.length === 0 && estore.index.synced
+        ? { curRevision: estore.index.revision, changeGroupsRevisions: new Map<string, bigint>() }
+        : await estore.changeGroupsToken(groups);
     const rc = await engine.runConfig(run.id);
     return {
       run,
@@ -111,13 +121,22 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
     if (!/^\d{1,15}$/.test(counterText)) throw invalid('runcounter must be a number');
     const counter = Number(counterText);
     const gp = groupPath(group);
-    const { runs } = await estore.listRuns();
-    const active = runs
-      .map((r) => r.value)
-      .filter((r) => groupPath(r.group).startsWith(gp) && r.counter === counter)
-      .sort((a, b) => (a.id < b.id ? 1 : -1))[0];
+    const fromEtcd = async () => {
+      const { runs } = await estore.listRuns();
+      return runs
+        .map((r) => r.value)
+        .filter((r) => groupPath(r.group).startsWith(gp) && r.counter === counter)
+        .sort((a, b) => (a.id < b.id ? 1 : -1))[0];
+    };
+    // the index (synced by the watch, own writes at once), else etcd; then the archived runs;
+    // a miss in both is checked in etcd again (a run another instance created that the watch
+    // has not delivered yet)
+    const index = estore.index;
+    const indexed = index.synced ? index.byGroupCounter(group, counter) : await fromEtcd();
     const run =
-      active ?? (await store.read((tx) => queries.archivedRunByCounter(tx, group, counter)));
+      indexed ??
+      (await store.read((tx) => queries.archivedRunByCounter(tx, group, counter))) ??
+      (index.synced ? await fromEtcd() : undefined);
     if (!run)
       throw notFound(
         `run for group ${JSON.stringify(group)} with counter ${counter} doesn't exist`,
