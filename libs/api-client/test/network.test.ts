@@ -195,9 +195,11 @@ describe('requests that get no answer', () => {
           clearInterval(tick);
           res.end();
         }
-      }, 250);
+      }, 700);
     });
-    const res = await caller(baseUrl, { timeoutMs: 400 }).raw('GET', '/logs');
+    // the headers come at once, the body takes 2.8 s: twice the timeout (with room for the
+    // headers on a loaded CI machine)
+    const res = await caller(baseUrl, { timeoutMs: 1400 }).raw('GET', '/logs');
     expect(await res.text()).toBe('line 0\nline 1\nline 2\nline 3\n');
   });
 
