@@ -30,7 +30,7 @@ import {
 import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
 import { registerProjectRoutes } from './projects.js';
-import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
+import { DATA_TYPES, applyAction, applyActions, migrateReadDb, resetReadDb } from './readdb.js';
 
 import { registerRemoteSourceRoutes } from './remote-sources.js';
 import { registerSecretRoutes } from './secrets.js';
@@ -177,7 +177,12 @@ export function createConfigstore(
           logger,
         });
         await migrateReadDb(db);
-        const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
+        const sqliteSink = createSqliteSink({
+          db,
+          apply: applyAction,
+          applyBatch: applyActions,
+          reset: resetReadDb,
+        });
         await sqliteSink.init();
         const store = new Store(db, sqliteSink, dm);
         // serve only once the readdb caught up: answers never come from a stale readdb; until
