@@ -82,6 +82,104 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
   }
 }
 
+/** Ids per `delete ... where id in (...)` statement (well under sqlite's variable limit). */
+const IDS_PER_DELETE = 500;
+
+async function deleteIn(tx: Tx, table: string, column: string, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += IDS_PER_DELETE) {
+    const chunk = ids.slice(i, i + IDS_PER_DELETE);
+    await tx.exec(
+      `delete from ${table} where ${column} in (${chunk.map(() => '?').join(',')})`,
+      chunk,
+      { name: `batch delete ${table}` },
+    );
+  }
+}
+
+/**
+ * Cuts a batch into runs in which no entry (data type and id) appears twice: within such a
+ * run, deleting every touched entry's rows first and then inserting the puts gives the rows
+ * that applying the actions one at a time gives.
+ */
+export function distinctRuns<A extends Action>(actions: readonly A[]): A[][] {
+  const runs: A[][] = [];
+  let current: A[] = [];
+  let seen = new Set<string>();
+  for (const a of actions) {
+    const key = `${a.dataType}\u0000${a.id}`;
+    if (seen.has(key)) {
+      runs.push(current);
+      current = [];
+      seen = new Set();
+    }
+    seen.add(key);
+    current.push(a);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
+}
+
+/**
+ * Applies several datamanager actions, in order: the same rows as {@link applyAction} for
+ * each in turn, with one multi-row delete and one multi-row insert per table (`tx.insertMany`)
+ * for each run of distinct entries (see {@link distinctRuns}). The sqlite sink's fast path.
+ */
+export async function applyActions(
+  tx: Tx,
+  actions: readonly (Action & { data: Buffer })[],
+): Promise<void> {
+  for (const run of distinctRuns(actions)) await applyDistinct(tx, run);
+}
+
+async function applyDistinct(tx: Tx, actions: readonly (Action & { data: Buffer })[]) {
+  const ids = { run: [] as string[], runconfig: [] as string[], runcounter: [] as string[] };
+  const runs: (string | number)[][] = [];
+  const runData: string[][] = [];
+  const configs: string[][] = [];
+  const counters: (string | number)[][] = [];
+  for (const a of actions) {
+    const put = a.actionType === 'put';
+    switch (a.dataType) {
+      case 'run': {
+        ids.run.push(a.id);
+        if (!put) break;
+        const json = a.data.toString('utf8');
+        const run = JSON.parse(json) as Run;
+        runs.push([a.id, groupPath(run.group), run.counter, run.phase, run.result]);
+        runData.push([a.id, json]);
+        break;
+      }
+      case 'runconfig':
+        ids.runconfig.push(a.id);
+        if (put) configs.push([a.id, a.data.toString('utf8')]);
+        break;
+      case 'runcounter':
+        ids.runcounter.push(a.id);
+        if (put) counters.push([a.id, JSON.parse(a.data.toString('utf8')) as number]);
+        break;
+      default:
+        break;
+    }
+  }
+  await deleteIn(tx, 'run_ost', 'id', ids.run);
+  await deleteIn(tx, 'rundata_ost', 'id', ids.run);
+  await deleteIn(tx, 'runconfig_ost', 'id', ids.runconfig);
+  await deleteIn(tx, 'runcounter_ost', 'groupid', ids.runcounter);
+  const opts = (table: string) => ({ name: `batch insert ${table}` });
+  await tx.insertMany(
+    'insert into run_ost (id, grouppath, counter, phase, result)',
+    runs,
+    opts('run_ost'),
+  );
+  await tx.insertMany('insert into rundata_ost (id, data)', runData, opts('rundata_ost'));
+  await tx.insertMany('insert into runconfig_ost (id, data)', configs, opts('runconfig_ost'));
+  await tx.insertMany(
+    'insert into runcounter_ost (groupid, counter)',
+    counters,
+    opts('runcounter_ost'),
+  );
+}
+
 /** Filters of a run listing. */
 export interface RunsQuery {
   phases: RunPhase[];
