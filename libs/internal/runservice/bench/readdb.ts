@@ -17,10 +17,12 @@ import { openDb } from '@agola-ts/db';
 import { createEtcdClient } from '@agola-ts/etcd';
 import { createPosixStorage } from '@agola-ts/ost';
 import { startEtcd } from '@agola-ts/testkit';
+import type { Run } from '@agola-ts/types';
 import {
   DATA_TYPES,
   applyAction,
   applyActions,
+  groupPath,
   migrateReadDb,
   resetReadDb,
 } from '../src/readdb.js';
