@@ -140,6 +140,12 @@ async function check(db: Awaited<ReturnType<typeof openDb>>, what: string): Prom
     throw new Error(`${what}: rows ${counts.join()}, want ${want.join()}`);
 }
 
+/** The fields of a bench user the floor reads. */
+interface BenchUser {
+  name: string;
+  tokens: { default: string };
+}
+
 /** The floor: the decoded rows inserted with tx.insertMany, one transaction. */
 async function floor(path: string, all: Entity[]): Promise<number> {
   const db = await openDb(path, { synchronous: 'normal' });
@@ -149,18 +155,14 @@ async function floor(path: string, all: Entity[]): Promise<number> {
     await db.do(async (tx) => {
       const users = all.filter((e) => e.dataType === 'user');
       const projects = all.filter((e) => e.dataType === 'project');
-      const parsed = users.map((e) => ({ e, u: JSON.parse(e.json) as Record<string, never> }));
+      const parsed = users.map((e) => ({ e, u: JSON.parse(e.json) as BenchUser }));
       await tx.insertMany(
         'insert or replace into user (id, name, data)',
-        parsed.map(({ e, u }) => [e.id, u['name'], e.json]),
+        parsed.map(({ e, u }) => [e.id, u.name, e.json]),
       );
       await tx.insertMany(
         'insert or replace into user_token (tokenvalue, userid, tokenname)',
-        parsed.map(({ e, u }) => [
-          (u['tokens'] as Record<string, string>)['default']!,
-          e.id,
-          'default',
-        ]),
+        parsed.map(({ e, u }) => [u.tokens.default, e.id, 'default']),
       );
       await tx.insertMany(
         'insert or replace into linkedaccount_user (id, remotesourceid, userid, remoteuserid)',
