@@ -30,7 +30,14 @@ import {
 import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
 import { registerProjectRoutes } from './projects.js';
-import { DATA_TYPES, applyAction, applyActions, migrateReadDb, resetReadDb } from './readdb.js';
+import {
+  DATA_TYPES,
+  applyAction,
+  applyActions,
+  decodingSink,
+  migrateReadDb,
+  resetReadDb,
+} from './readdb.js';
 
 import { registerRemoteSourceRoutes } from './remote-sources.js';
 import { registerSecretRoutes } from './secrets.js';
@@ -184,7 +191,7 @@ export function createConfigstore(
           reset: resetReadDb,
         });
         await sqliteSink.init();
-        const store = new Store(db, sqliteSink, dm);
+        const store = new Store(db, decodingSink(sqliteSink), dm);
         // serve only once the readdb caught up: answers never come from a stale readdb; until
         // then the service answers 503 and GET /health says why
         await new Promise<void>((resolve, reject) => {

@@ -1,4 +1,5 @@
-import type { Action } from '@agola-ts/datamanager';
+import type { Action, SinkTransaction } from '@agola-ts/datamanager';
+import type { SqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { migrate, type Db, type Tx } from '@agola-ts/db';
 import type {
   Org,
@@ -197,6 +198,60 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
   }
 }
 
+/** A put's entity, decoded. */
+interface Decoded {
+  json: string;
+  e: Record<string, unknown>;
+}
+
+/** Puts decoded by {@link decodingSink} before they were gathered, by their data buffer. */
+const decodedPuts = new WeakMap<Buffer, Decoded>();
+
+/** Decodes a put (throws on unreadable JSON, as applyAction does); reuses the sink's decoding. */
+function decodePut(data: Buffer): Decoded {
+  const d = decodedPuts.get(data);
+  if (d) {
+    decodedPuts.delete(data);
+    return d;
+  }
+  const json = data.toString('utf8');
+  return { json, e: entityFields(json) };
+}
+
+/**
+ * Wraps the sqlite sink given {@link applyActions}: each action and snapshot entry is decoded
+ * as it arrives, so an unreadable one fails in the sink's `applyAction` / `applyEntry` call and
+ * the follower names it (`ERR_DATAMANAGER_SINK_APPLY`), as when actions are applied one at a
+ * time; the batch reuses the decoding.
+ */
+export function decodingSink(sink: SqliteSink): SqliteSink {
+  const remember = (data: Buffer) => {
+    const json = data.toString('utf8');
+    decodedPuts.set(data, { json, e: entityFields(json) });
+  };
+  return {
+    ...sink,
+    transaction: (fn) =>
+      sink.transaction((tx) => {
+        const wrapped: SinkTransaction = {
+          reset: () => tx.reset(),
+          applyEntry: async (entry) => {
+            remember(entry.data);
+            await tx.applyEntry(entry);
+          },
+          applyAction: async (action, walSequence) => {
+            if (action.actionType === 'put') remember(action.data);
+            await tx.applyAction(action, walSequence);
+          },
+          replaceChangeGroups: (g) => tx.replaceChangeGroups(g),
+          setChangeGroup: (n, r) => tx.setChangeGroup(n, r),
+          setPosition: (p) => tx.setPosition(p),
+        };
+        return fn(wrapped);
+      }),
+  };
+}
+
 /** Ids per `delete ... where id in (...)` statement (well under sqlite's variable limit). */
 const IDS_PER_DELETE = 500;
 
@@ -265,9 +320,8 @@ async function applyDistinct(tx: Tx, actions: readonly (Action & { data: Buffer 
   };
   for (const a of actions) {
     const put = a.actionType === 'put';
-    const json = put ? a.data.toString('utf8') : '';
     // parsed before the type is checked, as applyAction does (an unreadable put fails either way)
-    const e = put ? entityFields(json) : {};
+    const { json, e } = put ? decodePut(a.data) : { json: '', e: {} };
     if (!(DATA_TYPES as readonly string[]).includes(a.dataType)) continue;
     touch(a.dataType, a.id);
     if (!put) continue;
