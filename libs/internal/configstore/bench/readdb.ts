@@ -21,6 +21,7 @@ import {
   DATA_TYPES,
   applyAction,
   applyActions,
+  decodingSink,
   migrateReadDb,
   resetReadDb,
 } from '../src/readdb.js';
@@ -97,13 +98,15 @@ async function rebuild(dm: DataManager, path: string, batch: boolean): Promise<n
   const db = await openDb(path, { synchronous: 'normal' });
   try {
     await migrateReadDb(db);
-    const sink = createSqliteSink({
+    const sqliteSink = createSqliteSink({
       db,
       apply: applyAction,
       ...(batch ? { applyBatch: applyActions } : {}),
       reset: resetReadDb,
     });
-    await sink.init();
+    await sqliteSink.init();
+    // the batch side as the service runs it: puts decoded as they arrive (decodingSink)
+    const sink = batch ? decodingSink(sqliteSink) : sqliteSink;
     const ac = new AbortController();
     const t = performance.now();
     let caughtUp!: () => void;

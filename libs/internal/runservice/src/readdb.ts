@@ -1,4 +1,5 @@
-import type { Action } from '@agola-ts/datamanager';
+import type { Action, SinkTransaction } from '@agola-ts/datamanager';
+import type { SqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { migrate, type Db, type Tx } from '@agola-ts/db';
 import type { Run, RunConfig, RunPhase, RunResult } from '@agola-ts/types';
 
@@ -82,6 +83,81 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
   }
 }
 
+/** A put decoded: a run's row values and JSON, a counter, or a run config's JSON. */
+type Decoded =
+  | { kind: 'run'; json: string; row: (string | number)[] }
+  | { kind: 'runcounter'; counter: number }
+  | { kind: 'other' };
+
+/** Puts decoded by {@link decodingSink} before they were gathered, by their data buffer. */
+const decodedPuts = new WeakMap<Buffer, Decoded>();
+
+/**
+ * Decodes a put of `dataType` (`id` is the entry's); throws where {@link applyAction} would:
+ * unreadable JSON, a run without a group, a missing value of a `not null` column.
+ */
+function decode(dataType: string, id: string, data: Buffer): Decoded {
+  switch (dataType) {
+    case 'run': {
+      const json = data.toString('utf8');
+      const run = JSON.parse(json) as Run;
+      const row = [id, groupPath(run.group), run.counter, run.phase, run.result];
+      if (row.some((v) => v === undefined || v === null)) {
+        throw new Error(`run ${id}: a readdb column has no value`);
+      }
+      return { kind: 'run', json, row };
+    }
+    case 'runcounter': {
+      const counter = JSON.parse(data.toString('utf8')) as number;
+      if (counter === null) throw new Error(`run counter ${id}: no value`);
+      return { kind: 'runcounter', counter };
+    }
+    default:
+      return { kind: 'other' };
+  }
+}
+
+function decodePut(a: Action & { data: Buffer }): Decoded {
+  const d = decodedPuts.get(a.data);
+  if (d) {
+    decodedPuts.delete(a.data);
+    return d;
+  }
+  return decode(a.dataType, a.id, a.data);
+}
+
+/**
+ * Wraps the sqlite sink given {@link applyActions}: each put and snapshot entry is decoded as
+ * it arrives, so an unreadable one fails in the sink's `applyAction` / `applyEntry` call and
+ * the follower names it (`ERR_DATAMANAGER_SINK_APPLY`), as when actions are applied one at a
+ * time; the batch reuses the decoding.
+ */
+export function decodingSink(sink: SqliteSink): SqliteSink {
+  return {
+    ...sink,
+    transaction: (fn) =>
+      sink.transaction((tx) => {
+        const wrapped: SinkTransaction = {
+          reset: () => tx.reset(),
+          applyEntry: async (entry) => {
+            decodedPuts.set(entry.data, decode(entry.dataType, entry.id, entry.data));
+            await tx.applyEntry(entry);
+          },
+          applyAction: async (action, walSequence) => {
+            if (action.actionType === 'put') {
+              decodedPuts.set(action.data, decode(action.dataType, action.id, action.data));
+            }
+            await tx.applyAction(action, walSequence);
+          },
+          replaceChangeGroups: (g) => tx.replaceChangeGroups(g),
+          setChangeGroup: (n, r) => tx.setChangeGroup(n, r),
+          setPosition: (p) => tx.setPosition(p),
+        };
+        return fn(wrapped);
+      }),
+  };
+}
+
 /** Ids per `delete ... where id in (...)` statement (well under sqlite's variable limit). */
 const IDS_PER_DELETE = 500;
 
@@ -143,20 +219,23 @@ async function applyDistinct(tx: Tx, actions: readonly (Action & { data: Buffer 
       case 'run': {
         ids.run.push(a.id);
         if (!put) break;
-        const json = a.data.toString('utf8');
-        const run = JSON.parse(json) as Run;
-        runs.push([a.id, groupPath(run.group), run.counter, run.phase, run.result]);
-        runData.push([a.id, json]);
+        const d = decodePut(a);
+        if (d.kind !== 'run') break;
+        runs.push(d.row);
+        runData.push([a.id, d.json]);
         break;
       }
       case 'runconfig':
         ids.runconfig.push(a.id);
         if (put) configs.push([a.id, a.data.toString('utf8')]);
         break;
-      case 'runcounter':
+      case 'runcounter': {
         ids.runcounter.push(a.id);
-        if (put) counters.push([a.id, JSON.parse(a.data.toString('utf8')) as number]);
+        if (!put) break;
+        const d = decodePut(a);
+        if (d.kind === 'runcounter') counters.push([a.id, d.counter]);
         break;
+      }
       default:
         break;
     }
