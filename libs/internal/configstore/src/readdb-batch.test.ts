@@ -1,7 +1,16 @@
 import type { Action } from '@agola-ts/datamanager';
+import { createSqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { openDb, type Db } from '@agola-ts/db';
 import { afterEach, describe, expect, it } from 'vitest';
-import { DATA_TYPES, applyAction, applyActions, distinctRuns, migrateReadDb } from './readdb.js';
+import {
+  DATA_TYPES,
+  applyAction,
+  applyActions,
+  decodingSink,
+  distinctRuns,
+  migrateReadDb,
+  resetReadDb,
+} from './readdb.js';
 
 type A = Action & { data: Buffer };
 
@@ -160,5 +169,50 @@ describe('configstore readdb: batch apply', () => {
     const bad = { actionType: 'put', dataType: 'user', id: 'u', data: Buffer.from('{') } as A;
     await expect(db.do((tx) => applyAction(tx, bad))).rejects.toThrow();
     await expect(db.do((tx) => applyActions(tx, [bad]))).rejects.toThrow();
+  });
+
+  it('fails the sink call of an unreadable put itself with decodingSink, and applies the rest', async () => {
+    const db = await freshDb();
+    const sqliteSink = createSqliteSink({
+      db,
+      apply: applyAction,
+      applyBatch: applyActions,
+      reset: resetReadDb,
+    });
+    await sqliteSink.init();
+    const put = (id: string, data: string) =>
+      ({ actionType: 'put', dataType: 'user', id, data: Buffer.from(data) }) as A;
+    const good = JSON.stringify({ name: 'a' });
+    // without the wrapper the bad put is only gathered: the call itself resolves
+    let gathered = false;
+    await expect(
+      sqliteSink.transaction(async (tx) => {
+        await tx.applyAction(put('bad', '{'), 'w1');
+        gathered = true;
+      }),
+    ).rejects.toThrow();
+    expect(gathered).toBe(true);
+    // with it, the call of the bad put fails (the follower names that entry)
+    const sink = decodingSink(sqliteSink);
+    let failedAt = '';
+    await sink.transaction(async (tx) => {
+      for (const [id, data] of [
+        ['a', good],
+        ['bad', '{'],
+        ['b', good],
+      ] as const) {
+        try {
+          await tx.applyAction(put(id, data), 'w1');
+        } catch {
+          failedAt = id;
+        }
+      }
+      await tx.setPosition({ walSequence: 'w1', revision: 1n });
+    });
+    expect(failedAt).toBe('bad');
+    const ids = await db.do((tx) => tx.all<{ id: string }>('select id from user order by id'), {
+      readonly: true,
+    });
+    expect(ids.map((r) => r.id)).toEqual(['a', 'b']);
   });
 });
