@@ -30,7 +30,14 @@ import {
 import { registerOrgRoutes } from './orgs.js';
 import { registerProjectGroupRoutes } from './project-groups.js';
 import { registerProjectRoutes } from './projects.js';
-import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
+import {
+  DATA_TYPES,
+  applyAction,
+  applyActions,
+  decodingSink,
+  migrateReadDb,
+  resetReadDb,
+} from './readdb.js';
 
 import { registerRemoteSourceRoutes } from './remote-sources.js';
 import { registerSecretRoutes } from './secrets.js';
@@ -177,9 +184,14 @@ export function createConfigstore(
           logger,
         });
         await migrateReadDb(db);
-        const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
+        const sqliteSink = createSqliteSink({
+          db,
+          apply: applyAction,
+          applyBatch: applyActions,
+          reset: resetReadDb,
+        });
         await sqliteSink.init();
-        const store = new Store(db, sqliteSink, dm);
+        const store = new Store(db, decodingSink(sqliteSink), dm);
         // serve only once the readdb caught up: answers never come from a stale readdb; until
         // then the service answers 503 and GET /health says why
         await new Promise<void>((resolve, reject) => {

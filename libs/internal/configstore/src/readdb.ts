@@ -1,4 +1,5 @@
-import type { Action } from '@agola-ts/datamanager';
+import type { Action, SinkTransaction } from '@agola-ts/datamanager';
+import type { SqliteSink } from '@agola-ts/datamanager/sqlite-sink';
 import { migrate, type Db, type Tx } from '@agola-ts/db';
 import type {
   Org,
@@ -196,6 +197,205 @@ export async function applyAction(tx: Tx, a: Action & { data: Buffer }): Promise
       return;
   }
 }
+
+/** A put's entity, decoded. */
+interface Decoded {
+  json: string;
+  e: Record<string, unknown>;
+}
+
+/** Puts decoded by {@link decodingSink} before they were gathered, by their data buffer. */
+const decodedPuts = new WeakMap<Buffer, Decoded>();
+
+/** Decodes a put (throws on unreadable JSON, as applyAction does); reuses the sink's decoding. */
+function decodePut(data: Buffer): Decoded {
+  const d = decodedPuts.get(data);
+  if (d) {
+    decodedPuts.delete(data);
+    return d;
+  }
+  const json = data.toString('utf8');
+  return { json, e: entityFields(json) };
+}
+
+/**
+ * Wraps the sqlite sink given {@link applyActions}: each action and snapshot entry is decoded
+ * as it arrives, so an unreadable one fails in the sink's `applyAction` / `applyEntry` call and
+ * the follower names it (`ERR_DATAMANAGER_SINK_APPLY`), as when actions are applied one at a
+ * time; the batch reuses the decoding.
+ */
+export function decodingSink(sink: SqliteSink): SqliteSink {
+  const remember = (data: Buffer) => {
+    const json = data.toString('utf8');
+    decodedPuts.set(data, { json, e: entityFields(json) });
+  };
+  return {
+    ...sink,
+    transaction: (fn) =>
+      sink.transaction((tx) => {
+        const wrapped: SinkTransaction = {
+          reset: () => tx.reset(),
+          applyEntry: async (entry) => {
+            remember(entry.data);
+            await tx.applyEntry(entry);
+          },
+          applyAction: async (action, walSequence) => {
+            if (action.actionType === 'put') remember(action.data);
+            await tx.applyAction(action, walSequence);
+          },
+          replaceChangeGroups: (g) => tx.replaceChangeGroups(g),
+          setChangeGroup: (n, r) => tx.setChangeGroup(n, r),
+          setPosition: (p) => tx.setPosition(p),
+        };
+        return fn(wrapped);
+      }),
+  };
+}
+
+/** Ids per `delete ... where id in (...)` statement (well under sqlite's variable limit). */
+const IDS_PER_DELETE = 500;
+
+/** Deletes the rows whose `column` is one of `ids`, in statements of a few hundred ids. */
+async function deleteIn(tx: Tx, table: string, column: string, ids: string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += IDS_PER_DELETE) {
+    const chunk = ids.slice(i, i + IDS_PER_DELETE);
+    await tx.exec(
+      `delete from ${table} where ${column} in (${chunk.map(() => '?').join(',')})`,
+      chunk,
+      { name: `batch delete ${table}` },
+    );
+  }
+}
+
+/**
+ * Cuts a batch into runs in which no entry (data type and id) appears twice: within such a
+ * run, deleting every touched entry's rows first and then inserting the puts in order gives
+ * the rows that applying the actions one at a time gives (a user's linked accounts are
+ * `insert or replace`d in order, so one taken from another user stays taken).
+ */
+export function distinctRuns<A extends Action>(actions: readonly A[]): A[][] {
+  const runs: A[][] = [];
+  let current: A[] = [];
+  let seen = new Set<string>();
+  for (const a of actions) {
+    const key = `${a.dataType}\u0000${a.id}`;
+    if (seen.has(key)) {
+      runs.push(current);
+      current = [];
+      seen = new Set();
+    }
+    seen.add(key);
+    current.push(a);
+  }
+  if (current.length > 0) runs.push(current);
+  return runs;
+}
+
+/**
+ * Applies several datamanager actions, in order: the same rows as {@link applyAction} for
+ * each in turn, with one multi-row delete and one multi-row insert per table (`tx.insertMany`)
+ * for each run of distinct entries (see {@link distinctRuns}). The sqlite sink's fast path.
+ */
+export async function applyActions(
+  tx: Tx,
+  actions: readonly (Action & { data: Buffer })[],
+): Promise<void> {
+  for (const run of distinctRuns(actions)) await applyDistinct(tx, run);
+}
+
+type Values = (string | number)[];
+
+async function applyDistinct(tx: Tx, actions: readonly (Action & { data: Buffer })[]) {
+  const touched = new Map<string, string[]>();
+  const rows = new Map<string, Values[]>();
+  const touch = (table: string, id: string) => {
+    const ids = touched.get(table);
+    if (ids) ids.push(id);
+    else touched.set(table, [id]);
+  };
+  const add = (table: string, row: Values) => {
+    const list = rows.get(table);
+    if (list) list.push(row);
+    else rows.set(table, [row]);
+  };
+  for (const a of actions) {
+    const put = a.actionType === 'put';
+    // parsed before the type is checked, as applyAction does (an unreadable put fails either way)
+    const { json, e } = put ? decodePut(a.data) : { json: '', e: {} };
+    if (!(DATA_TYPES as readonly string[]).includes(a.dataType)) continue;
+    touch(a.dataType, a.id);
+    if (!put) continue;
+    const parent = record(e['parent']);
+    switch (a.dataType) {
+      case 'user': {
+        add('user', [a.id, text(e['name']), json]);
+        for (const [name, value] of Object.entries(record(e['tokens']))) {
+          add('user_token', [text(value), a.id, name]);
+        }
+        for (const [laId, raw] of Object.entries(record(e['linked_accounts']))) {
+          const la = record(raw);
+          add('linkedaccount_user', [
+            text(la['id']) || laId,
+            text(la['remote_source_id']),
+            a.id,
+            text(la['remote_user_id']),
+          ]);
+        }
+        break;
+      }
+      case 'org':
+      case 'remotesource':
+        add(a.dataType, [a.id, text(e['name']), json]);
+        break;
+      case 'orgmember':
+        add('orgmember', [
+          a.id,
+          text(e['organization_id']),
+          text(e['user_id']),
+          text(e['member_role']),
+          json,
+        ]);
+        break;
+      case 'projectgroup':
+        add('projectgroup', [
+          a.id,
+          text(e['name']),
+          text(parent['id']),
+          text(parent['type']),
+          json,
+        ]);
+        break;
+      default: // project, secret, variable
+        add(a.dataType, [a.id, text(e['name']), text(parent['id']), json]);
+    }
+  }
+  for (const [table, ids] of touched) {
+    await deleteIn(tx, table, 'id', ids);
+    if (table === 'user') {
+      await deleteIn(tx, 'user_token', 'userid', ids);
+      await deleteIn(tx, 'linkedaccount_user', 'userid', ids);
+    }
+  }
+  for (const [table, list] of rows) {
+    await tx.insertMany(`insert or replace into ${table} (${BATCH_COLUMNS[table] ?? ''})`, list, {
+      name: `batch insert ${table}`,
+    });
+  }
+}
+
+/** The columns of the multi-row inserts, per table. */
+const BATCH_COLUMNS: Record<string, string> = {
+  user: 'id, name, data',
+  user_token: 'tokenvalue, userid, tokenname',
+  linkedaccount_user: 'id, remotesourceid, userid, remoteuserid',
+  org: 'id, name, data',
+  orgmember: 'id, orgid, userid, role, data',
+  projectgroup: 'id, name, parentid, parenttype, data',
+  remotesource: 'id, name, data',
+  project: 'id, name, parentid, data',
+  secret: 'id, name, parentid, data',
+  variable: 'id, name, parentid, data',
+};
 
 /** An entity as stored. */
 function parse<T>(json: string): T {

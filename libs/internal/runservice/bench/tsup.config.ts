@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // Bundles the benchmark with the runservice's source; the other libraries come from their dist.
 export default defineConfig({
-  entry: { run: 'bench/run.ts', 'by-group': 'bench/by-group.ts' },
+  entry: { run: 'bench/run.ts', 'by-group': 'bench/by-group.ts', readdb: 'bench/readdb.ts' },
   outDir: 'bench/dist',
   format: ['esm'],
   platform: 'node',

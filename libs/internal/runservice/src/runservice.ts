@@ -43,7 +43,14 @@ import {
   type RunserviceIntervals,
 } from './engine.js';
 import { registerExecutorRoutes } from './executor-routes.js';
-import { DATA_TYPES, applyAction, migrateReadDb, resetReadDb } from './readdb.js';
+import {
+  DATA_TYPES,
+  applyAction,
+  applyActions,
+  decodingSink,
+  migrateReadDb,
+  resetReadDb,
+} from './readdb.js';
 import { registerRunRoutes } from './runs-routes.js';
 import { Store } from './store.js';
 
@@ -214,9 +221,14 @@ export function createRunservice(
           logger,
         });
         await migrateReadDb(db);
-        const sqliteSink = createSqliteSink({ db, apply: applyAction, reset: resetReadDb });
+        const sqliteSink = createSqliteSink({
+          db,
+          apply: applyAction,
+          applyBatch: applyActions,
+          reset: resetReadDb,
+        });
         await sqliteSink.init();
-        const store = new Store(db, sqliteSink, dm);
+        const store = new Store(db, decodingSink(sqliteSink), dm);
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => reject(new Error('stopped before the readdb caught up'));
           if (ctx.signal.aborted) onAbort();
