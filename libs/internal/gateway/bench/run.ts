@@ -353,6 +353,8 @@ runs:
         xs.sort((a, b) => a - b),
       );
     if (failed > 0) console.log(`(${failed} pushes did not reach a running step within 20 s)`);
+    // BENCH_PUSH_ONLY=1 stops after the push phase (for profiling the push path)
+    if (process.env['BENCH_PUSH_ONLY']) return;
 
     const task = (id: string, command: string) => ({
       [id]: {
