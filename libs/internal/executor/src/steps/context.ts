@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { newError } from '@agola-ts/errors';
+import { newError, wrap } from '@agola-ts/errors';
 import { ExecutorErrorCodes } from '../codes.js';
 import type { Arch, Pod } from '../driver/types.js';
 
@@ -166,10 +166,7 @@ export async function prepareWorkingDir(ctx: StepContext): Promise<string> {
     const fsErr = err as NodeJS.ErrnoException;
     if (typeof fsErr.syscall !== 'string') throw err;
     logLine(ctx, `mkdir: cannot create directory ${JSON.stringify(dir)}: ${fsErr.code ?? ''}`);
-    throw newError('mkdir ended with exit code 1', {
-      code: ExecutorErrorCodes.StepFailed,
-      cause: err,
-    });
+    throw wrap(err, 'mkdir ended with exit code 1', { code: ExecutorErrorCodes.StepFailed });
   }
   if (!made) await podCommand(ctx, ['mkdir', '-p', dir]);
   return dir;
