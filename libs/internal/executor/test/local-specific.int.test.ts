@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import { is } from '@agola-ts/errors';
 import {
   createDriver,
   createSecretMasker,
+  expandDir,
   ExecutorErrorCodes,
   prepareWorkingDir,
   runStep,
@@ -121,5 +122,45 @@ describe('local driver', () => {
     expect(code).toBe(0);
     expect(log.text()).toBe(`a:${SECRET_MASK}:b\r\nenv:${SECRET_MASK}\r\n`);
     await pod.remove();
+  });
+  test('setup without a process: the dirs a process would see, the working dir made in this process', async () => {
+    // the pods dir behind a symlink: a process's PWD is the resolved path, its HOME is not
+    const real = await newPodsDir();
+    const podsDir = join(await newPodsDir(), 'link');
+    await symlink(real, podsDir);
+    const driver = createDriver({ type: 'local', executorId: 'e5', podsDir });
+    const pod = await driver.newPod({
+      id: randomUUID(),
+      taskId: 't',
+      containers: [{ image: 'x' }],
+    });
+    const asked = await run(pod, ['sh', '-c', 'printf "%s\\n%s\\n" "$HOME" "$PWD"']);
+    const [home, cwd] = asked.stdout.split('\n');
+    expect(await pod.knownDirs?.({ A: '1' })).toEqual({ home, cwd });
+    expect(cwd).not.toBe(home);
+    // HOME, PWD or a user in the way: asked from a process instead
+    expect(await pod.knownDirs?.({ HOME: '/elsewhere' })).toBeUndefined();
+    expect(await pod.knownDirs?.({ PWD: '/elsewhere' })).toBeUndefined();
+    expect(await pod.knownDirs?.({}, 'nobody')).toBeUndefined();
+    const ctx = { pod, env: { HOME: join(real, 'h2') }, log: new Collector() };
+    expect(await expandDir(ctx, '~')).toBe(join(real, 'h2'));
+
+    const log = new Collector();
+    const made = await prepareWorkingDir({ pod, env: {}, log, workingDir: 'a/b' });
+    expect(made).toBe(join(cwd ?? '', 'a/b'));
+    expect((await stat(made)).isDirectory()).toBe(true);
+    // a file in the way fails the step as `mkdir -p` would
+    await writeFile(join(made, 'f'), 'x');
+    const err = await prepareWorkingDir({ pod, env: {}, log, workingDir: 'a/b/f/c' }).catch(
+      (e: unknown) => e,
+    );
+    expect(is(err, ExecutorErrorCodes.StepFailed)).toBe(true);
+    expect(log.text()).toContain('mkdir: cannot create directory');
+    await pod.remove();
+    // a removed pod: no dir is made
+    const gone = await prepareWorkingDir({ pod, env: {}, log, workingDir: 'x' }).catch(
+      (e: unknown) => e,
+    );
+    expect(is(gone, ExecutorErrorCodes.PodNotFound)).toBe(true);
   });
 });

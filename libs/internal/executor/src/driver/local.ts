@@ -1,7 +1,17 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { chown, mkdir, readdir, readFile, rm, stat, unlink, writeFile } from 'node:fs/promises';
+import {
+  chown,
+  mkdir,
+  readdir,
+  readFile,
+  realpath,
+  rm,
+  stat,
+  unlink,
+  writeFile,
+} from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
@@ -221,6 +231,31 @@ class LocalPod implements Pod {
       );
     });
     return exec;
+  }
+
+  /**
+   * Without a user, `HOME` or `PWD` in `env`, a process of this pod sees `HOME` = the pod's
+   * home and starts in it (its `PWD` is the resolved path, as `getcwd` gives it).
+   */
+  async knownDirs(
+    env: Readonly<Record<string, string>>,
+    user?: string,
+  ): Promise<{ home: string; cwd: string } | undefined> {
+    if (user || Object.hasOwn(env, 'HOME') || Object.hasOwn(env, 'PWD')) return undefined;
+    if (!isAbsolute(this.home)) return undefined;
+    const cwd = await realpath(this.home).catch(() => undefined);
+    return cwd === undefined ? undefined : { home: this.home, cwd };
+  }
+
+  /** `mkdir -p` in this process, as the executor's user (a process would run as it too). */
+  async makeDirs(dir: string, user?: string, options: SignalOptions = {}): Promise<boolean> {
+    options.signal?.throwIfAborted();
+    if (user || !isAbsolute(dir)) return false;
+    if (!(await stat(this.dir).catch(() => undefined))) {
+      throw newError(`pod ${this.id} does not exist`, { code: ExecutorErrorCodes.PodNotFound });
+    }
+    await mkdir(dir, { recursive: true });
+    return true;
   }
 
   async copyIn(dir: string, tar: Readable, options: CopyInOptions = {}): Promise<void> {

@@ -133,6 +133,22 @@ export interface Pod {
    * @throws `ERR_EXECUTOR_PATH_NOT_FOUND` when `path` does not exist.
    */
   copyOut(path: string, options?: SignalOptions): Promise<Readable>;
+  /**
+   * Optional fast path: `$HOME` and the default working dir a process of container 0 would
+   * see, with `env` and as `user`, known without starting a process; `undefined` when they can
+   * only be asked from a process (then the caller runs one). The local driver answers without
+   * a user, `HOME` or `PWD` in `env`.
+   */
+  knownDirs?(
+    env: Readonly<Record<string, string>>,
+    user?: string,
+  ): Promise<{ home: string; cwd: string } | undefined>;
+  /**
+   * Optional fast path: creates `dir` (absolute) and its parents in container 0 as `mkdir -p`
+   * run as `user` would, without starting a process. Resolves `false` when it cannot (then the
+   * caller runs `mkdir -p`); rejects as `mkdir -p` would fail.
+   */
+  makeDirs?(dir: string, user?: string, options?: SignalOptions): Promise<boolean>;
   /** Stops every container (and kills every running exec); idempotent. */
   stop(options?: SignalOptions): Promise<void>;
   /** Stops and deletes the pod with everything it created; idempotent. */

@@ -162,9 +162,11 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
     .then((r) => secretEnvNames(r.run_config, r.run));
   namesP.catch(() => undefined); // awaited below
   await rm(paths.dir, { recursive: true, force: true });
-  await mkdir(join(paths.dir, 'logs', 'steps'), { recursive: true });
-  await mkdir(join(paths.dir, 'archives'), { recursive: true });
-  await mkdir(paths.tmp, { recursive: true });
+  await Promise.all(
+    [join(paths.dir, 'logs', 'steps'), join(paths.dir, 'archives'), paths.tmp].map((d) =>
+      mkdir(d, { recursive: true }),
+    ),
+  );
   let setupLog: Awaited<ReturnType<typeof openLog>> | undefined;
   try {
     // The secret values must be known before the first byte of any log is written.
@@ -214,7 +216,9 @@ export async function executeTask(rt: RunningTask, deps: TaskRunnerDeps): Promis
     await setupLog?.close();
     deps.watchers.notify(paths.setupLog);
   }
-  deps.send(rt);
+  // when a step follows, its `running` status (sent at once) carries the setup's end too:
+  // one round trip to the runservice less before the first step runs
+  if (isFinal(status.phase) || !pod || (et.spec.steps ?? []).length === 0) deps.send(rt);
 
   // --- steps
   if (!isFinal(status.phase) && pod) {

@@ -1,6 +1,6 @@
 import { posix } from 'node:path';
 import { Writable, type Readable } from 'node:stream';
-import { newError } from '@agola-ts/errors';
+import { newError, wrap } from '@agola-ts/errors';
 import { ExecutorErrorCodes } from '../codes.js';
 import type { Arch, Pod } from '../driver/types.js';
 
@@ -81,6 +81,11 @@ async function homeAndCwd(ctx: StepContext): Promise<{ home: string; cwd: string
   const key = ctx.user ?? '';
   const known = perPod.get(key);
   if (known) return known;
+  const fast = await ctx.pod.knownDirs?.(ctx.env, ctx.user);
+  if (fast) {
+    perPod.set(key, fast);
+    return fast;
+  }
   const out = new LimitedCollector(64 * 1024);
   const stderr = new LimitedCollector(64 * 1024);
   const exec = await ctx.pod.exec(
@@ -153,6 +158,16 @@ export async function podCommand(ctx: StepContext, cmd: string[], input?: string
  */
 export async function prepareWorkingDir(ctx: StepContext): Promise<string> {
   const dir = await workingDirOf(ctx);
-  await podCommand(ctx, ['mkdir', '-p', dir]);
+  let made = false;
+  try {
+    made = (await ctx.pod.makeDirs?.(dir, ctx.user, { signal: ctx.signal })) ?? false;
+  } catch (err) {
+    // a file system error (not a missing pod, not an abort): as `mkdir -p` would fail
+    const fsErr = err as NodeJS.ErrnoException;
+    if (typeof fsErr.syscall !== 'string') throw err;
+    logLine(ctx, `mkdir: cannot create directory ${JSON.stringify(dir)}: ${fsErr.code ?? ''}`);
+    throw wrap(err, 'mkdir ended with exit code 1', { code: ExecutorErrorCodes.StepFailed });
+  }
+  if (!made) await podCommand(ctx, ['mkdir', '-p', dir]);
   return dir;
 }
