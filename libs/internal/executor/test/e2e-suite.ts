@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,10 +6,20 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SECRET_ENV_ANNOTATION, SECRET_MASK } from '../src/index.js';
 import { eventually, run, startStack, task, type DriverSetup, type Stack } from './e2e-helpers.js';
 
+/**
+ * Whether `pid` still runs. A zombie (exited, not yet reaped: an orphan whose new parent, the
+ * machine's init, reaps late) has stopped running and counts as gone.
+ */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
+  } catch {
+    return false;
+  }
+  try {
+    // /proc/<pid>/stat: "pid (comm) state ..."; comm may hold spaces and parentheses
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
