@@ -2,15 +2,22 @@
 // - a full sync of 100k entries into a sqlite read model next to the same rows inserted with
 //   the `sqlite3` package directly (not through @agola-ts/db): one prepared statement in a loop,
 //   and multi-row inserts of 500 rows; and the same full sync into an in-memory sink (what
-//   reading and decoding the data files costs alone); interleaved round by round, medians;
+//   reading and decoding the data files costs alone); interleaved round by round, medians.
+//   Each raw insert runs in a child process of its own that decodes the rows before the clock
+//   starts, so neither side's heap (the raw side's 100k decoded rows, the follower's state)
+//   is in the other's garbage collections; the raw sqlite file has the read model's settings
+//   (WAL, synchronous=NORMAL, and no checkpoint inside the commit: @agola-ts/db checkpoints
+//   in the background, so the raw side must not pay for one either);
 // - the lag from write() returning to the row being committed in the sqlite read model, at a
 //   steady 200 writes/s for BENCH_LAG_S seconds (30 by default), next to an in-memory sink
 //   following the same writes at the same time (the floor: the feed without sqlite);
 //   BENCH_LAG_S=0 skips it.
 // Own etcd and posix storage; every sqlite file has the same settings (WAL, synchronous=NORMAL).
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import sqlite3 from 'sqlite3';
 import {
@@ -36,7 +43,7 @@ const quiet = {
   compactChangeGroups: 1000,
   ping: 1000,
 };
-const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 5);
 const LAG_SECONDS = Number(process.env['BENCH_LAG_S'] ?? 30);
 const WRITES_PER_SECOND = 200;
 
@@ -110,14 +117,20 @@ const rawFinalize = (stmt: sqlite3.Statement) =>
 const rawClose = (db: sqlite3.Database) =>
   new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())));
 
-/** Same schema and settings as the read model: WAL, synchronous=NORMAL, one transaction. */
+/**
+ * Same schema and settings as the read model: WAL, synchronous=NORMAL, the checkpoint left
+ * out of the commit (as @agola-ts/db does), one transaction.
+ */
 async function rawInsert(
   path: string,
   rows: Array<[string, string, Buffer]>,
   rowsPerStatement: number,
 ): Promise<number> {
   const db = await rawOpen(path);
-  await rawExec(db, `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; ${READDB_SCHEMA}`);
+  await rawExec(
+    db,
+    `PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 0; ${READDB_SCHEMA}`,
+  );
   const sql = (n: number) =>
     `insert or replace into entries (datatype, id, data) values ${new Array<string>(n).fill('(?, ?, ?)').join(', ')}`;
   const t = performance.now();
@@ -140,6 +153,79 @@ async function rawInsert(
   const ms = performance.now() - t;
   await rawClose(db);
   return ms;
+}
+
+/**
+ * Before each side: the previous side's dirty pages written out (the kernel would otherwise
+ * write them back during this one) and, with --expose-gc, its garbage collected, so that no
+ * side pays for the one before it.
+ */
+async function settle(): Promise<void> {
+  await new Promise<void>((resolve, reject) =>
+    execFile('sync', (err) => (err ? reject(err) : resolve())),
+  );
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/** What a raw side's child process reports: its wall time, CPU and main-thread busy share. */
+interface RawResult {
+  ms: number;
+  cpu: NodeJS.CpuUsage;
+  mainThreadBusy: number;
+}
+
+interface RawJob {
+  dir: string;
+  status: DataStatus;
+  rowsPerStatement: number;
+  round: number;
+}
+
+/** The rows of the data files, decoded as plainly as possible (untimed). */
+async function rawRows(job: RawJob): Promise<Array<[string, string, Buffer]>> {
+  const ost = createPosixStorage({ path: job.dir });
+  const rows: Array<[string, string, Buffer]> = [];
+  for (const f of job.status.files['project']!) {
+    const text = (await readAll(ost, `bench/${ostPaths.dataFile('project', f.id)}`)).toString();
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      const e = JSON.parse(line) as { id: string; data_type: string; data: string };
+      rows.push([e.data_type, e.id, Buffer.from(e.data, 'base64')]);
+    }
+  }
+  return rows;
+}
+
+/** Runs one raw insert in a child process of its own (see the header). */
+function rawSide(job: RawJob): Promise<RawResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [fileURLToPath(import.meta.url), '--raw'],
+      { env: { ...process.env, BENCH_RAW_JOB: JSON.stringify(job) }, maxBuffer: 1 << 20 },
+      (err, stdout, stderr) => {
+        if (err) reject(new Error(`raw side failed: ${stderr || err.message}`));
+        else resolve(JSON.parse(stdout) as RawResult);
+      },
+    );
+  });
+}
+
+/** The child process of {@link rawSide}: decodes the rows, then times the insert alone. */
+async function rawChild(): Promise<void> {
+  const job = JSON.parse(process.env['BENCH_RAW_JOB']!) as RawJob;
+  const rows = await rawRows(job);
+  const path = join(job.dir, `raw-${job.rowsPerStatement}-${job.round}.sqlite`);
+  const cpu = process.cpuUsage();
+  const elu = performance.eventLoopUtilization();
+  const ms = await rawInsert(path, rows, job.rowsPerStatement);
+  const result: RawResult = {
+    ms,
+    cpu: process.cpuUsage(cpu),
+    mainThreadBusy: performance.eventLoopUtilization(elu).utilization,
+  };
+  for (const suffix of ['', '-wal', '-shm']) await rm(`${path}${suffix}`, { force: true });
+  process.stdout.write(JSON.stringify(result));
 }
 
 /** A sqlite read model with one table of entries (the tests' one); no fsync per commit. */
@@ -180,26 +266,15 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
   console.log(
     `(${ROUNDS} rounds, the four sides interleaved, order rotated each round; medians; a shared, noisy machine)`,
   );
-  const rows: Array<[string, string, Buffer]> = [];
-  for (const f of info.status.files['project']!) {
-    const text = (
-      await readAll(info.ost, `bench/${ostPaths.dataFile('project', f.id)}`)
-    ).toString();
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      const e = JSON.parse(line) as { id: string; data_type: string; data: string };
-      rows.push([e.data_type, e.id, Buffer.from(e.data, 'base64')]);
-    }
-  }
   const times = {
     loop: [] as number[],
     multi: [] as number[],
     sync: [] as number[],
     memory: [] as number[],
   };
-  const sides: Array<[keyof typeof times, (round: number) => Promise<number>]> = [
-    ['loop', (r) => rawInsert(join(dir, `raw-loop-${r}.sqlite`), rows, 1)],
-    ['multi', (r) => rawInsert(join(dir, `raw-multi-${r}.sqlite`), rows, 500)],
+  const sides: Array<[keyof typeof times, (round: number) => Promise<number | RawResult>]> = [
+    ['loop', (r) => rawSide({ dir, status: info.status, rowsPerStatement: 1, round: r })],
+    ['multi', (r) => rawSide({ dir, status: info.status, rowsPerStatement: 500, round: r })],
     [
       'sync',
       async (r) => {
@@ -211,6 +286,9 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
           { readonly: true },
         );
         await readdb.close();
+        await rm(join(dir, `readdb-${r}.sqlite`), { force: true });
+        await rm(join(dir, `readdb-${r}.sqlite-wal`), { force: true });
+        await rm(join(dir, `readdb-${r}.sqlite-shm`), { force: true });
         if (n !== info.entries) throw new Error(`full sync gave ${n} rows`);
         return res.ms;
       },
@@ -240,13 +318,21 @@ async function benchFullSync(dm: DataManager, dir: string, info: Loaded) {
       .filter(([name]) => !only || only.includes(name));
     const line: string[] = [];
     for (const [name, run] of order) {
+      await settle();
       const cpu = process.cpuUsage();
-      const ms = await run(r);
-      const used = process.cpuUsage(cpu);
+      const elu = performance.eventLoopUtilization();
+      const side = await run(r);
+      const ms = typeof side === 'number' ? side : side.ms;
+      const own = process.cpuUsage(cpu);
+      const used = typeof side === 'number' ? own : side.cpu;
+      const busy =
+        typeof side === 'number'
+          ? performance.eventLoopUtilization(elu).utilization
+          : side.mainThreadBusy;
       times[name].push(ms);
       cpuMs[name].push((used.user + used.system) / 1000);
       line.push(
-        `${name} ${fmt(ms / 1000, 2)} s (cpu ${fmt((used.user + used.system) / 1e6, 2)} s)`,
+        `${name} ${fmt(ms / 1000, 2)} s (cpu ${fmt((used.user + used.system) / 1e6, 2)} s, main thread busy ${fmt(busy * 100, 0)}%)`,
       );
     }
     console.log(`round ${r + 1}: ${line.join(', ')}`);
@@ -427,4 +513,5 @@ async function main() {
   }
 }
 
-await main();
+if (process.argv[2] === '--raw') await rawChild();
+else await main();

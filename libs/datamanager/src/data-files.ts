@@ -3,12 +3,14 @@ import { newError, wrap } from '@agola-ts/errors';
 import type { ObjectStorage } from '@agola-ts/ost';
 import { DataManagerErrorCodes } from './codes.js';
 import {
+  decodeCanonicalDataEntry,
   decodeDataEntry,
   decodeDataIndex,
   decodeDataStatus,
   encodeDataEntry,
   encodeDataIndex,
   splitJsonObjects,
+  type DataArena,
 } from './encoding.js';
 import { readObject } from './ost-io.js';
 import { DATA_STATUS_RE, ostPaths } from './paths.js';
@@ -55,6 +57,7 @@ export interface RawEntry {
 
 const ID_PREFIX = Buffer.from('{"id":"');
 const NEWLINE = Buffer.from('\n');
+const NEWLINE_BYTE = 0x0a;
 
 /**
  * The id of an encoded entry without decoding its (large) data: entries start with
@@ -107,13 +110,16 @@ export async function readDataFileEntries(
 }
 
 /**
- * Reads a data file and its index, and returns its entries as an iterable that decodes each
- * one when it is reached, for a full sync: a follower decodes the next entries while sqlite
- * inserts the previous ones (on its thread pool), and only the file's bytes are held, not
- * every decoded entry. The index gives each entry's offset, so the entries are cut without
- * scanning the file byte by byte (the scan is about a third of the decoding time); each entry
- * must decode to the id the index names. A file without a usable index (missing, or not
- * matching) is scanned instead, from the first entry that does not match.
+ * Reads a data file and returns its entries as an iterable that decodes each one when it is
+ * reached, for a full sync: a follower decodes the next entries while sqlite inserts the
+ * previous ones (on its thread pool), and only the file's bytes are held, not every decoded
+ * entry. Ours and Agola's files hold one entry a line in one layout, so each line is decoded
+ * without JSON.parse and its data decoded into one buffer for the whole file (see
+ * {@link decodeCanonicalDataEntry}); the lines are cut from the chunks as read (only a line
+ * that spans two chunks is copied), and from the first line that is not one such entry on,
+ * the rest of the file is scanned as concatenated JSON objects and decoded with JSON.parse.
+ * (The file's index is not read: cutting at newlines is a native search, faster than parsing
+ * it.)
  *
  * @throws `ERR_DATAMANAGER_CORRUPT` (when iterating) on an entry that does not decode.
  */
@@ -124,51 +130,48 @@ export async function dataFileEntries(
   signal?: AbortSignal,
 ): Promise<Iterable<DataEntry>> {
   const key = ostPaths.dataFile(dataType, fileId);
-  const indexKey = ostPaths.dataIndex(dataType, fileId);
-  const [buf, indexBuf] = await Promise.all([
-    readObject(ost, key, { signal }),
-    readObject(ost, indexKey, { signal }).catch(() => undefined),
-  ]);
-  const offsets = indexBuf ? entriesByOffset(indexBuf, indexKey, buf.length) : undefined;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of await ost.read(key, { signal })) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+  }
   return (function* () {
-    let done = 0;
-    if (offsets) {
-      for (; done < offsets.length; done++) {
-        const [id, start] = offsets[done]!;
-        const end = offsets[done + 1]?.[1] ?? buf.length;
-        const entry = decodeDataEntry(buf.subarray(start, end), key);
-        if (entry.id !== id) break; // the index does not describe this file: scan the rest
+    // base64 is 4 characters for 3 bytes: the data of every entry fits
+    const arena: DataArena = { buf: Buffer.alloc(Math.ceil((size * 3) / 4)), used: 0 };
+    for (const [i, chunk] of chunks.entries()) {
+      let start = 0;
+      while (start < chunk.length) {
+        const newline = chunk.indexOf(NEWLINE_BYTE, start);
+        if (newline < 0 && i < chunks.length - 1) {
+          // the line goes on in the next chunk: it is decoded from a copy of its two parts
+          const next = chunks[i + 1]!;
+          const end = next.indexOf(NEWLINE_BYTE);
+          if (end < 0) break; // a line longer than a chunk: left to the scan
+          const line = Buffer.concat([chunk.subarray(start), next.subarray(0, end + 1)]);
+          const entry = decodeCanonicalDataEntry(line, 0, line.length, arena);
+          if (!entry) break;
+          yield entry;
+          chunks[i + 1] = next.subarray(end + 1);
+          start = chunk.length;
+          continue;
+        }
+        const end = newline < 0 ? chunk.length : newline + 1;
+        const entry = decodeCanonicalDataEntry(chunk, start, end, arena);
+        if (!entry) break;
         yield entry;
+        start = end;
       }
-      if (done === offsets.length) return;
-    }
-    // each cut before decoded to one object with the id the index names: it was the object
-    // the scan finds at that place, so the scan goes on after them
-    const ranges = splitJsonObjects(buf, key);
-    for (let i = done; i < ranges.length; i++) {
-      const [s, e] = ranges[i]!;
-      yield decodeDataEntry(buf.subarray(s, e), key);
+      if (start < chunk.length) {
+        // the lines before were whole entries: the scan starts at an entry's start
+        const rest = Buffer.concat([chunk.subarray(start), ...chunks.slice(i + 1)]);
+        for (const [s, e] of splitJsonObjects(rest, key)) {
+          yield decodeDataEntry(rest.subarray(s, e), key);
+        }
+        return;
+      }
     }
   })();
-}
-
-/** A data file index as [id, offset] pairs by offset; undefined when it cannot describe the file. */
-function entriesByOffset(
-  indexBuf: Buffer,
-  what: string,
-  fileSize: number,
-): Array<[string, number]> | undefined {
-  let offsets: Map<string, number>;
-  try {
-    offsets = decodeDataIndex(indexBuf, what);
-  } catch {
-    return undefined;
-  }
-  const sorted = [...offsets.entries()].sort((a, b) => a[1] - b[1]);
-  if (sorted.length === 0 && fileSize > 0) return undefined;
-  if (sorted.length > 0 && sorted[0]![1] !== 0) return undefined;
-  if (sorted.some(([, off]) => off >= fileSize)) return undefined;
-  return sorted;
 }
 
 /** The file of a type's file list that holds (or would hold) `id`. */

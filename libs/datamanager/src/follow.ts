@@ -324,6 +324,31 @@ async function applyAction(
   }
 }
 
+/** Applies snapshot entries, all at once when the sink can (see `applyEntries`). */
+async function applyEntries(
+  tx: SinkTransaction,
+  entries: DataEntry[],
+  walSequence: string,
+): Promise<void> {
+  const first = entries[0];
+  if (!first) return;
+  if (!tx.applyEntries) {
+    for (const entry of entries) await applyEntry(tx, entry, walSequence);
+    return;
+  }
+  try {
+    await tx.applyEntries(entries);
+  } catch (err) {
+    const ref = {
+      dataType: first.dataType,
+      id: first.id,
+      walSequence,
+      source: 'snapshot' as const,
+    };
+    throw new SinkApplyError(ref, err);
+  }
+}
+
 /** Applies a snapshot entry; a failure of the sink becomes a {@link SinkApplyError}. */
 async function applyEntry(
   tx: SinkTransaction,
@@ -396,6 +421,15 @@ async function fullSyncReason(
   return `wal ${pos.walSequence} of the sink was cleaned away`;
 }
 
+/**
+ * Entries a full sync decodes and hands to the sink between two turns of the event loop: a
+ * sink working on another thread (sqlite's statements run on the thread pool, each started
+ * by the main thread when the previous one ends) is not left idle while the main thread
+ * decodes, and the rest of the process (HTTP requests, watches) keeps being served.
+ */
+const YIELD_EVERY = 128;
+const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Replaces the sink's content with the latest snapshot, in one transaction. */
 async function fullSync(
   ctx: DataManagerContext,
@@ -417,14 +451,22 @@ async function fullSync(
     p.catch(() => undefined); // awaited in turn below
     return p;
   };
+  const run: DataEntry[] = [];
   await sink.transaction(async (tx) => {
     await tx.reset();
     let next = read(0);
     for (let i = 0; next; i++) {
       const entries = await next;
       next = read(i + 1);
-      for (const entry of entries) await applyEntry(tx, entry, position.walSequence);
+      for (const entry of entries) {
+        run.push(entry);
+        if (run.length === YIELD_EVERY) {
+          await applyEntries(tx, run.splice(0), position.walSequence);
+          await yieldToEventLoop();
+        }
+      }
     }
+    await applyEntries(tx, run.splice(0), position.walSequence);
     await tx.setPosition(position);
   });
   return position;

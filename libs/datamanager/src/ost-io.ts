@@ -10,7 +10,8 @@ export async function readObject(
   const stream = await ost.read(key, options);
   const chunks: Buffer[] = [];
   for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  // one chunk is the object: no copy
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** Reads a whole object, or undefined when it does not exist. */

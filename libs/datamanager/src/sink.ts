@@ -18,6 +18,13 @@ export interface SinkTransaction {
   reset(): Promise<void>;
   /** Applies a snapshot entry (a put). */
   applyEntry(entry: DataEntry): Promise<void>;
+  /**
+   * Applies several snapshot entries, in order (optional): a full sync hands them over in
+   * runs of up to 128 when a sink has it, instead of one `applyEntry` call each. A failure
+   * is reported on the first entry of the run, so a sink that can tell which entry failed
+   * should leave this out.
+   */
+  applyEntries?(entries: readonly DataEntry[]): Promise<void>;
   /** Applies one action of a wal. */
   applyAction(action: Action & { data: Buffer }, walSequence: string): Promise<void>;
   /** Replaces every change group revision. */

@@ -5,7 +5,7 @@ import type { Db, Tx } from '@agola-ts/db';
 import { newError } from '@agola-ts/errors';
 import { DataManagerErrorCodes } from './codes.js';
 import type { FollowSink, SinkPosition, SinkTransaction } from './sink.js';
-import type { Action, ChangeGroupsToken } from './types.js';
+import type { Action, ChangeGroupsToken, DataEntry } from './types.js';
 
 /** An action with its data, as the sink applies it (a snapshot entry arrives as a `put`). */
 export type SinkAction = Action & { data: Buffer };
@@ -230,6 +230,20 @@ export function createSqliteSink(options: SqliteSinkOptions): SqliteSink {
       async applyEntry(entry) {
         await add({ actionType: 'put', dataType: entry.dataType, id: entry.id, data: entry.data });
       },
+      // with applyBatch the entries are gathered anyway (and a failure is a batch's): a run
+      // of them is taken in one call; without it each is applied, and reported, on its own
+      ...(options.applyBatch
+        ? {
+            async applyEntries(entries: readonly DataEntry[]) {
+              for (const entry of entries) {
+                const { dataType, id, data } = entry;
+                buffer.push({ actionType: 'put', dataType, id, data });
+                rows++;
+                if (buffer.length >= batchRows) await flush(false);
+              }
+            },
+          }
+        : {}),
       async applyAction(action, walSequence) {
         if (walSequence !== currentWal) {
           // the previous wal is complete: a long run is committed here, at its boundary

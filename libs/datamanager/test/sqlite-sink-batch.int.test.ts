@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
+import { SinkApplyError } from '../src/index.js';
 import type { SinkPosition } from '../src/sink.js';
 import { eventually, fixture, put, type Fixture } from './helpers.js';
 import { openTestReadDb, type TestReadDb, type TestSinkOptions } from './sqlite-readdb.js';
@@ -131,6 +132,50 @@ describe('sqlite sink batches', () => {
     expect(batches.reduce((a, b) => a + b, 0)).toBe(100);
     expect(Math.max(...batches)).toBe(7);
     expect((await readdb.all()).size).toBe(100);
+  });
+
+  test('a batch failing in a full sync: nothing of it is left; a lasting failure names a snapshot entry', async () => {
+    fx = await fixture();
+    const dm = fx.dm();
+    await dm.start();
+    await dm.write(Array.from({ length: 300 }, (_, j) => put('project', `s${j}`, `v${j}`)));
+    const snapshotWal = (await dm.checkpoint({ force: true }))!.status.walSequence;
+    await dm.clean();
+    // the first failure: the whole full sync is rolled back, then redone
+    let failures = 0;
+    const seen: Array<Promise<{ seq: string; ids: string[] }>> = [];
+    const once: TestReadDb = await readDb({
+      batchRows: 50,
+      onBatch: (actions) => {
+        if (failures === 0 && actions.some((a) => a.id === 's200')) {
+          failures++;
+          seen.push(snapshot(once));
+          throw new Error('apply failed');
+        }
+      },
+    });
+    await followUntilCaughtUp(dm, once);
+    expect(failures).toBe(1);
+    expect(await seen[0]!).toEqual({ seq: '', ids: [] });
+    expect((await once.all()).size).toBe(300);
+    // a failure on every attempt: the follower stops with an error naming a snapshot entry
+    const always = await readDb({
+      batchRows: 50,
+      onBatch: (actions) => {
+        if (actions.some((a) => a.id === 's200')) throw new Error('apply failed');
+      },
+    });
+    const err = await dm.follow(always.sink, { applyAttempts: 2 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(SinkApplyError);
+    expect((err as SinkApplyError).entry).toMatchObject({
+      dataType: 'project',
+      walSequence: snapshotWal,
+      source: 'snapshot',
+    });
+    expect((await always.all()).size).toBe(0);
   });
 
   test('a failing batch rolls back to the last wal boundary; the follower resumes', async () => {
