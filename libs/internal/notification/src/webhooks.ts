@@ -341,11 +341,10 @@ export class WebhookDeliverer {
         }
         if (q.runId !== undefined && r.run_id !== q.runId) continue;
         if (q.state !== undefined && r.state !== q.state) continue;
+        // one more than the page: there is a next page, starting after the page's last
+        const last = out[out.length - 1];
+        if (out.length >= limit && last) return { deliveries: out, next: last.id };
         out.push(r);
-        if (out.length > limit) {
-          out.length = limit;
-          return { deliveries: out, next: out[limit - 1]!.id };
-        }
       }
       if (!res.more || res.kvs.length === 0) return { deliveries: out };
     }
