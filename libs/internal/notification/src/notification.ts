@@ -506,7 +506,8 @@ export function createNotification(
         }
         streamOpen = false;
         if (signal.aborted) return;
-        streamDownSince ??= Date.now();
+        // a silent stream has been down since its last byte
+        streamDownSince ??= silence.signal.aborted ? lastByte : Date.now();
         failures++;
         const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
         logger.warn(

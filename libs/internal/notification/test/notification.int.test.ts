@@ -477,12 +477,23 @@ describe('notification: election', () => {
     expect(b.notification.active).toBe(false);
     expect(standbyKeys.size).toBe(1);
 
+    // its lease revoked behind its back: it grants one new lease and keeps trying with it
+    const [first] = [...standbyKeys];
+    const hex = first!.slice('locks/runevents/'.length);
+    await watcher.raw.leaseClient.leaseRevoke({ ID: BigInt(`0x${hex}`).toString() });
+    await eventually(() => expect(standbyKeys.size).toBe(2));
+    const triesBefore = tries;
+    await eventually(() => expect(tries).toBeGreaterThanOrEqual(triesBefore + 5));
+    expect(standbyKeys.size).toBe(2);
+    expect(b.notification.active).toBe(false);
+    expect(logLines.some((l) => l.includes('notification election lease lost'))).toBe(true);
+
     await a.notification.stop();
     await eventually(() => expect(b.notification.active).toBe(true));
-    // it took the lock with the same lease
-    expect(standbyKeys.size).toBe(1);
+    // it took the lock with the same (second) lease
+    expect(standbyKeys.size).toBe(2);
     const holders = await watcher.list('locks/runevents/');
-    expect(holders.kvs.map((kv) => kv.key)).toEqual([...standbyKeys]);
+    expect(holders.kvs.map((kv) => kv.key)).toEqual([...standbyKeys].slice(1));
     await eventually(() => expect(b.notification.streamOpen).toBe(true));
   });
 });
