@@ -439,7 +439,7 @@ describe('notification: a silent event stream', () => {
 });
 
 describe('notification: election', () => {
-  it('a standby keeps one etcd lease while it waits, and takes over when the leader stops', async () => {
+  it('a standby keeps one etcd lease while it waits (a new one once lost), and takes over with it', async () => {
     const prefix = uniquePrefix('notif-lease');
     const a = await startNotification({}, { prefix });
     // every try of the lock writes locks/runevents/<the lease id in hex>: one key per lease
