@@ -105,6 +105,27 @@ describe('createRunserviceClient', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('runEvents onData sees every chunk, keep-alive comments included', async () => {
+    const enc = new TextEncoder();
+    const chunks = [':\n\n', ':\n\n', `data: ${JSON.stringify({ Sequence: 's1' })}\n\n`];
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const next = chunks.shift();
+        if (next === undefined) c.close();
+        else c.enqueue(enc.encode(next));
+      },
+    });
+    const rs = createRunserviceClient({
+      baseUrl: 'http://rs/api/v1alpha',
+      fetch: scriptedFetch([() => new Response(body, { status: 200 })], []),
+    });
+    const got: string[] = [];
+    for await (const e of rs.runEvents({ reconnect: false, onData: () => got.push('data') })) {
+      got.push(e.Sequence);
+    }
+    expect(got).toEqual(['data', 'data', 'data', 's1']);
+  });
+
   it('plannedRunToCreateRequest: tasks with on_success defaults, or only setup errors', () => {
     const task = {
       id: 't2',

@@ -94,6 +94,11 @@ export interface RunEventsOptions extends CallOptions {
    * this point reaches the iteration, so a consumer can catch up on what happened before.
    */
   onOpen?: () => void;
+  /**
+   * Called on every chunk of bytes the stream delivers, keep-alive comments included: a
+   * consumer can tell a silent (half-dead) connection from a quiet one.
+   */
+  onData?: () => void;
 }
 
 /**
@@ -398,7 +403,7 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
       try {
         const res = await raw('GET', '/runs/events', { signal: o.signal });
         o.onOpen?.();
-        yield* parseSse(res, http.where('GET', '/runs/events'));
+        yield* parseSse(res, http.where('GET', '/runs/events'), o.onData);
       } catch (err) {
         if (aborted()) return;
         if (!reconnect) throw err;
@@ -413,11 +418,16 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
 }
 
 /** Parses `data:` lines of a Server-Sent Events stream into JSON events. */
-async function* parseSse(res: Response, where: string): AsyncGenerator<RunEvent> {
+async function* parseSse(
+  res: Response,
+  where: string,
+  onData?: () => void,
+): AsyncGenerator<RunEvent> {
   const decoder = new TextDecoder();
   let buf = '';
   let data: string[] = [];
   for await (const chunk of bodyChunks(res)) {
+    onData?.();
     buf += decoder.decode(chunk, { stream: true });
     let nl: number;
     while ((nl = buf.indexOf('\n')) >= 0) {

@@ -42,6 +42,8 @@ describe('notification config', () => {
     ]);
     expect(c.streamDownGrace).toBe(10_000);
     expect(c.deliveryAttempts).toBe(6);
+    expect(c.streamIdleTimeout).toBe(45_000);
+    expect(check(`${base}  streamIdleTimeout: 2m\n`).streamIdleTimeout).toBe(120_000);
     expect(c.etcd.endpoints).toEqual(['http://127.0.0.1:2379']);
     expect(check(base).runWebhooks).toEqual([]);
   });

@@ -51,7 +51,7 @@ const runWebhookSchema = refine(
 /**
  * The `notification` section of the config file: Agola's keys (`webExposedURL`,
  * `runserviceURL`, `configstoreURL`, `etcd`) plus `web` (health and deliveries),
- * `runWebhooks`, `streamDownGrace` and the delivery retry and retention settings.
+ * `runWebhooks`, `streamDownGrace`, `streamIdleTimeout` and the delivery retry and retention settings.
  */
 export const notificationSchema = object({
   debug: optional(boolean(), false),
@@ -62,6 +62,7 @@ export const notificationSchema = object({
   web: optional(webSchema),
   runWebhooks: optional(list(runWebhookSchema), []),
   streamDownGrace: optional(duration(), 30_000),
+  streamIdleTimeout: optional(duration(), 45_000),
   deliveryAttempts: optional(integer(1), 6),
   deliveryRetention: optional(duration(), 7 * 24 * 3_600_000),
 });
@@ -87,6 +88,11 @@ export interface NotificationConfig {
   runWebhooks?: RunWebhookConfig[];
   /** `GET /health` is degraded once the event stream has been down this long (ms). @default 30000 */
   streamDownGrace?: number;
+  /**
+   * The event stream is taken as dead, aborted and reopened when no byte (not even the
+   * runservice's keep-alive comment, every 15 s) came for this long (ms). @default 45000
+   */
+  streamIdleTimeout?: number;
   /** Attempts of a webhook delivery, the first included. @default 6 */
   deliveryAttempts?: number;
   /** How long delivery records are kept (ms; an etcd lease). @default 7 days */

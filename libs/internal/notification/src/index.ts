@@ -18,9 +18,12 @@ export {
 export type { RunOwner } from './commit-status.js';
 export {
   ATTEMPT_HEADER,
+  DEFAULT_DELIVERIES_LIMIT,
   DEFAULT_DELIVERY_RETRY,
   DELIVERIES_PREFIX,
   DELIVERY_HEADER,
+  DELIVERY_ID_RE,
+  MAX_DELIVERIES_LIMIT,
   EVENT_HEADER,
   runWebhookPayload,
   SIGNATURE_HEADER,
@@ -28,6 +31,8 @@ export {
   WebhookDeliverer,
 } from './webhooks.js';
 export type {
+  DeliveriesPage,
+  DeliveriesQuery,
   DeliveryAttempt,
   DeliveryRecord,
   DeliveryRetry,

@@ -28,9 +28,14 @@ import {
 import type { NotificationConfig, NotificationSection } from './config.js';
 import { isFinalPhase, RunStates, stateRank, type RunState } from './run-states.js';
 import {
+  DEFAULT_DELIVERIES_LIMIT,
   DEFAULT_DELIVERY_RETRY,
+  DELIVERY_ID_RE,
+  MAX_DELIVERIES_LIMIT,
   runWebhookPayload,
   WebhookDeliverer,
+  type DeliveriesPage,
+  type DeliveriesQuery,
   type DeliveryRecord,
   type DeliveryRetry,
   type DeliveryState,
@@ -78,13 +83,8 @@ interface Wiring {
   deliverer: WebhookDeliverer;
 }
 
-/** Filters of {@link Notification.deliveries}. */
-export interface DeliveriesFilter {
-  runId?: string;
-  state?: DeliveryState;
-  /** At most this many (newest first). @default 100 */
-  limit?: number;
-}
+/** Filters and paging of {@link Notification.deliveries} (newest first unless `asc`). */
+export type DeliveriesFilter = DeliveriesQuery;
 
 /** A notification service, created stopped. */
 export interface Notification {
@@ -100,8 +100,10 @@ export interface Notification {
   readonly app: FastifyInstance | undefined;
   /** The web server's port (once started with `web`). */
   readonly port: number | undefined;
-  /** The recorded webhook deliveries, newest first. */
+  /** The recorded webhook deliveries, newest first (one page: `limit`, default 100). */
   deliveries(filter?: DeliveriesFilter): Promise<DeliveryRecord[]>;
+  /** One page of the recorded webhook deliveries, with the `start` of the next one. */
+  deliveriesPage(filter?: DeliveriesFilter): Promise<DeliveriesPage>;
   /** Resolves when the queued work and the deliveries in flight are done (tests, tools). */
   idle(): Promise<void>;
 }
@@ -126,6 +128,66 @@ const sleep = (ms: number, signal: AbortSignal) =>
     }
     signal.addEventListener('abort', done, { once: true });
   });
+
+/**
+ * The query of `GET /api/v1alpha/deliveries`: `limit` (1 and more, cut to 1000; default
+ * 100), `start` (a delivery id: the page starts after it), `asc` (oldest first; bare, `true`
+ * or `1`), `runid`, `state`.
+ *
+ * @throws `ERR_BAD_REQUEST` (400) for a repeated or unknown value.
+ */
+function parseDeliveriesQuery(query: unknown): DeliveriesQuery {
+  const q = (query ?? {}) as Record<string, unknown>;
+  const one = (k: string): string | undefined => {
+    const v = Object.hasOwn(q, k) ? q[k] : undefined;
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string') throw badRequest(`${k} must be given once`);
+    return v;
+  };
+  const limitText = one('limit');
+  let limit = DEFAULT_DELIVERIES_LIMIT;
+  if (limitText !== undefined) {
+    if (!/^\d{1,9}$/.test(limitText) || Number(limitText) < 1) {
+      throw badRequest(`limit must be a number from 1 to ${MAX_DELIVERIES_LIMIT}`);
+    }
+    limit = Math.min(MAX_DELIVERIES_LIMIT, Number(limitText));
+  }
+  const state = one('state');
+  if (state !== undefined && !(STATES as readonly string[]).includes(state)) {
+    throw badRequest(`state must be one of ${STATES.join(', ')}`);
+  }
+  const runId = one('runid');
+  if (runId !== undefined && (runId === '' || runId.length > 200)) {
+    throw badRequest('runid must be 1 to 200 characters');
+  }
+  const start = one('start');
+  if (start !== undefined && !DELIVERY_ID_RE.test(start)) {
+    throw badRequest('start must be a delivery id');
+  }
+  const ascText = one('asc');
+  if (ascText !== undefined && !['', 'true', '1', 'false', '0'].includes(ascText)) {
+    throw badRequest('asc must be true or false');
+  }
+  const asc = ascText === '' || ascText === 'true' || ascText === '1';
+  return {
+    limit,
+    ...(asc ? { asc } : {}),
+    ...(start !== undefined ? { start } : {}),
+    ...(state !== undefined ? { state: state as DeliveryState } : {}),
+    ...(runId !== undefined ? { runId } : {}),
+  };
+}
+
+/** The path and query of the page after `next` (the `Link: <...>; rel="next"` header). */
+function nextPageLink(q: DeliveriesQuery, next: string): string {
+  const p = new URLSearchParams();
+  p.set('limit', String(q.limit ?? DEFAULT_DELIVERIES_LIMIT));
+  p.set('start', next);
+  if (q.asc) p.set('asc', 'true');
+  if (q.runId !== undefined) p.set('runid', q.runId);
+  if (q.state !== undefined) p.set('state', q.state);
+  return `${API_PREFIX}/deliveries?${p.toString()}`;
+}
 
 const isNotFound = (err: unknown) => as(err, RemoteError)?.status === 404;
 
@@ -164,6 +226,7 @@ export function createNotification(
   const agolaId = config.id ?? 'agola';
   const webhooks = config.runWebhooks ?? [];
   const grace = config.streamDownGrace ?? 30_000;
+  const idleTimeout = config.streamIdleTimeout ?? 45_000;
   const lockRetryMs = deps.lockRetryMs ?? 1000;
   const resyncMs = deps.resyncMs ?? 60_000;
   const backoff: ReconnectBackoff = { initialMs: 500, maxMs: 10_000, ...deps.reconnect };
@@ -396,10 +459,29 @@ export function createNotification(
     try {
       while (!signal.aborted) {
         let cause: unknown;
+        // a connection that delivers no byte (not even the keep-alive comments) for
+        // `idleTimeout` is dead though still open: abort it and open another
+        const silence = new AbortController();
+        let lastByte = Date.now();
+        const watchdog = setInterval(
+          () => {
+            if (Date.now() - lastByte <= idleTimeout) return;
+            silence.abort(
+              newError(
+                `the run event stream sent nothing for ${Math.round((Date.now() - lastByte) / 1000)} s (streamIdleTimeout)`,
+                { code: NotificationErrorCodes.StreamSilent },
+              ),
+            );
+          },
+          Math.max(20, Math.min(1000, Math.floor(idleTimeout / 4))),
+        );
         try {
           for await (const ev of w.rs.runEvents({
             reconnect: false,
-            signal,
+            signal: AbortSignal.any([signal, silence.signal]),
+            onData: () => {
+              lastByte = Date.now();
+            },
             onOpen: () => {
               streamOpen = true;
               streamDownSince = undefined;
@@ -412,15 +494,20 @@ export function createNotification(
           })) {
             void enqueue('handling a run event', () => handleEvent(w, ev, signal));
           }
-          cause = newError('the runservice ended the run event stream', {
-            code: NotificationErrorCodes.StreamDown,
-          });
+          cause = silence.signal.aborted
+            ? silence.signal.reason
+            : newError('the runservice ended the run event stream', {
+                code: NotificationErrorCodes.StreamDown,
+              });
         } catch (err) {
-          cause = err;
+          cause = silence.signal.aborted ? silence.signal.reason : err;
+        } finally {
+          clearInterval(watchdog);
         }
         streamOpen = false;
         if (signal.aborted) return;
-        streamDownSince ??= Date.now();
+        // a silent stream has been down since its last byte
+        streamDownSince ??= silence.signal.aborted ? lastByte : Date.now();
         failures++;
         const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (failures - 1));
         logger.warn(
@@ -435,43 +522,61 @@ export function createNotification(
     }
   }
 
-  /** Agola's loop: take the lock (or wait as a standby), then follow the events under it. */
+  /**
+   * Agola's loop: take the lock (or wait as a standby), then follow the events under it.
+   * Unlike Agola, which grants and revokes a lease on every try, one lease (kept alive) is
+   * used for every try of the process; a new one is granted only when it is lost.
+   */
   async function electionLoop(w: Wiring, signal: AbortSignal): Promise<void> {
-    while (!signal.aborted) {
-      let session: EtcdSession | undefined;
-      let mutex: EtcdMutex | undefined;
-      try {
-        session = await EtcdSession.create(w.etcd, { ttlSeconds: 5 });
-        mutex = new EtcdMutex(w.etcd, session, RUN_EVENTS_LOCK);
-        health.report('etcd', undefined);
-        if (await mutex.tryLock()) {
-          active = true;
-          logger.info('notification active (holds locks/runevents)');
-          const lockSignal = AbortSignal.any([signal, session.signal]);
-          w.deliverer.start();
-          const resumed = await w.deliverer.resume();
-          if (resumed > 0) logger.info({ resumed }, 'pending run webhook deliveries resumed');
-          await followEvents(w, lockSignal);
+    let session: EtcdSession | undefined;
+    let mutex: EtcdMutex | undefined;
+    try {
+      while (!signal.aborted) {
+        try {
+          if (!session || !mutex || session.lost) {
+            if (session) {
+              logger.warn(
+                { err: session.signal.reason },
+                'notification election lease lost, granting a new one',
+              );
+              await session.close().catch(() => undefined);
+              session = undefined;
+            }
+            session = await EtcdSession.create(w.etcd, { ttlSeconds: 5 });
+            mutex = new EtcdMutex(w.etcd, session, RUN_EVENTS_LOCK);
+          }
+          health.report('etcd', undefined);
+          if (await mutex.tryLock()) {
+            active = true;
+            logger.info('notification active (holds locks/runevents)');
+            const lockSignal = AbortSignal.any([signal, session.signal]);
+            w.deliverer.start();
+            const resumed = await w.deliverer.resume();
+            if (resumed > 0) logger.info({ resumed }, 'pending run webhook deliveries resumed');
+            await followEvents(w, lockSignal);
+            if (!signal.aborted) {
+              logger.warn({ err: session.signal.reason }, 'notification lost locks/runevents');
+            }
+          }
+        } catch (err) {
           if (!signal.aborted) {
-            logger.warn({ err: session.signal.reason }, 'notification lost locks/runevents');
+            logger.warn({ err }, 'notification election failed, retrying');
+            health.report('etcd', healthProblemOf(err, 'notification election'));
+          }
+        } finally {
+          if (active) {
+            active = false;
+            streamDownSince = undefined;
+            await tail;
+            await w.deliverer.stop();
+            await mutex?.unlock().catch(() => undefined);
           }
         }
-      } catch (err) {
-        if (!signal.aborted) {
-          logger.warn({ err }, 'notification election failed, retrying');
-          health.report('etcd', healthProblemOf(err, 'notification election'));
-        }
-      } finally {
-        if (active) {
-          active = false;
-          streamDownSince = undefined;
-          await tail;
-          await w.deliverer.stop();
-        }
-        await mutex?.unlock().catch(() => undefined);
-        await session?.close().catch(() => undefined);
+        await sleep(lockRetryMs, signal);
       }
-      await sleep(lockRetryMs, signal);
+    } finally {
+      await mutex?.unlock().catch(() => undefined);
+      await session?.close().catch(() => undefined);
     }
   }
 
@@ -503,6 +608,9 @@ export function createNotification(
     },
     deliveries(filter = {}) {
       return wiring ? wiring.deliverer.list(filter) : Promise.resolve([]);
+    },
+    deliveriesPage(filter = {}) {
+      return wiring ? wiring.deliverer.page(filter) : Promise.resolve({ deliveries: [] });
     },
     async idle() {
       let t: Promise<void>;
@@ -549,33 +657,13 @@ export function createNotification(
         server.get(HEALTH_PATH, async (_req, reply) => sendHealth(reply, healthReport()));
         await server.register(
           async (api) => {
-            api.get('/deliveries', async (req) => {
-              const q = (req.query ?? {}) as Record<string, unknown>;
-              const one = (k: string): string | undefined => {
-                const v = Object.hasOwn(q, k) ? q[k] : undefined;
-                if (v === undefined) return undefined;
-                if (typeof v !== 'string') throw badRequest(`${k} must be given once`);
-                return v;
-              };
-              const limitText = one('limit');
-              let limit = 100;
-              if (limitText !== undefined) {
-                if (!/^\d{1,4}$/.test(limitText) || Number(limitText) < 1) {
-                  throw badRequest('limit must be a number from 1 to 1000');
-                }
-                limit = Math.min(1000, Number(limitText));
+            api.get('/deliveries', async (req, reply) => {
+              const q = parseDeliveriesQuery(req.query);
+              const page = await w.deliverer.page(q);
+              if (page.next !== undefined) {
+                reply.header('link', `<${nextPageLink(q, page.next)}>; rel="next"`);
               }
-              const state = one('state');
-              if (state !== undefined && !(STATES as readonly string[]).includes(state)) {
-                throw badRequest(`state must be one of ${STATES.join(', ')}`);
-              }
-              const runId = one('runid');
-              if (runId !== undefined && runId.length > 200) throw badRequest('runid is too long');
-              return w.deliverer.list({
-                limit,
-                ...(state ? { state: state as DeliveryState } : {}),
-                ...(runId !== undefined ? { runId } : {}),
-              });
+              return page.deliveries;
             });
           },
           { prefix: API_PREFIX },

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { newError, toError } from '@agola-ts/errors';
-import type { EtcdClient } from '@agola-ts/etcd';
+import { prefixEnd, type EtcdClient } from '@agola-ts/etcd';
 import type { Run, RunPhase, RunResult } from '@agola-ts/types';
 import { NotificationErrorCodes } from './codes.js';
 import { maskURL } from './commit-status.js';
@@ -151,6 +151,36 @@ export const DEFAULT_DELIVERY_RETRY: DeliveryRetry = {
 /** The etcd key prefix of delivery records (inside the `notification/` prefix). */
 export const DELIVERIES_PREFIX = 'deliveries/';
 
+/** Default number of records of a deliveries page. */
+export const DEFAULT_DELIVERIES_LIMIT = 100;
+/** Largest number of records of a deliveries page (a larger `limit` is cut to it). */
+export const MAX_DELIVERIES_LIMIT = 1000;
+
+/** A delivery id: `<15-digit creation time in ms>-<uuid>` (ids sort by creation time). */
+export const DELIVERY_ID_RE =
+  /^\d{15}-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** A query of {@link WebhookDeliverer.page}. */
+export interface DeliveriesQuery {
+  /** Only the deliveries of this run. */
+  runId?: string;
+  /** Only the deliveries in this state. */
+  state?: DeliveryState;
+  /** At most this many, 1 to {@link MAX_DELIVERIES_LIMIT}. @default 100 */
+  limit?: number;
+  /** Only the deliveries after this id in the listing order (the previous page's last id). */
+  start?: string;
+  /** Oldest first instead of newest first. @default false */
+  asc?: boolean;
+}
+
+/** One page of deliveries. */
+export interface DeliveriesPage {
+  deliveries: DeliveryRecord[];
+  /** The `start` of the next page: set only when more deliveries match. */
+  next?: string;
+}
+
 /** Options of {@link WebhookDeliverer}. */
 export interface WebhookDelivererOptions {
   etcd: EtcdClient;
@@ -258,25 +288,66 @@ export class WebhookDeliverer {
     return resumed;
   }
 
-  /** The recorded deliveries, newest first. */
-  async list(
-    filter: { runId?: string; state?: DeliveryState; limit?: number } = {},
-  ): Promise<DeliveryRecord[]> {
-    const out: DeliveryRecord[] = [];
-    for await (const page of this.o.etcd.listPaged(DELIVERIES_PREFIX)) {
-      for (const kv of page) {
-        try {
-          const r = JSON.parse(kv.value.toString('utf8')) as DeliveryRecord;
-          if (filter.runId !== undefined && r.run_id !== filter.runId) continue;
-          if (filter.state !== undefined && r.state !== filter.state) continue;
-          out.push(r);
-        } catch {
-          // a record that is not JSON is not ours
-        }
-      }
+  /** The recorded deliveries, newest first (the first page of {@link page}). */
+  async list(filter: DeliveriesQuery = {}): Promise<DeliveryRecord[]> {
+    return (await this.page(filter)).deliveries;
+  }
+
+  /**
+   * One page of the recorded deliveries, newest first (oldest first with `asc`), read from
+   * etcd in key order (ids sort by creation time) at one revision, from the key after
+   * `start`: without filters, only the page (plus one record, to know whether there is a
+   * next page) is read; the run and state filters look at the records in batches until the
+   * page is full or the records run out.
+   */
+  async page(
+    q: DeliveriesQuery = {},
+    options: { signal?: AbortSignal } = {},
+  ): Promise<DeliveriesPage> {
+    const limit = Math.max(1, Math.min(MAX_DELIVERIES_LIMIT, q.limit ?? DEFAULT_DELIVERIES_LIMIT));
+    const asc = q.asc === true;
+    const { etcd } = this.o;
+    const base = etcd.fullKey(DELIVERIES_PREFIX);
+    let lo = base;
+    let hi = prefixEnd(base);
+    if (q.start !== undefined) {
+      const k = etcd.fullKey(`${DELIVERIES_PREFIX}${q.start}`);
+      if (asc) lo = Buffer.concat([k, Buffer.from([0])]);
+      else hi = k;
     }
-    out.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-    return out.slice(0, filter.limit ?? 100);
+    const filtered = q.runId !== undefined || q.state !== undefined;
+    const batch = filtered ? Math.min(MAX_DELIVERIES_LIMIT, Math.max(100, limit * 2)) : limit + 1;
+    const out: DeliveryRecord[] = [];
+    let revision: string | undefined;
+    for (;;) {
+      options.signal?.throwIfAborted();
+      const res = await etcd.raw.kv.range({
+        key: lo,
+        range_end: hi,
+        sort_order: asc ? 'Ascend' : 'Descend',
+        sort_target: 'Key',
+        limit: batch,
+        ...(revision ? { revision } : {}),
+      });
+      revision ??= res.header.revision;
+      for (const kv of res.kvs) {
+        if (asc) lo = Buffer.concat([kv.key, Buffer.from([0])]);
+        else hi = kv.key;
+        let r: DeliveryRecord;
+        try {
+          r = JSON.parse(kv.value.toString('utf8')) as DeliveryRecord;
+        } catch {
+          continue; // a record that is not JSON is not ours
+        }
+        if (q.runId !== undefined && r.run_id !== q.runId) continue;
+        if (q.state !== undefined && r.state !== q.state) continue;
+        // one more than the page: there is a next page, starting after the page's last
+        const last = out[out.length - 1];
+        if (out.length >= limit && last) return { deliveries: out, next: last.id };
+        out.push(r);
+      }
+      if (!res.more || res.kvs.length === 0) return { deliveries: out };
+    }
   }
 
   /** Stops retrying (pending deliveries stay pending in etcd) and waits for attempts in flight. */

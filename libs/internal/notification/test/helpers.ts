@@ -39,6 +39,12 @@ export interface Proxy {
   url: string;
   /** Destroys every open connection; new ones are closed at once until {@link restore}. */
   cut(): void;
+  /**
+   * Stops forwarding, both ways, on the open connections whose last request's path contains
+   * `path`, keeping them open (a half-dead connection); returns how many. New connections
+   * are forwarded as usual.
+   */
+  freeze(path: string): number;
   restore(): void;
   close(): Promise<void>;
 }
@@ -46,6 +52,7 @@ export interface Proxy {
 export async function startProxy(targetUrl: string): Promise<Proxy> {
   const target = new URL(targetUrl);
   const sockets = new Set<Socket>();
+  const pairs = new Set<{ client: Socket; upstream: Socket; path: string }>();
   let open = true;
   const server = createTcpServer((client) => {
     if (!open) {
@@ -55,11 +62,18 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
     const upstream = connect(Number(target.port), target.hostname);
     sockets.add(client);
     sockets.add(upstream);
+    const pair = { client, upstream, path: '' };
+    pairs.add(pair);
+    client.on('data', (chunk: Buffer) => {
+      const m = /^[A-Z]{3,7} (\S{1,500}) HTTP\//.exec(chunk.toString('latin1', 0, 600));
+      if (m) pair.path = m[1]!;
+    });
     const close = () => {
       client.destroy();
       upstream.destroy();
       sockets.delete(client);
       sockets.delete(upstream);
+      pairs.delete(pair);
     };
     client.on('error', close).on('close', close);
     upstream.on('error', close).on('close', close);
@@ -74,6 +88,18 @@ export async function startProxy(targetUrl: string): Promise<Proxy> {
       open = false;
       for (const s of sockets) s.destroy();
       sockets.clear();
+    },
+    freeze(path) {
+      let n = 0;
+      for (const p of pairs) {
+        if (!p.path.includes(path)) continue;
+        p.client.unpipe(p.upstream);
+        p.upstream.unpipe(p.client);
+        p.client.pause();
+        p.upstream.pause();
+        n++;
+      }
+      return n;
     },
     restore() {
       open = true;
@@ -266,7 +292,13 @@ export async function startStack(): Promise<Stack> {
         etcd: { endpoints: [] },
         objectStorage: { type: 'posix', path: join(dir, 'rs-ost') },
       },
-      { etcd: etcds[1]!, retryMs: 100, logger: createTestLogger('runservice', { level: 'warn' }) },
+      {
+        etcd: etcds[1]!,
+        retryMs: 100,
+        logger: createTestLogger('runservice', { level: 'warn' }),
+        // keep-alive comments on the run event stream often, so a short idle timeout holds
+        intervals: { eventsKeepAlive: 250 },
+      },
     );
     await rs.start();
     cleanups.push(() => rs.stop());

@@ -4,8 +4,10 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createEtcdClient } from '@agola-ts/etcd';
 import { createTestLogger, uniquePrefix } from '@agola-ts/testkit';
+import type { RunPhase } from '@agola-ts/types';
 import {
   createNotification,
+  WebhookDeliverer,
   type DeliveryRecord,
   type Notification,
   type NotificationConfig,
@@ -398,5 +400,237 @@ describe('notification: run webhooks', () => {
       [2, 200],
     ]);
     expect(receiver.received.map((r) => r.headers['x-agola-delivery'])).toEqual([d!.id, d!.id]);
+  });
+});
+
+describe('notification: a silent event stream', () => {
+  it('a stream open but silent past streamIdleTimeout is aborted, reopened, and caught up', async () => {
+    const { notification, proxy } = await startNotification({ streamIdleTimeout: 1500 });
+    const mark = logLines.length;
+    const gateDir = await mkdtemp(join(tmpdir(), 'notif-gate-'));
+    cleanups.push(() => rm(gateDir, { recursive: true, force: true }));
+    const gate = join(gateDir, 'go');
+    const runId = await createProjectRun(`while [ ! -f '${gate}' ]; do sleep 0.1; done`);
+    const running = await waitRun(stack.runservice, runId, 'running');
+    await eventually(() => expect(statusesOf(running.counter)).toEqual([pending()]));
+
+    // the event stream's connection stays open but forwards nothing: its end event is stuck
+    expect(proxy.freeze('/runs/events')).toBe(1);
+    await writeFile(gate, '');
+    await waitRun(stack.runservice, runId, 'finished', 'success');
+    await eventually(() =>
+      expect(statusesOf(running.counter)).toEqual([
+        pending(),
+        { state: 'success', description: 'The run finished successfully', context: context() },
+      ]),
+    );
+    expect(notification.streamOpen).toBe(true);
+    const lines = logLines.slice(mark);
+    const silent = lines.filter((l) => l.includes('ERR_NOTIFICATION_STREAM_SILENT'));
+    expect(silent.length).toBeGreaterThanOrEqual(1);
+    // logged once per dead stream: the reconnect warning, which carries the cause
+    for (const l of silent) {
+      expect(l).toContain(' WARN ');
+      expect(l).toContain('run event stream lost, reconnecting');
+    }
+    const reconnects = lines.filter((l) => l.includes('run event stream lost, reconnecting'));
+    expect(reconnects).toHaveLength(silent.length);
+  });
+});
+
+describe('notification: election', () => {
+  it('a standby keeps one etcd lease while it waits (a new one once lost), and takes over with it', async () => {
+    const prefix = uniquePrefix('notif-lease');
+    const a = await startNotification({}, { prefix });
+    // every try of the lock writes locks/runevents/<the lease id in hex>: one key per lease
+    const watcher = createEtcdClient({ endpoints: [stack.etcdEndpoint], prefix });
+    cleanups.push(async () => watcher.close());
+    const ac = new AbortController();
+    const from = await watcher.currentRevision();
+    const standbyKeys = new Set<string>();
+    let tries = 0;
+    const watching = (async () => {
+      try {
+        for await (const w of watcher.watch('locks/runevents/', {
+          startRevision: from + 1n,
+          signal: ac.signal,
+        })) {
+          for (const ev of w.events) {
+            if (ev.type !== 'put') continue;
+            standbyKeys.add(ev.kv.key);
+            tries++;
+          }
+        }
+      } catch {
+        // aborted
+      }
+    })();
+    cleanups.push(async () => {
+      ac.abort();
+      await watching;
+    });
+    const b = await startNotification({}, { prefix, standby: true });
+    // the standby tries every 100 ms here
+    await eventually(() => expect(tries).toBeGreaterThanOrEqual(10));
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(a.notification.active).toBe(true);
+    expect(b.notification.active).toBe(false);
+    expect(standbyKeys.size).toBe(1);
+
+    // its lease revoked behind its back: it grants one new lease and keeps trying with it
+    const [first] = [...standbyKeys];
+    const hex = first!.slice('locks/runevents/'.length);
+    await watcher.raw.leaseClient.leaseRevoke({ ID: BigInt(`0x${hex}`).toString() });
+    await eventually(() => expect(standbyKeys.size).toBe(2));
+    const triesBefore = tries;
+    await eventually(() => expect(tries).toBeGreaterThanOrEqual(triesBefore + 5));
+    expect(standbyKeys.size).toBe(2);
+    expect(b.notification.active).toBe(false);
+    expect(logLines.some((l) => l.includes('notification election lease lost'))).toBe(true);
+
+    await a.notification.stop();
+    await eventually(() => expect(b.notification.active).toBe(true));
+    // it took the lock with the same (second) lease
+    expect(standbyKeys.size).toBe(2);
+    const holders = await watcher.list('locks/runevents/');
+    expect(holders.kvs.map((kv) => kv.key)).toEqual([...standbyKeys].slice(1));
+    await eventually(() => expect(b.notification.streamOpen).toBe(true));
+  });
+});
+
+describe('notification: deliveries listing', () => {
+  const hookPayload = (runId: string, phase: RunPhase): RunWebhookPayload => ({
+    agola_id: 'agola',
+    run_id: runId,
+    run_number: 1,
+    run_name: 'build',
+    group: '/user/u1/branch/main',
+    project_id: null,
+    project_path: null,
+    user_id: 'u1',
+    phase,
+    result: 'unknown',
+    enqueue_time: null,
+    start_time: null,
+    end_time: null,
+    link: null,
+    commit_sha: null,
+    ref: null,
+  });
+
+  /** Follows the `Link: <...>; rel="next"` headers from `path`; returns every page. */
+  async function allPages(root: string, path: string): Promise<DeliveryRecord[][]> {
+    const pages: DeliveryRecord[][] = [];
+    let next: string | undefined = path;
+    while (next !== undefined) {
+      const res = await fetch(`${root}${next}`);
+      expect(res.status).toBe(200);
+      pages.push((await res.json()) as DeliveryRecord[]);
+      const link = res.headers.get('link');
+      next = link ? /^<([^>]+)>; rel="next"$/.exec(link)?.[1] : undefined;
+      if (link) expect(next).toBeDefined();
+      expect(pages.length).toBeLessThan(50);
+    }
+    return pages;
+  }
+
+  it('pages newest or oldest first with a next link, filtered by run and state', async () => {
+    const prefix = uniquePrefix('notif-pages');
+    // active and caught up: it resumed the (no) pending deliveries before ours are written
+    const { root } = await startNotification({}, { prefix });
+    const receiver = await startReceiver();
+    cleanups.push(() => receiver.close());
+    const dead = await startReceiver();
+    await dead.close();
+    const etcd = createEtcdClient({ endpoints: [stack.etcdEndpoint], prefix });
+    cleanups.push(async () => etcd.close());
+    // 'running' changes are delivered, 'finished' ones fail (a dead receiver, one attempt)
+    const deliverer = new WebhookDeliverer({
+      etcd,
+      webhooks: [
+        { url: `${receiver.url}/ok`, secret: 's', events: ['running'] },
+        { url: `${dead.url}/gone`, secret: 's', events: ['finished'] },
+      ],
+      logger: createTestLogger('deliverer', { level: 'warn' }),
+      retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 10, timeoutMs: 2000 },
+      retentionMs: 3_600_000,
+    });
+    const total = 23;
+    for (let i = 0; i < total; i++) {
+      await deliverer.enqueue(hookPayload(`run-${i % 3}`, i % 3 === 0 ? 'finished' : 'running'));
+    }
+    await deliverer.idle();
+    const all = (await (
+      await fetch(`${root}/api/v1alpha/deliveries?limit=1000`)
+    ).json()) as DeliveryRecord[];
+    expect(all).toHaveLength(total);
+    const ids = all.map((d) => d.id);
+    expect(ids).toEqual([...ids].sort().reverse());
+
+    // newest first, 5 a page: 5 pages, every delivery once, in order
+    const desc = await allPages(root, '/api/v1alpha/deliveries?limit=5');
+    expect(desc.map((p) => p.length)).toEqual([5, 5, 5, 5, 3]);
+    expect(desc.flat().map((d) => d.id)).toEqual(ids);
+    // oldest first; a last page that is exactly full has no next link
+    const asc = await allPages(root, '/api/v1alpha/deliveries?limit=23&asc');
+    expect(asc.map((p) => p.length)).toEqual([23]);
+    const asc7 = await allPages(root, '/api/v1alpha/deliveries?asc=true&limit=7');
+    expect(asc7.map((p) => p.length)).toEqual([7, 7, 7, 2]);
+    expect(asc7.flat().map((d) => d.id)).toEqual([...ids].reverse());
+    // a start cursor by hand: the deliveries after it
+    const after = (await (
+      await fetch(`${root}/api/v1alpha/deliveries?start=${ids[9]}&limit=4`)
+    ).json()) as DeliveryRecord[];
+    expect(after.map((d) => d.id)).toEqual(ids.slice(10, 14));
+
+    // filters keep paging
+    const failed = (await allPages(root, '/api/v1alpha/deliveries?state=failed&limit=3')).flat();
+    expect(failed).toHaveLength(8);
+    expect(failed.every((d) => d.state === 'failed' && d.phase === 'finished')).toBe(true);
+    expect(failed.map((d) => d.id)).toEqual(
+      all.filter((d) => d.state === 'failed').map((d) => d.id),
+    );
+    const run1 = await allPages(root, '/api/v1alpha/deliveries?runid=run-1&limit=4&asc');
+    expect(run1.map((p) => p.length)).toEqual([4, 4]);
+    expect(run1.flat().every((d) => d.run_id === 'run-1' && d.state === 'delivered')).toBe(true);
+    const none = await allPages(root, '/api/v1alpha/deliveries?runid=run-9&state=delivered');
+    expect(none).toEqual([[]]);
+    // the default page holds them all, without a next link
+    const dflt = await fetch(`${root}/api/v1alpha/deliveries`);
+    expect(dflt.headers.get('link')).toBeNull();
+    expect(((await dflt.json()) as DeliveryRecord[]).length).toBe(total);
+    // the same through the API of the service
+    const n = createNotification(
+      {
+        webExposedURL: WEB,
+        runserviceURL: stack.runserviceURL,
+        configstoreURL: stack.configstoreURL,
+      },
+      { etcd },
+    );
+    expect(await n.deliveriesPage()).toEqual({ deliveries: [] }); // not started
+  });
+
+  it('an invalid query: 400 with the error JSON', async () => {
+    const { root } = await startNotification({}, { standby: true });
+    for (const q of [
+      'limit=0',
+      'limit=abc',
+      'limit=-1',
+      'limit=1&limit=2',
+      'start=123',
+      'start=..%2Fruns%2Fx',
+      'asc=maybe',
+      'state=lost',
+      'runid=',
+    ]) {
+      const res = await fetch(`${root}/api/v1alpha/deliveries?${q}`);
+      expect(res.status, q).toBe(400);
+      const body = (await res.json()) as { code?: string; message?: string };
+      expect(body.code, q).toBe('ERR_BAD_REQUEST');
+      expect(typeof body.message, q).toBe('string');
+    }
+    // a limit over the maximum is cut to it
+    expect((await fetch(`${root}/api/v1alpha/deliveries?limit=5000`)).status).toBe(200);
   });
 });

@@ -51,6 +51,8 @@ export interface RunserviceIntervals {
   workspaceCleaner: number;
   /** @default 1000 */
   ping: number;
+  /** A keep-alive comment on the run event stream (`GET /runs/events`) this often. @default 15000 */
+  eventsKeepAlive: number;
 }
 
 /** Agola's loop periods. */
@@ -64,6 +66,7 @@ export const DEFAULT_INTERVALS: RunserviceIntervals = {
   cacheCleaner: 24 * 3600_000,
   workspaceCleaner: 24 * 3600_000,
   ping: 1000,
+  eventsKeepAlive: 15_000,
 };
 
 /** Seven days: how long caches and workspace archives are kept by default. */

@@ -378,7 +378,10 @@ export function registerRunRoutes(api: FastifyInstance, engine: Engine, store: S
     res.write(':\n\n');
     const ac = new AbortController();
     res.once('close', () => ac.abort());
-    const keepAlive = setInterval(() => res.write(':\n\n'), 15_000);
+    const keepAlive = setInterval(
+      () => res.write(':\n\n'),
+      engine.settings.intervals.eventsKeepAlive,
+    );
     try {
       for await (const w of estore.etcd.watch(etcdKeys.runEvents, {
         startRevision: rev + 1n,
