@@ -13,7 +13,8 @@ import { getFreePort, startForge, type Forge } from '@agola-ts/testkit';
 // command run as its own process, as a user runs it.
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = join(here, '../dist/main.js');
+// the bin (not main.js): `serve` gets its 16 libuv pool threads as a user's does
+const AGOLA_BIN = join(here, '../dist/agola.cjs');
 const ADMIN_TOKEN = 'cli-test-admin-token-3f9c1b7e';
 
 interface Result {
@@ -37,7 +38,7 @@ function agola(
   o: { token?: string; stdin?: string; env?: Record<string, string> } = {},
 ): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(process.execPath, [AGOLA_BIN, ...args], {
       env: {
         PATH: process.env['PATH'] ?? '',
         AGOLA_GATEWAY_URL: gatewayURL,
@@ -142,7 +143,16 @@ gitserver:
   );
   serve = spawn(
     process.execPath,
-    [MAIN, 'serve', '--config', config, '--components', 'all-base,executor', '--log-level', 'warn'],
+    [
+      AGOLA_BIN,
+      'serve',
+      '--config',
+      config,
+      '--components',
+      'all-base,executor',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   serve.stdout!.on('data', (c: Buffer) => (serveOut += c.toString('utf8')));
