@@ -2,7 +2,11 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import type { GatewayClient, MaintenanceService } from '@agola-ts/gateway-client';
+import type {
+  GatewayClient,
+  MaintenanceService,
+  MaintenanceStatusResponse,
+} from '@agola-ts/gateway-client';
 import { as, newError, RemoteError, wrap } from '@agola-ts/errors';
 import { AgolaAppErrorCodes } from '../codes.js';
 import { clientFrom } from '../cli/client.js';
@@ -32,7 +36,8 @@ const STATUS_POLL_MS = 250;
  * it restarts its routes: the gateway's 5xx and connection errors are waited through; a 4xx
  * (403, a gateway without the route) ends the wait at once.
  *
- * @throws `ERR_AGOLA_CLI_TIMEOUT` after `timeoutMs`, saying what the service reported last.
+ * @throws `ERR_AGOLA_CLI_TIMEOUT` after `timeoutMs`, saying what the service reported last;
+ *   `ERR_AGOLA_CLI_FAILED` when the other mode is requested meanwhile.
  */
 export async function waitForMaintenanceMode(
   gw: GatewayClient,
@@ -45,18 +50,26 @@ export async function waitForMaintenanceMode(
   const mode = maintenance ? 'maintenance' : 'normal';
   let last = 'no answer yet';
   for (;;) {
+    let s: MaintenanceStatusResponse | undefined;
     try {
-      const s = await gw.getMaintenanceStatus(service, { signal: options.signal });
-      if (s.current_status === maintenance) return;
-      last = `it still serves ${s.current_status ? 'maintenance' : 'normal'} mode, ${
-        s.requested_status ? 'maintenance' : 'normal'
-      } mode requested`;
+      s = await gw.getMaintenanceStatus(service, { signal: options.signal });
     } catch (err) {
       const remote = as(err, RemoteError);
       if ((remote && remote.status < 500) || options.signal?.aborted) {
         throw wrap(err, `waiting for ${service} to serve ${mode} mode`);
       }
       last = `last answer: ${errorLine(err)}`;
+    }
+    if (s) {
+      if (s.current_status === maintenance) return;
+      if (s.requested_status !== maintenance) {
+        // asked for after this command's request: the other switch wins, this one cannot end
+        throw newError(
+          `${service}: ${maintenance ? 'normal' : 'maintenance'} mode was requested meanwhile (by another command?); not waiting for ${mode} mode`,
+          { code: AgolaAppErrorCodes.CliFailed },
+        );
+      }
+      last = `it still serves ${s.current_status ? 'maintenance' : 'normal'} mode, ${mode} mode requested`;
     }
     options.onWait?.(last);
     if (Date.now() >= deadline) {
