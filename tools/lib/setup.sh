@@ -13,8 +13,8 @@ export AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true
 # these VMs: no CAP_SYS_RESOURCE for its rlimits, hybrid cgroups) and busybox-static (the testkit
 # builds a local busybox image from it: no registry is reachable), and the browser of the web UI's
 # tests: Debian's chromium, driven by playwright-core (no browser download is possible), with
-# fonts (without them screenshots show no text).
-AGOLA_APT_PACKAGES="etcd-server libsqlite3-dev git jsonnet podman runc busybox-static chromium fonts-liberation fonts-dejavu-core"
+# fonts (without them screenshots show no text), and zsh (the CLI test checks `agola completion zsh` with `zsh -n`).
+AGOLA_APT_PACKAGES="etcd-server libsqlite3-dev git jsonnet podman runc busybox-static chromium fonts-liberation fonts-dejavu-core zsh"
 
 install_system_packages() {
   local missing=()

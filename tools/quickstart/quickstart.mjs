@@ -5,7 +5,7 @@
 // terminal): exits once the run ended, 0 if it succeeded.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MAIN, quickstart } from './serve.mjs';
+import { AGOLA_BIN, quickstart } from './serve.mjs';
 
 const ci = process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false';
 const exitAfterRun = process.argv.includes('--exit') || ci || !process.stdout.isTTY;
@@ -43,7 +43,7 @@ user ${user.username}, token ${user.token}
 
 Try it on your own repository (it needs an .agola/config.yml):
   export AGOLA_TOKEN=${user.token}
-  node ${MAIN} directrun start --gateway-url ${serve.gatewayURL}
+  node ${AGOLA_BIN} directrun start --gateway-url ${serve.gatewayURL}
 (or again on the copy of hello: cd ${repoDir})
 `);
 

@@ -14,7 +14,8 @@ import { createGatewayClient } from '@agola-ts/gateway-client';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built `agola` command. */
-export const MAIN = join(here, '../../apps/agola/dist/main.js');
+/** The `agola` bin (it gives `serve` its 16 libuv pool threads, then loads main.js). */
+export const AGOLA_BIN = join(here, '../../apps/agola/dist/agola.cjs');
 /** The example repository the quickstart runs. */
 export const HELLO_DIR = join(here, '../../examples/hello');
 
@@ -104,7 +105,9 @@ export async function startServe(o) {
   const args = ['serve', '--config', configPath, '--components', 'all-base,executor'];
   write(`$ agola ${args.join(' ')}\n  (its log: ${logPath})\n`);
   const started = Date.now();
-  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [AGOLA_BIN, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stdout.pipe(log);
   child.stderr.on('data', (c) => (stderr += c.toString('utf8')));
@@ -185,7 +188,7 @@ export async function prepareHello(dir) {
 export function directrun(o) {
   const args = ['directrun', 'start', '--gateway-url', o.gatewayURL, ...(o.args ?? [])];
   (o.write ?? (() => {}))(`$ cd ${o.repoDir} && agola ${args.join(' ')}\n`);
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(process.execPath, [AGOLA_BIN, ...args], {
     cwd: o.repoDir,
     env: { ...process.env, AGOLA_TOKEN: o.token },
     stdio: o.inherit ? ['ignore', 'inherit', 'inherit'] : ['ignore', 'pipe', 'pipe'],

@@ -22,6 +22,8 @@ export const AgolaAppErrorCodes = {
   CliInput: 'ERR_AGOLA_CLI_INPUT',
   /** A CLI command's work did not end as expected (a followed log, an export) — see the message. */
   CliFailed: 'ERR_AGOLA_CLI_FAILED',
+  /** A CLI command waited longer than its `--timeout` (`maintenance enable` for the switch). */
+  CliTimeout: 'ERR_AGOLA_CLI_TIMEOUT',
 } as const;
 
 /** One of {@link AgolaAppErrorCodes}. */

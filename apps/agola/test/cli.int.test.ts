@@ -13,7 +13,8 @@ import { getFreePort, startForge, type Forge } from '@agola-ts/testkit';
 // command run as its own process, as a user runs it.
 
 const here = dirname(fileURLToPath(import.meta.url));
-const MAIN = join(here, '../dist/main.js');
+// the bin (not main.js): `serve` gets its 16 libuv pool threads as a user's does
+const AGOLA_BIN = join(here, '../dist/agola.cjs');
 const ADMIN_TOKEN = 'cli-test-admin-token-3f9c1b7e';
 
 interface Result {
@@ -37,7 +38,7 @@ function agola(
   o: { token?: string; stdin?: string; env?: Record<string, string> } = {},
 ): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [MAIN, ...args], {
+    const child = spawn(process.execPath, [AGOLA_BIN, ...args], {
       env: {
         PATH: process.env['PATH'] ?? '',
         AGOLA_GATEWAY_URL: gatewayURL,
@@ -67,8 +68,35 @@ async function ok(args: string[], o: Parameters<typeof agola>[1] = {}): Promise<
   return r.stdout;
 }
 
-async function json<T>(args: string[], o: Parameters<typeof agola>[1] = {}): Promise<T> {
-  return JSON.parse(await ok([...args, '--json'], o)) as T;
+/**
+ * Runs `agola <args> --json` (exit 0 expected) and parses its stdout. With `until`, runs it
+ * again (every 200 ms, up to `timeoutMs`) until `until(result)` holds, and fails with the
+ * last result when it never does.
+ */
+async function json<T>(
+  args: string[],
+  o: Parameters<typeof agola>[1] & { until?: (v: T) => boolean; timeoutMs?: number } = {},
+): Promise<T> {
+  const once = async () => JSON.parse(await ok([...args, '--json'], o)) as T;
+  const { until } = o;
+  if (!until) return once();
+  return eventually(async () => {
+    const v = await once();
+    if (!until(v)) throw new Error(`agola ${args.join(' ')}: not yet: ${JSON.stringify(v)}`);
+    return v;
+  }, o.timeoutMs);
+}
+
+/** `agola run show` of alice's run `n`, as JSON (see {@link json} for `until`). */
+function aliceRun<T extends { phase: string }>(
+  n: number,
+  token: string,
+  o: { until?: (r: T) => boolean; timeoutMs?: number } = {},
+): Promise<T> {
+  return json<T>(['run', 'show', '--username', 'alice', '--runnumber', String(n)], {
+    token,
+    ...o,
+  });
 }
 
 /** The start index of each column of a table's lines, from its header. */
@@ -142,7 +170,16 @@ gitserver:
   );
   serve = spawn(
     process.execPath,
-    [MAIN, 'serve', '--config', config, '--components', 'all-base,executor', '--log-level', 'warn'],
+    [
+      AGOLA_BIN,
+      'serve',
+      '--config',
+      config,
+      '--components',
+      'all-base,executor',
+      '--log-level',
+      'warn',
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   serve.stdout!.on('data', (c: Buffer) => (serveOut += c.toString('utf8')));
@@ -483,14 +520,11 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
     expect(followed.replace(/\r/g, '')).toContain('line 1\nline 2\nline 3\nline 4\n');
 
     // the gate waits for approval
-    const waiting = await eventually(async () => {
-      const r = await json<{
-        tasks_waiting_approval: string[];
-        tasks: Record<string, { name: string }>;
-      }>(['run', 'show', '--username', 'alice', '--runnumber', '1'], { token: aliceToken });
-      if (r.tasks_waiting_approval.length === 0) throw new Error('not waiting yet');
-      return r;
-    });
+    const waiting = await aliceRun<{
+      phase: string;
+      tasks_waiting_approval: string[];
+      tasks: Record<string, { name: string }>;
+    }>(1, aliceToken, { until: (r) => r.tasks_waiting_approval.length > 0 });
     const gateId = waiting.tasks_waiting_approval[0]!;
     expect(waiting.tasks[gateId]!.name).toBe('gate');
     const shown = await ok(['run', 'show', '--username', 'alice', '--runnumber', '1'], {
@@ -506,14 +540,10 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
         token: aliceToken,
       },
     );
-    const finished = await eventually(async () => {
-      const r = await json<{ phase: string; result: string }>(
-        ['run', 'show', '--username', 'alice', '--runnumber', '1'],
-        { token: aliceToken },
-      );
-      if (r.phase !== 'finished') throw new Error(`phase ${r.phase}`);
-      return r;
-    }, 60_000);
+    const finished = await aliceRun<{ phase: string; result: string }>(1, aliceToken, {
+      until: (r) => r.phase === 'finished',
+      timeoutMs: 60_000,
+    });
     expect(finished.result).toBe('success');
 
     const list = await ok(['run', 'list', '--username', 'alice'], { token: aliceToken });
@@ -627,27 +657,68 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
         token: aliceToken,
       }),
     ).toBe('run 1 restarted as run 2\n');
-    await eventually(async () => {
-      const r = await json<{ phase: string }>(
-        ['run', 'show', '--username', 'alice', '--runnumber', '2'],
-        {
-          token: aliceToken,
-        },
-      );
-      if (r.phase !== 'running') throw new Error(`phase ${r.phase}`);
-    });
+    await aliceRun(2, aliceToken, { until: (r) => r.phase === 'running' });
     expect(
       await ok(['run', 'stop', '--username', 'alice', '--runnumber', '2'], { token: aliceToken }),
     ).toBe('run 2 stopping\n');
-    const stopped = await eventually(async () => {
-      const r = await json<{ phase: string; result: string }>(
-        ['run', 'show', '--username', 'alice', '--runnumber', '2'],
-        { token: aliceToken },
-      );
-      if (r.phase !== 'finished') throw new Error(`phase ${r.phase}`);
-      return r;
-    }, 60_000);
+    const stopped = await aliceRun<{ phase: string; result: string }>(2, aliceToken, {
+      until: (r) => r.phase === 'finished',
+      timeoutMs: 60_000,
+    });
     expect(stopped.result).toBe('stopped');
+  });
+
+  it('run cancel: a queued run is cancelled, a running one is refused', async () => {
+    // a run waiting for approval keeps its group busy: the next run of the group stays queued
+    const { runs } = await planRunsFromFile({
+      data: `runs:
+  - name: held
+    tasks:
+      - name: gate
+        approval: true
+        runtime: { containers: [{ image: busybox }] }
+        steps:
+          - run: echo never
+`,
+      path: '.agola/config.yml',
+      context: contextOfRef('refs/heads/hold', '1'.repeat(40))!,
+      variables: {},
+      commitMessage: 'cancel test',
+    });
+    const rs = createRunserviceClient({ baseUrl: `${runserviceURL}/api/v1alpha` });
+    const req = plannedRunToCreateRequest(runs[0]!, {
+      group: `/user/${aliceId}/branch/hold`,
+      cacheGroup: `/user/${aliceId}`,
+    });
+    await rs.createRun(req);
+    await aliceRun(3, aliceToken, { until: (r) => r.phase === 'running' });
+    await rs.createRun(req);
+    expect((await aliceRun(4, aliceToken)).phase).toBe('queued');
+
+    expect(
+      await ok(['run', 'cancel', '--username', 'alice', '--runnumber', '4'], {
+        token: aliceToken,
+      }),
+    ).toBe('run 4 cancelled\n');
+    const cancelled = await aliceRun<{ phase: string; result: string }>(4, aliceToken, {
+      until: (r) => r.phase === 'cancelled',
+    });
+    expect(cancelled.result).toBe('unknown');
+
+    const refused = await agola(['run', 'cancel', '--username', 'alice', '--runnumber', '3'], {
+      token: aliceToken,
+    });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /^agola: .*is not queued but in "running" phase.* \(400 ERR_\w+\)\n$/,
+    );
+    const noRun = await agola(['run', 'cancel', '--username', 'alice'], { token: aliceToken });
+    expect(noRun.code).toBe(2);
+    expect(noRun.stderr).toContain("required option '--runnumber <n>' not specified");
+
+    // stopped, so it does not keep the executor busy for the next tests
+    await ok(['run', 'stop', '--username', 'alice', '--runnumber', '3'], { token: aliceToken });
+    await aliceRun(3, aliceToken, { until: (r) => r.phase === 'finished', timeoutMs: 60_000 });
   });
 
   it('updates and deletes: project group, org, user, token', async () => {
@@ -777,6 +848,7 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
       { token: aliceToken },
     );
     expect(linked).toMatch(/^linked account \S+ created\n$/);
+    const laId = /^linked account (\S+) created/.exec(linked)![1]!;
 
     const project = await json<{ path: string; visibility: string }>(
       [
@@ -822,20 +894,55 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
     await ok(['run', 'create', '--project', 'org/acme/app', '--branch', 'main'], {
       token: aliceToken,
     });
-    const projectRuns = await eventually(async () => {
-      const r = await json<{ number: number; name: string }[]>(
-        ['run', 'list', '--project', 'org/acme/app'],
-        { token: aliceToken },
-      );
-      if (r.length === 0) throw new Error('no run yet');
-      return r;
-    });
+    const projectRuns = await json<{ number: number; name: string }[]>(
+      ['run', 'list', '--project', 'org/acme/app'],
+      { token: aliceToken, until: (r) => r.length > 0 },
+    );
     expect(projectRuns.map((r) => [r.number, r.name])).toEqual([[1, 'app']]);
     const noBranch = await agola(['run', 'create', '--project', 'org/acme/app'], {
       token: aliceToken,
     });
     expect(noBranch.code).toBe(2);
     expect(noBranch.stderr).toContain('one of --branch, --tag, --ref is required');
+
+    // the linked account: listed with the user, deleted, then gone
+    const linkedOf = async () =>
+      (
+        await json<{ username: string; linked_accounts: { id: string }[] }[]>(['user', 'list'], {
+          token: ADMIN_TOKEN,
+        })
+      )
+        .find((u) => u.username === 'alice')!
+        .linked_accounts.map((la) => la.id);
+    expect(await linkedOf()).toEqual([laId]);
+    const bobDenied = await agola(
+      ['user', 'linkedaccount', 'delete', '-n', 'alice', '--laid', laId],
+      {
+        token: (
+          await ok(['user', 'token', 'create', '-n', 'bob', '-t', 'la'], { token: ADMIN_TOKEN })
+        ).trim(),
+      },
+    );
+    expect(bobDenied.code).toBe(1);
+    expect(bobDenied.stderr).toMatch(/\(403 ERR_\w+\)\n$/);
+    expect(
+      await ok(['user', 'linkedaccount', 'delete', '-n', 'alice', '--laid', laId], {
+        token: aliceToken,
+      }),
+    ).toBe(`linked account ${laId} deleted\n`);
+    expect(await linkedOf()).toEqual([]);
+    const again = await agola(['user', 'linkedaccount', 'delete', '-n', 'alice', '--laid', laId], {
+      token: aliceToken,
+    });
+    expect(again.code).toBe(1);
+    // (a 400, as Agola's configstore answers)
+    expect(again.stderr).toBe(
+      `agola: linked account "${laId}" of user alice doesn't exist (400 ERR_CONFIGSTORE_MISSING_ENTITY)\n`,
+    );
+    const noLaid = await agola(['user', 'linkedaccount', 'delete', '-n', 'alice'], {
+      token: aliceToken,
+    });
+    expect(noLaid.code).toBe(2);
   });
 
   it('export configstore, maintenance enable, import, disable: the exported data is back', async () => {
@@ -861,13 +968,33 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
     expect(outside.code).toBe(1);
     expect(outside.stderr).toMatch(/\(400 ERR_DATAMANAGER_NOT_IN_MAINTENANCE\)/);
 
+    // enable returns once the configstore serves maintenance mode: an import from stdin (which
+    // cannot be sent twice) works right away
+    const admin = createGatewayClient({ baseUrl: gatewayURL, token: ADMIN_TOKEN });
     expect(await ok(['maintenance', 'enable', 'configstore'], { token: ADMIN_TOKEN })).toBe(
       'configstore maintenance mode enabled\n',
     );
+    expect(await admin.getMaintenanceStatus('configstore')).toEqual({
+      requested_status: true,
+      current_status: true,
+    });
+    expect(
+      await ok(['import', 'configstore', '-f', '-'], { token: ADMIN_TOKEN, stdin: exported }),
+    ).toBe('configstore imported\n');
     expect(await ok(['import', 'configstore', '--file', file], { token: ADMIN_TOKEN })).toBe(
       'configstore imported\n',
     );
     await eventually(() => ok(['maintenance', 'disable', 'configstore'], { token: ADMIN_TOKEN }));
+    expect(await admin.getMaintenanceStatus('configstore')).toEqual({
+      requested_status: false,
+      current_status: false,
+    });
+    // the status is the admin's too
+    await expect(
+      createGatewayClient({ baseUrl: gatewayURL, token: aliceToken }).getMaintenanceStatus(
+        'configstore',
+      ),
+    ).rejects.toThrow(/ERR_GATEWAY_FORBIDDEN/);
 
     const orgs = await eventually(async () =>
       json<{ name: string }[]>(['org', 'list'], { token: aliceToken }),
@@ -884,6 +1011,41 @@ describe('agola CLI against agola serve', { timeout: 300_000 }, () => {
     const badService = await agola(['export', 'gateway'], { token: ADMIN_TOKEN });
     expect(badService.code).toBe(2);
     expect(badService.stderr).toContain('must be one of configstore, runservice');
+  });
+
+  it('maintenance --no-wait returns before the switch; the waiting disable after it', async () => {
+    const admin = createGatewayClient({ baseUrl: gatewayURL, token: ADMIN_TOKEN });
+    expect(
+      await ok(['maintenance', 'enable', 'runservice', '--no-wait'], { token: ADMIN_TOKEN }),
+    ).toBe('runservice maintenance mode enabled (switch requested; not waited for)\n');
+    expect((await admin.getMaintenanceStatus('runservice')).requested_status).toBe(true);
+    // the disable waits for normal mode (through the runservice's switch to maintenance and
+    // back); --json prints {"ok": true}
+    await eventually(async () =>
+      expect(
+        await json(['maintenance', 'disable', 'runservice', '--timeout', '60'], {
+          token: ADMIN_TOKEN,
+        }),
+      ).toEqual({ ok: true }),
+    );
+    await eventually(async () =>
+      expect(await admin.getMaintenanceStatus('runservice')).toEqual({
+        requested_status: false,
+        current_status: false,
+      }),
+    );
+    // the runservice answers again (its runs are all there)
+    const runs = await json<unknown[]>(['run', 'list', '--username', 'alice'], {
+      token: aliceToken,
+      until: (r) => r.length === 4,
+    });
+    expect(runs).toHaveLength(4);
+
+    const badTimeout = await agola(['maintenance', 'enable', 'runservice', '--timeout', '0'], {
+      token: ADMIN_TOKEN,
+    });
+    expect(badTimeout.code).toBe(2);
+    expect(badTimeout.stderr).toContain('must be a positive integer');
   });
 
   it('no token appears in any output (except the one token create prints)', () => {

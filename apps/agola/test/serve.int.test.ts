@@ -17,7 +17,8 @@ const exec = promisify(execFile);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const ADMIN_TOKEN = 'serve-test-admin-token';
-const MAIN = join(here, '../dist/main.js');
+// the bin (not main.js): `serve` gets its 16 libuv pool threads as a user's does
+const AGOLA_BIN = join(here, '../dist/agola.cjs');
 // `npm run quickstart`'s last part, run here non-interactively so the quickstart cannot rot
 const QUICKSTART = join(here, '../../../tools/quickstart/quickstart.mjs');
 
@@ -79,7 +80,7 @@ interface Spawned {
 }
 
 function spawnAgola(args: string[], env: NodeJS.ProcessEnv = process.env): Spawned {
-  const child = spawn(process.execPath, [MAIN, ...args], {
+  const child = spawn(process.execPath, [AGOLA_BIN, ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

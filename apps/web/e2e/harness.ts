@@ -34,7 +34,7 @@ import { getFreePort, startForge, type Forge } from '@agola-ts/testkit';
 
 const here = dirname(fileURLToPath(import.meta.url));
 /** The built `agola` command. */
-export const AGOLA_MAIN = join(here, '../../agola/dist/main.js');
+export const AGOLA_MAIN = join(here, '../../agola/dist/agola.cjs');
 /** The built web bundle. */
 export const WEB_BUNDLE = join(here, '../dist');
 /** Where screenshots go (gitignored; CI keeps them). */

@@ -13,6 +13,7 @@ import type {
   CreateUserTokenResponse,
   LinkedAccount,
   ListOptions,
+  MaintenanceStatusResponse,
   Org,
   OrgMember,
   OrgMemberResponse,
@@ -238,6 +239,8 @@ export interface ConfigstoreClient {
   enableMaintenance(options?: CallOptions): Promise<void>;
   /** `DELETE /maintenance`: leaves maintenance mode (400 when not in it). */
   disableMaintenance(options?: CallOptions): Promise<void>;
+  /** `GET /maintenance`: whether maintenance mode is asked for and whether it is served. */
+  getMaintenanceStatus(options?: CallOptions): Promise<MaintenanceStatusResponse>;
   /** `GET /export`: the datamanager's data as a stream (the timeout covers only the headers). */
   export(options?: CallOptions): Promise<ReadableStream<Uint8Array>>;
   /** `POST /import` (maintenance mode only): replaces the data with an export stream. */
@@ -390,6 +393,7 @@ export function createConfigstoreClient(options: ConfigstoreClientOptions): Conf
       call('DELETE', `${itemBase(kind, ref)}/variables/${seg(name)}`, { signal: o?.signal }),
     enableMaintenance: (o) => call('PUT', '/maintenance', { signal: o?.signal }),
     disableMaintenance: (o) => call('DELETE', '/maintenance', { signal: o?.signal }),
+    getMaintenanceStatus: (o) => call('GET', '/maintenance', { signal: o?.signal }),
     async export(o) {
       const res = await raw('GET', '/export', { signal: o?.signal });
       if (!res.body) return new ReadableStream<Uint8Array>({ start: (c) => c.close() });

@@ -17,6 +17,7 @@ import type {
   LoginUserResponse,
   LogSelector,
   MaintenanceService,
+  MaintenanceStatusResponse,
   MemberRole,
   OAuth2CallbackResponse,
   OrgMembersResponse,
@@ -336,6 +337,14 @@ export interface GatewayClient {
   /** `DELETE /maintenance/{service}` (admin): leaves maintenance mode. */
   disableMaintenance(service: MaintenanceService, options?: CallOptions): Promise<void>;
   /**
+   * `GET /maintenance/{service}` (admin): whether maintenance mode is asked for
+   * (`requested_status`) and whether the service serves it yet (`current_status`).
+   */
+  getMaintenanceStatus(
+    service: MaintenanceService,
+    options?: CallOptions,
+  ): Promise<MaintenanceStatusResponse>;
+  /**
    * `GET /export/{service}` (admin): the service's data in Agola's export format, as chunks
    * (a broken transfer rejects with `ERR_GATEWAY_CLIENT_CONNECTION_LOST`, never ends early).
    */
@@ -558,6 +567,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     userCreateRun: (req, o) => call('POST', '/user/createrun', { body: req }, o),
     enableMaintenance: (service, o) => call('PUT', `/maintenance/${seg(service)}`, {}, o),
     disableMaintenance: (service, o) => call('DELETE', `/maintenance/${seg(service)}`, {}, o),
+    getMaintenanceStatus: (service, o) => call('GET', `/maintenance/${seg(service)}`, {}, o),
     exportData: (service, o = {}) =>
       http.stream('GET', `/export/${seg(service)}`, { signal: o.signal }),
     importData: (service, data, o) => call('POST', `/import/${seg(service)}`, { rawBody: data }, o),

@@ -22,6 +22,7 @@ export type {
   LoginUserResponse,
   LogSelector,
   MaintenanceService,
+  MaintenanceStatusResponse,
   MemberRole,
   OAuth2CallbackResponse,
   OrgMembersResponse,

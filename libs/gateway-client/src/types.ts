@@ -391,3 +391,11 @@ export interface ListOptions {
 
 /** A service whose data can be exported and imported, and put in maintenance mode. */
 export type MaintenanceService = 'configstore' | 'runservice';
+
+/** `GET /maintenance/{service}`: whether maintenance mode is asked for and served. */
+export interface MaintenanceStatusResponse {
+  /** Maintenance mode was enabled (and not disabled since). */
+  requested_status: boolean;
+  /** The service serves its maintenance mode now (it switches a moment after the request). */
+  current_status: boolean;
+}

@@ -5,6 +5,7 @@ import type {
   ExecutorTask,
   ExecutorTaskWithData,
   GetRunsResponse,
+  MaintenanceStatusResponse,
   Run,
   RunActionsRequest,
   RunConfig,
@@ -205,6 +206,8 @@ export interface RunserviceClient {
   enableMaintenance(options?: CallOptions): Promise<void>;
   /** `DELETE /maintenance`. */
   disableMaintenance(options?: CallOptions): Promise<void>;
+  /** `GET /maintenance`: whether maintenance mode is asked for and whether it is served. */
+  getMaintenanceStatus(options?: CallOptions): Promise<MaintenanceStatusResponse>;
   /** `GET /export`: the datamanager's data as a stream. */
   export(options?: CallOptions): Promise<ReadableStream<Uint8Array>>;
   /** `POST /import` (maintenance mode only). */
@@ -384,6 +387,7 @@ export function createRunserviceClient(options: RunserviceClientOptions): Runser
     },
     enableMaintenance: (o) => call('PUT', '/maintenance', { signal: o?.signal }),
     disableMaintenance: (o) => call('DELETE', '/maintenance', { signal: o?.signal }),
+    getMaintenanceStatus: (o) => call('GET', '/maintenance', { signal: o?.signal }),
     async export(o) {
       const res = await raw('GET', '/export', { signal: o?.signal });
       if (!res.body) return new ReadableStream<Uint8Array>({ start: (c) => c.close() });

@@ -17,6 +17,18 @@ export function isVisibility(value: unknown): value is Visibility {
   return value === 'public' || value === 'private';
 }
 
+/**
+ * `GET /maintenance` of a service with a datamanager (configstore, runservice) and the
+ * gateway's `GET /maintenance/{service}`: whether maintenance mode is asked for (the etcd key)
+ * and whether the service is serving it (it switches a moment after the request).
+ */
+export interface MaintenanceStatusResponse {
+  /** Maintenance mode was enabled (and not disabled since). */
+  requested_status: boolean;
+  /** The service serves its maintenance mode now. */
+  current_status: boolean;
+}
+
 /** Options of the paged lists (users, orgs, remote sources): ordered by name. */
 export interface ListOptions {
   /** Most items returned: 0 or absent means 10, more than 20 is capped at 20. */

@@ -1,6 +1,6 @@
 export { NAME_REGEXP, MAX_NAME_LENGTH, isUuid, isValidName } from './names.js';
 export { VISIBILITIES, isVisibility, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT } from './common.js';
-export type { Visibility, ListOptions } from './common.js';
+export type { Visibility, ListOptions, MaintenanceStatusResponse } from './common.js';
 export type {
   User,
   LinkedAccount,

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { withCompletionValues } from './completion.js';
 
 // Agola's name rule: letters, digits and single dashes between them, starting with a letter
 const NAME_RE = /^[a-zA-Z][a-zA-Z0-9]*(?:-[a-zA-Z0-9]+)*$/;
@@ -22,14 +23,14 @@ export function nameArg(value: string): string {
   return value;
 }
 
-/** A commander argument parser accepting only the given values. */
+/** A commander argument parser accepting only the given values (offered by completion). */
 export function enumArg<T extends string>(values: readonly T[]): (value: string) => T {
-  return (value) => {
+  return withCompletionValues((value: string) => {
     if (!(values as readonly string[]).includes(value)) {
       throw new InvalidArgumentError(`must be one of ${values.join(', ')}`);
     }
     return value as T;
-  };
+  }, values);
 }
 
 /** Like {@link enumArg}, for a repeatable option: collects the values in an array. */
@@ -37,7 +38,10 @@ export function enumListArg<T extends string>(
   values: readonly T[],
 ): (value: string, previous: T[] | undefined) => T[] {
   const one = enumArg(values);
-  return (value, previous) => [...(previous ?? []), one(value)];
+  return withCompletionValues(
+    (value: string, previous: T[] | undefined) => [...(previous ?? []), one(value)],
+    values,
+  );
 }
 
 /** A commander argument parser for a non-negative integer. */

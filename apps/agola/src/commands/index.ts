@@ -1,4 +1,5 @@
 import type { CommandModule } from '../cli/program.js';
+import { completionCommands } from './completion.js';
 import { directrunCommands } from './directrun.js';
 import { logCommands } from './log.js';
 import { maintenanceCommands } from './maintenance.js';
@@ -26,4 +27,5 @@ export const commandModules: readonly CommandModule[] = [
   logCommands,
   maintenanceCommands,
   directrunCommands,
+  completionCommands,
 ];

@@ -2,13 +2,18 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
-import type { MaintenanceService } from '@agola-ts/gateway-client';
-import { as, RemoteError, wrap } from '@agola-ts/errors';
+import type {
+  GatewayClient,
+  MaintenanceService,
+  MaintenanceStatusResponse,
+} from '@agola-ts/gateway-client';
+import { as, newError, RemoteError, wrap } from '@agola-ts/errors';
 import { AgolaAppErrorCodes } from '../codes.js';
 import { clientFrom } from '../cli/client.js';
 import { formatBytes, printDone, progress, type Progress } from '../cli/output.js';
 import { cliAction, type CommandModule } from '../cli/program.js';
-import { enumArg } from '../cli/validate.js';
+import { errorLine } from '../cli/errors.js';
+import { enumArg, positiveIntArg } from '../cli/validate.js';
 
 /** The services with data to export, import and a maintenance mode. */
 export const SERVICES = [
@@ -18,6 +23,64 @@ export const SERVICES = [
 
 /** How long `import <file>` retries while the service is still switching to maintenance. */
 const SWITCH_WAIT_MS = 20_000;
+
+/** How long `maintenance enable|disable` waits for the switch by default (seconds). */
+const DEFAULT_SWITCH_TIMEOUT_S = 60;
+
+/** How often `maintenance enable|disable` asks for the service's mode while it waits. */
+const STATUS_POLL_MS = 250;
+
+/**
+ * Waits until `service` reports that it serves maintenance mode (`maintenance` true) or
+ * normal mode, asking the gateway's `GET /maintenance/{service}`. While the service switches
+ * it restarts its routes: the gateway's 5xx and connection errors are waited through; a 4xx
+ * (403, a gateway without the route) ends the wait at once.
+ *
+ * @throws `ERR_AGOLA_CLI_TIMEOUT` after `timeoutMs`, saying what the service reported last;
+ *   `ERR_AGOLA_CLI_FAILED` when the other mode is requested meanwhile.
+ */
+export async function waitForMaintenanceMode(
+  gw: GatewayClient,
+  service: MaintenanceService,
+  maintenance: boolean,
+  timeoutMs: number,
+  options: { signal?: AbortSignal; onWait?: (last: string) => void } = {},
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const mode = maintenance ? 'maintenance' : 'normal';
+  let last = 'no answer yet';
+  for (;;) {
+    let s: MaintenanceStatusResponse | undefined;
+    try {
+      s = await gw.getMaintenanceStatus(service, { signal: options.signal });
+    } catch (err) {
+      const remote = as(err, RemoteError);
+      if ((remote && remote.status < 500) || options.signal?.aborted) {
+        throw wrap(err, `waiting for ${service} to serve ${mode} mode`);
+      }
+      last = `last answer: ${errorLine(err)}`;
+    }
+    if (s) {
+      if (s.current_status === maintenance) return;
+      if (s.requested_status !== maintenance) {
+        // asked for after this command's request: the other switch wins, this one cannot end
+        throw newError(
+          `${service}: ${maintenance ? 'normal' : 'maintenance'} mode was requested meanwhile (by another command?); not waiting for ${mode} mode`,
+          { code: AgolaAppErrorCodes.CliFailed },
+        );
+      }
+      last = `it still serves ${s.current_status ? 'maintenance' : 'normal'} mode, ${mode} mode requested`;
+    }
+    options.onWait?.(last);
+    if (Date.now() >= deadline) {
+      throw newError(
+        `${service} did not switch to ${mode} mode within ${Math.round(timeoutMs / 1000)} s (${last}); see its /health and log, or wait longer with --timeout`,
+        { code: AgolaAppErrorCodes.CliTimeout },
+      );
+    }
+    await new Promise((r) => setTimeout(r, STATUS_POLL_MS));
+  }
+}
 
 function counter(p: Progress, verb: string): Transform {
   let n = 0;
@@ -123,12 +186,32 @@ export const maintenanceCommands: CommandModule = {
             : 'leave maintenance mode',
         )
         .argument('<service>', SERVICES.join(' or '), enumArg(SERVICES))
+        .option('--no-wait', 'return once the switch is asked for, before the service has switched')
+        .option(
+          '--timeout <seconds>',
+          'how long to wait for the service to switch',
+          positiveIntArg,
+          DEFAULT_SWITCH_TIMEOUT_S,
+        )
         .action(
-          cliAction(async (_opts, cmd) => {
+          cliAction(async (opts: { wait: boolean; timeout: number }, cmd) => {
             const service = cmd.processedArgs[0] as MaintenanceService;
             const gw = clientFrom(cmd);
             await (enable ? gw.enableMaintenance(service) : gw.disableMaintenance(service));
-            printDone(cmd, `${service} maintenance mode ${enable ? 'enabled' : 'disabled'}`);
+            if (opts.wait) {
+              const p = progress();
+              try {
+                await waitForMaintenanceMode(gw, service, enable, opts.timeout * 1000, {
+                  onWait: (last) => p.update(`waiting for ${service} to switch (${last})...`),
+                });
+              } finally {
+                p.done();
+              }
+            }
+            printDone(
+              cmd,
+              `${service} maintenance mode ${enable ? 'enabled' : 'disabled'}${opts.wait ? '' : ' (switch requested; not waited for)'}`,
+            );
           }),
         );
     }

@@ -41,6 +41,7 @@ describe('gateway maintenance, export and import routes (admin only)', () => {
     for (const call of [
       () => user.enableMaintenance('configstore'),
       () => user.disableMaintenance('runservice'),
+      () => user.getMaintenanceStatus('configstore'),
       () => user.exportData('configstore'),
       () => user.importData('configstore', new Uint8Array()),
     ]) {
@@ -76,8 +77,25 @@ describe('gateway maintenance, export and import routes (admin only)', () => {
     expect(normal.status).toBe(400);
     expect(normal.remoteCode).toBe('ERR_DATAMANAGER_NOT_IN_MAINTENANCE');
 
+    expect(await gw.admin.getMaintenanceStatus('configstore')).toEqual({
+      requested_status: false,
+      current_status: false,
+    });
     await gw.admin.enableMaintenance('configstore');
     try {
+      // the configstore's status, passed through: served once its switch is done
+      await eventually(async () =>
+        expect(await gw.admin.getMaintenanceStatus('runservice')).toEqual({
+          requested_status: false,
+          current_status: false,
+        }),
+      );
+      await eventually(async () =>
+        expect(await gw.admin.getMaintenanceStatus('configstore')).toEqual({
+          requested_status: true,
+          current_status: true,
+        }),
+      );
       // a second enable: the configstore says it already is (once its switch is done: in
       // between it answers 503, which the gateway reports as a 500)
       const again = await eventually(async () => {

@@ -2,7 +2,12 @@ import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { badRequest } from '@agola-ts/errors';
-import { DataManagerErrorCodes, setMaintenanceMode, type ServiceMode } from '@agola-ts/datamanager';
+import {
+  DataManagerErrorCodes,
+  isMaintenanceEnabled,
+  setMaintenanceMode,
+  type ServiceMode,
+} from '@agola-ts/datamanager';
 import type { EtcdClient } from '@agola-ts/etcd';
 import { noContent } from './replies.js';
 
@@ -29,6 +34,9 @@ export interface MaintenanceRoutesOptions {
  * it under `API_PREFIX` in both routers):
  * - `PUT /maintenance`, `DELETE /maintenance`: enable or disable maintenance mode, 200 with
  *   no body; 400 `ERR_DATAMANAGER_MAINTENANCE_STATE` when already in that state;
+ * - `GET /maintenance`: `{ requested_status, current_status }` (as later Agola versions): the
+ *   maintenance key is set / this router is the maintenance one. The service switches a
+ *   moment after the key changes, so `current_status` follows `requested_status`;
  * - `GET /export`: streams the export; if it fails after the first bytes, the connection is
  *   aborted, so the client sees a truncated response, never a complete-looking one;
  * - `POST /import`: the request body (any content type, not buffered, no body limit) is
@@ -58,6 +66,11 @@ export async function maintenanceRoutes(
     await setMaintenanceMode(etcd, false);
     return reply.code(200).send();
   });
+
+  app.get('/maintenance', async () => ({
+    requested_status: await isMaintenanceEnabled(etcd),
+    current_status: mode === 'maintenance',
+  }));
 
   app.get('/export', async (_req, reply) => {
     const stream = await data.export({ signal: abortSignalOf(reply.raw) });

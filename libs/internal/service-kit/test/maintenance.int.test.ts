@@ -95,9 +95,23 @@ describe('runService and maintenanceRoutes', () => {
     });
     expect(await (await fetch(`${b}/export`)).text()).toBe('{"id":"b"}');
 
+    expect(await (await fetch(`${a}/maintenance`)).json()).toEqual({
+      requested_status: false,
+      current_status: false,
+    });
     res = await fetch(`${a}/maintenance`, { method: 'PUT' });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
+    // asked for at once; served once each instance has switched
+    expect((await (await fetch(`${a}/maintenance`)).json()).requested_status).toBe(true);
+    for (const url of [a, b]) {
+      await eventually(async () => {
+        expect(await (await fetch(`${url}/maintenance`)).json()).toEqual({
+          requested_status: true,
+          current_status: true,
+        });
+      });
+    }
     for (const url of [a, b]) {
       await eventually(async () => {
         const hello = await fetch(`${url}/hello`);
@@ -126,6 +140,10 @@ describe('runService and maintenanceRoutes', () => {
     for (const url of [a, b]) {
       await eventually(async () => {
         expect((await fetch(`${url}/hello`)).status).toBe(200);
+      });
+      expect(await (await fetch(`${url}/maintenance`)).json()).toEqual({
+        requested_status: false,
+        current_status: false,
       });
     }
     res = await fetch(`${a}/maintenance`, { method: 'DELETE' });

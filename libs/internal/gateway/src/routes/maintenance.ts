@@ -17,6 +17,9 @@ export type MaintainableService = (typeof MAINTAINABLE_SERVICES)[number];
 interface ServiceMaintenance {
   enableMaintenance(options?: { signal?: AbortSignal }): Promise<void>;
   disableMaintenance(options?: { signal?: AbortSignal }): Promise<void>;
+  getMaintenanceStatus(options?: {
+    signal?: AbortSignal;
+  }): Promise<{ requested_status: boolean; current_status: boolean }>;
   export(options?: { signal?: AbortSignal }): Promise<ReadableStream<Uint8Array>>;
   import(
     data: Uint8Array | ReadableStream<Uint8Array>,
@@ -53,6 +56,8 @@ function abortSignalOf(res: ServerResponse): AbortSignal {
  * has only the services' own): for `servicename` = `configstore` or `runservice`,
  * - `PUT /maintenance/{servicename}`, `DELETE /maintenance/{servicename}`: enter or leave the
  *   service's maintenance mode (200, no body; the service's 400 when already in that state);
+ * - `GET /maintenance/{servicename}`: the service's `{ requested_status, current_status }`
+ *   (the mode is asked for / served: the service switches a moment after the request);
  * - `GET /export/{servicename}`: the service's export, streamed through (a break downstream
  *   aborts the answer, so a caller never sees a complete-looking truncated export);
  * - `POST /import/{servicename}`: the request body (any content type, any size, not
@@ -89,6 +94,17 @@ export async function registerMaintenanceRoutes(
         throw passThrough(err);
       }
       return reply.code(200).send();
+    });
+
+    scope.get('/maintenance/:servicename', async (req) => {
+      requireAdmin(req);
+      const service = serviceOf(ctx, req);
+      try {
+        const s = await service.getMaintenanceStatus();
+        return { requested_status: s.requested_status, current_status: s.current_status };
+      } catch (err) {
+        throw passThrough(err);
+      }
     });
 
     scope.get('/export/:servicename', async (req, reply) => {
