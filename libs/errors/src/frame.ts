@@ -112,7 +112,7 @@ export function relativeBelow(cwd: string, file: string): string | undefined {
   const target = segmentsOf(file);
   if (target.length <= base.length) return undefined;
   const same = (a: string, b: string) => (windows ? a.toLowerCase() === b.toLowerCase() : a === b);
-  for (let i = 0; i < base.length; i++) if (!same(base[i]!, target[i]!)) return undefined;
+  if (!base.every((seg, i) => same(seg, target[i] ?? ''))) return undefined;
   const rel = target.slice(base.length).join('/');
   // path.relative's answer starting with ".." (a name like "..cache") was not taken either
   return rel.startsWith('..') ? undefined : rel;

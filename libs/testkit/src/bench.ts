@@ -88,7 +88,7 @@ export async function runInterleaved<T, R>(
       options.signal?.throwIfAborted();
       const side = sides[index] as T;
       const result = await run(side, round);
-      results[index]!.push(result);
+      results[index]?.push(result);
       ran.push({ side, index, result });
     }
     options.onRound?.(round, ran);
