@@ -1,19 +1,8 @@
-import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vite';
 
-const shim = fileURLToPath(new URL('./src/node-shims.ts', import.meta.url));
-
 export default defineConfig({
   plugins: [vue()],
-  resolve: {
-    // @agola-ts/errors imports three node modules for its stack-frame and printf helpers,
-    // which the UI never calls; tiny browser stand-ins keep them out of the bundle.
-    alias: [
-      { find: /^node:(util|path|url)$/, replacement: shim },
-      { find: /^(util|path|url)$/, replacement: shim },
-    ],
-  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,8 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vitest/config';
-
-const shim = fileURLToPath(new URL('./src/node-shims.ts', import.meta.url));
 
 export default defineConfig({
   plugins: [vue()],
@@ -11,7 +8,6 @@ export default defineConfig({
       {
         // component and unit tests: a DOM in node
         extends: true,
-        resolve: { alias: [{ find: /^node:(util|path|url)$/, replacement: shim }] },
         test: {
           name: 'unit',
           include: ['src/**/*.test.ts'],

@@ -1,5 +1,5 @@
-import { format } from 'node:util';
 import { AgolaError, toError } from './agola-error.js';
+import { formatMessage } from './printf.js';
 
 /** Options of {@link wrap} and {@link newError}. */
 export interface WrapOptions {
@@ -19,9 +19,12 @@ export function newError(message: string, options: WrapOptions = {}): AgolaError
   return new AgolaError(message, { ...options, callerOf: newError });
 }
 
-/** Like {@link newError} with `util.format`-style formatting (`%s`, `%d`, `%j`, `%o`). */
+/**
+ * Like {@link newError} with `util.format`-style formatting (`%s`, `%d`, `%i`, `%f`, `%j`;
+ * objects under `%s`/`%o` print as JSON).
+ */
 export function errorf(fmt: string, ...args: unknown[]): AgolaError {
-  return new AgolaError(format(fmt, ...args), { callerOf: errorf });
+  return new AgolaError(formatMessage(fmt, args), { callerOf: errorf });
 }
 
 /**
@@ -44,7 +47,7 @@ export function wrap(err: unknown, message: string, options: WrapOptions = {}): 
 
 /** Like {@link wrap} with `util.format`-style formatting of the message. */
 export function wrapf(err: unknown, fmt: string, ...args: unknown[]): AgolaError {
-  return new AgolaError(format(fmt, ...args), { cause: toError(err), callerOf: wrapf });
+  return new AgolaError(formatMessage(fmt, args), { cause: toError(err), callerOf: wrapf });
 }
 
 /**

@@ -8,4 +8,6 @@ export const TestkitErrorCodes = {
   NotProvided: 'ERR_TESTKIT_NOT_PROVIDED',
   /** A forge simulator helper was misused (unknown user or repo, a duplicate name). */
   ForgeUsage: 'ERR_TESTKIT_FORGE_USAGE',
+  /** A benchmark's load process (autocannon) failed or printed no result. */
+  LoadFailed: 'ERR_TESTKIT_LOAD_FAILED',
 } as const;

@@ -4,9 +4,7 @@
 // way (64 paths too, answering the same JSON); the routes interleaved round by round,
 // medians; the server process's peak RSS under that load. Then POST /projects and the
 // datamanager's commits/s with an in-process client. Same etcd and posix storage for all.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -15,6 +13,7 @@ import { createDataManager } from '@agola-ts/datamanager';
 import { createEtcdClient } from '@agola-ts/etcd';
 import { createPosixStorage } from '@agola-ts/ost';
 import { startEtcd } from '@agola-ts/testkit';
+import { percentile, runInterleaved, runLoad, summarizeLoads } from '@agola-ts/testkit/bench';
 import { createConfigstore } from '../src/index.js';
 
 const CLIENTS = 32;
@@ -23,79 +22,7 @@ const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_S'] ?? 5);
 const PROJECTS = 64;
 
-interface LoadResult {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  /** Non-2xx answers and socket errors. */
-  errors: number;
-  /** Peak RSS of this (the server's) process while the load ran, in MiB. */
-  peakRssMiB: number;
-  /** CPU time of this (the server's) process per request, in µs (all its threads). */
-  cpuUs: number;
-}
-
-/**
- * Loads `origin` with autocannon in a child process (bench/load.ts): `CLIENTS` keep-alive
- * connections, one request at a time each, for `LOAD_SECONDS`, the paths in turn. Samples
- * this process's RSS meanwhile.
- */
-async function load(origin: string, paths: string[]): Promise<LoadResult> {
-  let peak = process.memoryUsage.rss();
-  const cpu = process.cpuUsage();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [
-          fileURLToPath(new URL('./load.js', import.meta.url)),
-          origin,
-          String(CLIENTS),
-          String(LOAD_SECONDS),
-          JSON.stringify(paths),
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0 ? resolve(stdout) : reject(new Error(`autocannon exited ${code}: ${stderr}`)),
-      );
-    });
-    const r = JSON.parse(out) as {
-      requests: { average: number };
-      latency: { p50: number; p99: number };
-      non2xx: number;
-      errors: number;
-      timeouts: number;
-    };
-    const used = process.cpuUsage(cpu);
-    return {
-      perSecond: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.non2xx + r.errors + r.timeouts,
-      peakRssMiB: peak / 2 ** 20,
-      cpuUs: (used.user + used.system) / Math.max(1, r.requests.average * LOAD_SECONDS),
-    };
-  } finally {
-    clearInterval(sampler);
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 
 interface Result {
   perSecond: number;
@@ -240,23 +167,26 @@ async function main() {
     console.log(
       `\n## GET, ${CLIENTS} keep-alive connections from autocannon in another process, ${PROJECTS} projects in turn, ${LOAD_SECONDS} s per route and round, ${ROUNDS} rounds interleaved (order rotated), medians; server RSS sampled every 50 ms`,
     );
-    const results = new Map<string, LoadResult[]>(routes.map(([name]) => [name, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < active.length; i++) {
-        const [name, origin, paths] = active[(i + r) % active.length]!;
-        results.get(name)!.push(await load(origin, paths));
-      }
-    }
+    // CLIENTS keep-alive connections from autocannon in a child process, each its own
+    // autocannon instance going through the paths from its own offset, for LOAD_SECONDS;
+    // this (the server's) process's RSS sampled meanwhile; rotated rounds
+    const perRoute = await runInterleaved(active, ROUNDS, ([, origin, paths]) =>
+      runLoad({
+        url: origin,
+        connections: CLIENTS,
+        durationSeconds: LOAD_SECONDS,
+        paths,
+        sampleRssMs: 50,
+      }),
+    );
+    const results = new Map(active.map(([name], i) => [name, summarizeLoads(perRoute[i]!)]));
     const med = (name: string) => {
-      const rs = results.get(name)!;
+      const m = results.get(name) ?? summarizeLoads([]);
       return {
-        perSecond: median(rs.map((x) => x.perSecond)),
-        p50: median(rs.map((x) => x.p50)),
-        p99: median(rs.map((x) => x.p99)),
-        errors: rs.reduce((a, x) => a + x.errors, 0),
-        peakRssMiB: Math.max(...rs.map((x) => x.peakRssMiB)),
-        rounds: rs.map((x) => fmt(x.perSecond, 0)).join(' / '),
-        cpuUs: median(rs.map((x) => x.cpuUs)),
+        ...m,
+        peakRssMiB: m.peakRssBytes / 2 ** 20,
+        rounds: m.perRound.map((x) => fmt(x, 0)).join(' / '),
+        cpuUs: m.cpuMicrosPerRequest,
       };
     };
     console.log(

@@ -9,9 +9,7 @@
 //    (configstore, runservice, scheduler, the local executor, gateway), as `agola serve`
 //    runs them, with their default loop periods.
 // Everything in one process on one etcd and posix storage: a shared 2-core machine is noisy.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fastify } from 'fastify';
@@ -24,6 +22,7 @@ import { createRunservice } from '@agola-ts/runservice';
 import { createRunserviceClient } from '@agola-ts/runservice-client';
 import { createScheduler } from '@agola-ts/scheduler';
 import { startEtcd, startForge } from '@agola-ts/testkit';
+import { percentile, runInterleaved, runLoad, summarizeLoads } from '@agola-ts/testkit/bench';
 import type { Run } from '@agola-ts/types';
 import { createGateway } from '../src/index.js';
 
@@ -31,71 +30,9 @@ const CLIENTS = 32;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_S'] ?? 5);
 const PUSHES = Number(process.env['BENCH_PUSHES'] ?? 10);
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 const ADMIN_TOKEN = 'bench-admin-token';
 
-interface LoadResult {
-  perSecond: number;
-  p50: number;
-  p99: number;
-  /** Non-2xx answers, socket errors and timeouts. */
-  errors: number;
-  /** Peak RSS of this (the servers') process while the load ran, in MiB. */
-  peakRssMiB: number;
-}
-
-/**
- * Loads `url` with autocannon in a child process: `CLIENTS` keep-alive connections, one
- * request at a time each, for `LOAD_SECONDS`. Samples this process's RSS meanwhile.
- */
-async function load(url: string, headers: Record<string, string>): Promise<LoadResult> {
-  let peak = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage.rss())), 50);
-  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]);
-  try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const child = spawn(
-        process.execPath,
-        [AUTOCANNON, '-c', String(CLIENTS), '-d', String(LOAD_SECONDS), '-j', ...headerArgs, url],
-        { stdio: ['ignore', 'pipe', 'pipe'] },
-      );
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) =>
-        code === 0 ? resolve(stdout) : reject(new Error(`autocannon exited ${code}: ${stderr}`)),
-      );
-    });
-    const r = JSON.parse(out) as {
-      requests: { average: number };
-      latency: { p50: number; p99: number };
-      non2xx: number;
-      errors: number;
-      timeouts: number;
-    };
-    return {
-      perSecond: r.requests.average,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
-      errors: r.non2xx + r.errors + r.timeouts,
-      peakRssMiB: peak / 2 ** 20,
-    };
-  } finally {
-    clearInterval(sampler);
-  }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const median = (xs: number[]) =>
-  percentile(
-    [...xs].sort((a, b) => a - b),
-    50,
-  );
 
 async function main() {
   const etcdServer = await startEtcd();
@@ -496,22 +433,24 @@ runs:
       );
       await inproc('gw client getRun', () => alice.getRun({ kind: 'project', ref: pub.path }, 2));
     }
-    const results = new Map<string, LoadResult[]>(routes.map(([name]) => [name, []]));
-    for (let r = 0; r < ROUNDS; r++) {
-      for (let i = 0; i < routes.length; i++) {
-        const [name, routeUrl, headers] = routes[(i + r) % routes.length]!;
-        results.get(name)!.push(await load(routeUrl, headers));
-      }
-    }
+    // CLIENTS keep-alive connections from autocannon in a child process, one request at a
+    // time each, for LOAD_SECONDS; this process's RSS sampled meanwhile; rotated rounds
+    const perRoute = await runInterleaved(routes, ROUNDS, ([, routeUrl, headers]) =>
+      runLoad({
+        url: routeUrl,
+        connections: CLIENTS,
+        durationSeconds: LOAD_SECONDS,
+        headers,
+        sampleRssMs: 50,
+      }),
+    );
+    const results = new Map(routes.map(([name], i) => [name, summarizeLoads(perRoute[i]!)]));
     const med = (name: string) => {
-      const xs = results.get(name)!;
+      const m = results.get(name)!;
       return {
-        perSecond: median(xs.map((x) => x.perSecond)),
-        p50: median(xs.map((x) => x.p50)),
-        p99: median(xs.map((x) => x.p99)),
-        errors: xs.reduce((a, x) => a + x.errors, 0),
-        peakRssMiB: Math.max(...xs.map((x) => x.peakRssMiB)),
-        rounds: xs.map((x) => fmt(x.perSecond, 0)).join(' / '),
+        ...m,
+        peakRssMiB: m.peakRssBytes / 2 ** 20,
+        rounds: m.perRound.map((x) => fmt(x, 0)).join(' / '),
       };
     };
     console.log(

@@ -5,9 +5,7 @@
 // current query next to the one it replaced (a `grouppath LIKE ? ESCAPE` that scanned every
 // run: sqlite's LIKE is case-insensitive, so it cannot use the index) with its old plan,
 // interleaved, medians.
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDataManager } from '@agola-ts/datamanager';
@@ -16,6 +14,7 @@ import { createEtcdClient } from '@agola-ts/etcd';
 import { createPosixStorage } from '@agola-ts/ost';
 import { createRunserviceClient } from '@agola-ts/runservice-client';
 import { startEtcd } from '@agola-ts/testkit';
+import { median, runInterleaved, runLoad } from '@agola-ts/testkit/bench';
 import type { Run } from '@agola-ts/types';
 import { READDB_FILE, RUNSERVICE_BASE_PATH, createRunservice } from '../src/runservice.js';
 import { DATA_TYPES, queries } from '../src/readdb.js';
@@ -26,10 +25,8 @@ const PROJECTS = 100;
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const LOAD_SECONDS = Number(process.env['BENCH_LOAD_S'] ?? 5);
 const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 2000);
-const AUTOCANNON = createRequire(import.meta.url).resolve('autocannon/autocannon.js');
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 /**
  * The query this benchmark replaced, kept as the baseline, with the plan it had before the
@@ -37,38 +34,6 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 const LIKE_QUERY =
   "select d.data from run_ost r indexed by run_ost_grouppath join rundata_ost d on d.id = r.id where r.grouppath like ? escape '\\' and r.counter = ? order by r.id desc limit 1";
-
-async function autocannon(
-  url: string,
-): Promise<{ perSecond: number; p99: number; errors: number }> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [AUTOCANNON, '-c', String(CLIENTS), '-d', String(LOAD_SECONDS), '-j', url],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) =>
-      code === 0 ? resolve(stdout) : reject(new Error(`autocannon exited ${code}: ${stderr}`)),
-    );
-  });
-  const r = JSON.parse(out) as {
-    requests: { average: number };
-    latency: { p99: number };
-    non2xx: number;
-    errors: number;
-    timeouts: number;
-  };
-  return {
-    perSecond: r.requests.average,
-    p99: r.latency.p99,
-    errors: r.non2xx + r.errors + r.timeouts,
-  };
-}
 
 /** `QUERIES` lookups of random (project, counter) pairs, `CLIENTS` at a time; queries/s. */
 async function queryRate(lookup: (group: string, counter: number) => Promise<Run | undefined>) {
@@ -169,32 +134,34 @@ async function main() {
         { readonly: true, autocommit: true },
       );
     const url = `${rs.url ?? ''}/runs/group/${encodeURIComponent('/project/p42')}/${Math.floor(perProject / 2)}`;
-    const rates = { current: [] as number[], like: [] as number[], http: [] as number[] };
     const p99s: number[] = [];
     let errors = 0;
-    for (let r = 0; r < ROUNDS; r++) {
-      const sides: Array<[keyof typeof rates, () => Promise<number>]> = [
-        ['current', () => queryRate(current)],
-        ['like', () => queryRate(like)],
-        [
-          'http',
-          async () => {
-            const res = await autocannon(url);
-            p99s.push(res.p99);
-            errors += res.errors;
-            return res.perSecond;
-          },
-        ],
-      ];
-      const line: string[] = [];
-      for (let i = 0; i < sides.length; i++) {
-        const [name, run] = sides[(i + r) % sides.length]!;
-        const v = await run();
-        rates[name].push(v);
-        line.push(`${name} ${fmt(v, 0)}/s`);
-      }
-      console.log(`round ${r + 1}: ${line.join(', ')}`);
-    }
+    const sides: Array<['current' | 'like' | 'http', () => Promise<number>]> = [
+      ['current', () => queryRate(current)],
+      ['like', () => queryRate(like)],
+      [
+        'http',
+        async () => {
+          // CLIENTS keep-alive connections from autocannon in a child process
+          const res = await runLoad({ url, connections: CLIENTS, durationSeconds: LOAD_SECONDS });
+          p99s.push(res.p99);
+          errors += res.errors;
+          return res.perSecond;
+        },
+      ],
+    ];
+    const [currentRates, likeRates, httpRates] = await runInterleaved(
+      sides,
+      ROUNDS,
+      ([, run]) => run(),
+      {
+        onRound: (r, ran) =>
+          console.log(
+            `round ${r + 1}: ${ran.map(({ side: [name], result }) => `${name} ${fmt(result, 0)}/s`).join(', ')}`,
+          ),
+      },
+    );
+    const rates = { current: currentRates!, like: likeRates!, http: httpRates! };
     console.log(
       'side                                                      | median /s | per round',
     );
