@@ -103,7 +103,9 @@ describe('runService and maintenanceRoutes', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toBe('');
     // asked for at once; served once each instance has switched
-    expect((await (await fetch(`${a}/maintenance`)).json()).requested_status).toBe(true);
+    expect(await (await fetch(`${a}/maintenance`)).json()).toMatchObject({
+      requested_status: true,
+    });
     for (const url of [a, b]) {
       await eventually(async () => {
         expect(await (await fetch(`${url}/maintenance`)).json()).toEqual({
