@@ -339,16 +339,16 @@ export function registerRunEventsRoute(
     const watch = await watchOf(ctx, req);
     const closed = new AbortController();
     req.raw.once('close', () => closed.abort());
-    let res: ServerResponse | undefined;
+    // the raw response once answered, and how to leave the hub
+    const out: { res?: ServerResponse; leave?: () => void; unregister?: () => void } = {};
     let finished = false;
     const timers: NodeJS.Timeout[] = [];
-    let leave = () => {};
-    let unregister = () => {};
     const finish = (last?: string) => {
       if (finished) return;
       finished = true;
-      leave();
-      unregister();
+      out.leave?.();
+      out.unregister?.();
+      const res = out.res;
       for (const t of timers) clearInterval(t);
       if (res && !res.destroyed) {
         const r = res;
@@ -359,6 +359,7 @@ export function registerRunEventsRoute(
     };
     const pending: GatewayRunEvent[] = [];
     const write = (event: GatewayRunEvent) => {
+      const res = out.res;
       if (finished) return;
       if (!res) {
         pending.push(event);
@@ -377,13 +378,14 @@ export function registerRunEventsRoute(
       res.write(`data: ${JSON.stringify(event)}\n\n`);
     };
     // subscribed before the upstream opens, so nothing between the two is lost
-    leave = hub.subscribe({ baseGroup: watch.baseGroup, send: write });
-    unregister = hub.onClose(() => finish());
+    out.leave = hub.subscribe({ baseGroup: watch.baseGroup, send: write });
+    out.unregister = hub.onClose(() => finish());
     closed.signal.addEventListener('abort', () => finish(), { once: true });
     await hub.ready(settings.openWaitMs, closed.signal);
     if (finished) return reply.hijack();
     reply.hijack();
-    res = reply.raw;
+    const res = reply.raw;
+    out.res = res;
     const headers: Record<string, string | number | string[]> = {};
     // what the hooks set (CORS) goes out too
     for (const [k, v] of Object.entries(reply.getHeaders())) if (v !== undefined) headers[k] = v;
@@ -399,7 +401,7 @@ export function registerRunEventsRoute(
     let checking = false;
     timers.push(
       setInterval(() => {
-        if (finished || !res) return;
+        if (finished) return;
         res.write(':\n\n');
         if (checking) return;
         checking = true;
