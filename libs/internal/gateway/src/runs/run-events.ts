@@ -338,7 +338,8 @@ export function registerRunEventsRoute(
   api.get('/runs/events', async (req, reply) => {
     const watch = await watchOf(ctx, req);
     const closed = new AbortController();
-    req.raw.once('close', () => closed.abort());
+    // the response's close: the client went away (or the answer ended)
+    reply.raw.once('close', () => closed.abort());
     // the raw response once answered, and how to leave the hub
     const out: { res?: ServerResponse; leave?: () => void; unregister?: () => void } = {};
     let finished = false;
