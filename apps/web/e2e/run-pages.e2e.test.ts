@@ -165,6 +165,8 @@ describe('run and task pages', () => {
     expect(await page.locator('[data-testid=run-message]').textContent()).toContain('web e2e');
     expect(await page.locator('[data-testid=run-ref]').textContent()).toContain('main');
     // still running: stop is offered, restarts are not
+    // (the rights come with the session, loaded beside the run: wait for them)
+    await page.getByRole('button', { name: 'Stop' }).waitFor({ timeout: 30_000 });
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(1);
     expect(await page.getByRole('button', { name: /Restart/ }).count()).toBe(0);
     await browser.screenshot(page, 'run-waiting-approval');
