@@ -383,8 +383,12 @@ export function registerRunEventsRoute(
     out.unregister = hub.onClose(() => finish());
     closed.signal.addEventListener('abort', () => finish(), { once: true });
     await hub.ready(settings.openWaitMs, closed.signal);
-    if (finished) return reply.hijack();
     reply.hijack();
+    if (finished) {
+      // the client left, or the gateway stops, before the answer started
+      reply.raw.destroy();
+      return;
+    }
     const res = reply.raw;
     out.res = res;
     const headers: Record<string, string | number | string[]> = {};
