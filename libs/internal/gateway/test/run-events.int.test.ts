@@ -69,8 +69,8 @@ async function newRun(stack: Stack, group: string) {
 const upstreamRequests = (stack: Stack) =>
   stack.runserviceRequests.filter((p) => p === '/api/v1alpha/runs/events').length;
 
-async function setup() {
-  const stack = await startStack();
+async function setup(gatewayDeps?: Parameters<typeof startStack>[0]['gatewayDeps']) {
+  const stack = await startStack(gatewayDeps ? { gatewayDeps } : {});
   const forge = await newForge('gitea');
   const rs = await createRemoteSource(stack, forge);
   const alice = await addUser(stack, forge, rs, 'alice');
@@ -207,5 +207,26 @@ describe('GET /runs/events', () => {
       expect(stack.gateway.runEvents.subscribers).toBe(0);
       expect(stack.gateway.runEvents.connected).toBe(false);
     });
+  });
+
+  it('ends the stream of a caller who lost access (the project made private)', async () => {
+    const { stack, alice, pub } = await setup({ runEvents: { keepAliveMs: 200 } });
+    const anon = await openEvents(stack, `?projectref=${pub.id}`);
+    const owner = await openEvents(stack, `?projectref=${pub.id}`, alice.token);
+    expect([anon.status, owner.status]).toEqual([200, 200]);
+    const res = await api(stack, 'PUT', `/projects/${pub.id}`, {
+      token: alice.token,
+      body: { name: 'pub', visibility: 'private' },
+    });
+    expect(res.status, res.text).toBeLessThan(300);
+    await eventually(async () => {
+      expect(anon.text()).toContain('event: error\ndata: {"code":"ERR_GATEWAY_FORBIDDEN"');
+    });
+    const run = await newRun(stack, `/project/${pub.id}/branch/main`);
+    await eventually(async () => {
+      expect(owner.events().map((e) => e['run_id'])).toEqual([run.id]);
+    });
+    expect(anon.text()).not.toContain(run.id);
+    expect(owner.text()).not.toContain('event: error');
   });
 });
