@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RunCreateRequest } from '@agola-ts/types';
+import type { GatewayDeps } from '../src/index.js';
 import {
   addUser,
   api,
@@ -69,7 +70,7 @@ async function newRun(stack: Stack, group: string) {
 const upstreamRequests = (stack: Stack) =>
   stack.runserviceRequests.filter((p) => p === '/api/v1alpha/runs/events').length;
 
-async function setup(gatewayDeps?: Parameters<typeof startStack>[0]['gatewayDeps']) {
+async function setup(gatewayDeps?: Partial<GatewayDeps>) {
   const stack = await startStack(gatewayDeps ? { gatewayDeps } : {});
   const forge = await newForge('gitea');
   const rs = await createRemoteSource(stack, forge);
