@@ -319,7 +319,9 @@ describe('the web UI against agola serve', () => {
         })),
       );
     });
-    await page.goto(`${projectUrl()}/runs/1`, { waitUntil: 'networkidle' });
+    // not 'networkidle': the page keeps its run events stream open
+    await page.goto(`${projectUrl()}/runs/1`, { waitUntil: 'load' });
+    // the run's title is drawn once the route's chunk and the run are in
     await page.locator('main h1').waitFor();
     const files = await Promise.all(scripts);
     // the bundle's own scripts, and /config.js

@@ -165,12 +165,27 @@ describe('run and task pages', () => {
     expect(await page.locator('[data-testid=run-message]').textContent()).toContain('web e2e');
     expect(await page.locator('[data-testid=run-ref]').textContent()).toContain('main');
     // still running: stop is offered, restarts are not
+    // (the rights come with the session, loaded beside the run: wait for them)
+    await page.getByRole('button', { name: 'Stop' }).waitFor({ timeout: 30_000 });
     expect(await page.getByRole('button', { name: 'Stop' }).count()).toBe(1);
     expect(await page.getByRole('button', { name: /Restart/ }).count()).toBe(0);
     await browser.screenshot(page, 'run-waiting-approval');
+    // the page listens to the run events stream (its poll slows to a 30 s safety net)
+    const live = page.locator('[data-testid=run-live]');
+    await live.waitFor({ timeout: 30_000 });
+    const refreshesBefore = Number(await live.getAttribute('data-event-refreshes'));
     await page.locator(`[data-approve="${idOf('deploy')}"]`).click();
     await page.waitForSelector(node('deploy', 'success'), { timeout: 60_000 });
     await runState(page, 'failed');
+    // the run's end came as an event of this run, which refreshed the page
+    await page.waitForFunction(
+      (before) =>
+        Number(
+          document.querySelector('[data-testid=run-live]')?.getAttribute('data-event-refreshes'),
+        ) > before,
+      refreshesBefore,
+      { timeout: 30_000 },
+    );
     expect(await page.locator('[data-testid=approval]').count()).toBe(0);
     const approved = await alice.client.getRunTask(owner, 1, idOf('deploy'));
     expect(approved.approved).toBe(true);

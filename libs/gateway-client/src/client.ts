@@ -1,5 +1,9 @@
+import { AgolaError } from '@agola-ts/errors';
+import { GatewayClientErrorCodes } from './codes.js';
 import { createGatewayHttp, type Credentials } from './http.js';
+import { createSseParser } from './sse.js';
 import type {
+  RunEvent,
   AddOrgMemberResponse,
   AuthorizeResponse,
   CreateProjectGroupRequest,
@@ -65,6 +69,12 @@ export interface GatewayClientOptions {
 export interface CallOptions {
   /** Cancels this request. */
   signal?: AbortSignal;
+}
+
+/** Options of {@link GatewayClient.runEvents}. */
+export interface RunEventsOptions extends CallOptions {
+  /** Called once the gateway answered: every later event is delivered. */
+  onOpen?: () => void;
 }
 
 /** Options of the secret and variable lists. */
@@ -318,6 +328,25 @@ export interface GatewayClient {
     which: LogSelector,
     options?: CallOptions,
   ): Promise<void>;
+  /**
+   * `GET /runs/events?projectref=|userref=` (an Agola-TS route; Agola's gateway has none): the
+   * run events of a project or of a user's direct runs, as they happen, until `signal` aborts
+   * (the iteration then just ends) or the gateway ends the stream. `onOpen` is called once the
+   * gateway answered: every later event is delivered, so fetch the runs then to catch up.
+   * The stream is parsed as it arrives (events cut across chunks are put together).
+   *
+   * @throws `RemoteError` 400 (no or both refs), 403 (the caller may not read these runs),
+   * 404 (unknown project or user); `ERR_GATEWAY_CLIENT_EVENTS_ENDED` when the gateway ends
+   * the stream with an error (a too slow reader, access lost); the client's connection codes.
+   * @example
+   * ```ts
+   * const ac = new AbortController();
+   * for await (const ev of gw.runEvents({ kind: 'project', ref: 'org/acme/app' }, { signal: ac.signal })) {
+   *   if (ev.phase === 'finished') console.log(`run #${ev.run_number}: ${ev.result}`);
+   * }
+   * ```
+   */
+  runEvents(owner: RunOwner, options?: RunEventsOptions): AsyncIterable<RunEvent>;
   /** `POST /projects/{ref}/createrun`: a manual run of a branch, tag or ref. */
   projectCreateRun(
     projectRef: string,
@@ -435,6 +464,47 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
     } = {},
     o: CallOptions = {},
   ): Promise<T> => http.call<T>(method, path, { ...init, signal: o.signal });
+
+  async function* runEventsOf(owner: RunOwner, o: RunEventsOptions): AsyncGenerator<RunEvent> {
+    let chunks: AsyncIterable<Uint8Array>;
+    try {
+      chunks = await http.stream('GET', '/runs/events', {
+        query: [[owner.kind === 'project' ? 'projectref' : 'userref', owner.ref]],
+        signal: o.signal,
+      });
+    } catch (err) {
+      if (o.signal?.aborted) return;
+      throw err;
+    }
+    o.onOpen?.();
+    const decoder = new TextDecoder();
+    const parser = createSseParser();
+    try {
+      for await (const chunk of chunks) {
+        for (const m of parser.push(decoder.decode(chunk, { stream: true }))) {
+          if (m.event === 'error') {
+            throw new AgolaError(`gateway ended the run events: ${m.data.slice(0, 500)}`, {
+              code: GatewayClientErrorCodes.EventsEnded,
+            });
+          }
+          if (m.event !== 'message') continue;
+          let ev: RunEvent;
+          try {
+            ev = JSON.parse(m.data) as RunEvent;
+          } catch (cause) {
+            throw new AgolaError('gateway GET /runs/events: an event is not JSON', {
+              code: GatewayClientErrorCodes.BadResponse,
+              cause,
+            });
+          }
+          yield ev;
+        }
+      }
+    } catch (err) {
+      if (o.signal?.aborted) return;
+      throw err;
+    }
+  }
 
   return {
     setToken(token) {
@@ -562,6 +632,7 @@ export function createGatewayClient(options: GatewayClientOptions): GatewayClien
         { query: logQuery(which) },
         o,
       ),
+    runEvents: (owner, o = {}) => runEventsOf(owner, o),
     projectCreateRun: (ref, req, o) =>
       call('POST', `/projects/${seg(ref)}/createrun`, { body: req }, o),
     userCreateRun: (req, o) => call('POST', '/user/createrun', { body: req }, o),

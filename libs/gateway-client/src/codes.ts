@@ -15,6 +15,8 @@ export const GatewayClientErrorCodes = {
   Aborted: 'ERR_GATEWAY_CLIENT_ABORTED',
   /** A 2xx answer whose body is not the JSON the route returns. */
   BadResponse: 'ERR_GATEWAY_CLIENT_BAD_RESPONSE',
+  /** The gateway ended a run events stream with an `error` event (too slow a reader, access lost); the message has the gateway's code. */
+  EventsEnded: 'ERR_GATEWAY_CLIENT_EVENTS_ENDED',
 } as const;
 
 /** One of the codes in {@link GatewayClientErrorCodes}. */

@@ -1,5 +1,13 @@
 export { createGatewayClient } from './client.js';
-export type { GatewayClient, GatewayClientOptions, CallOptions, TreeOptions } from './client.js';
+export type {
+  GatewayClient,
+  GatewayClientOptions,
+  CallOptions,
+  RunEventsOptions,
+  TreeOptions,
+} from './client.js';
+export { createSseParser } from './sse.js';
+export type { SseMessage, SseParser } from './sse.js';
 export { GatewayClientErrorCodes } from './codes.js';
 export type { GatewayClientErrorCode } from './codes.js';
 export type {
@@ -35,6 +43,7 @@ export type {
   RemoteSourceResponse,
   RemoteUserInfo,
   RunActionRequest,
+  RunEvent,
   RunOwner,
   RunPhase,
   RunResponse,

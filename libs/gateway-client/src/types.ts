@@ -359,6 +359,23 @@ export interface RunOwner {
   ref: string;
 }
 
+/**
+ * One event of `GET /runs/events` (an Agola-TS route): a run of the watched project or user
+ * changed phase or result.
+ */
+export interface RunEvent {
+  /** The runservice's event sequence (increasing, a decimal string). */
+  sequence: string;
+  /** The run's id. */
+  run_id: string;
+  /** The run's number in its project or user (`getRun(owner, run_number)`). */
+  run_number: number;
+  /** The run's phase after the change. */
+  phase: RunPhase;
+  /** The run's result after the change. */
+  result: RunResult;
+}
+
 /** `GET .../runs` options. */
 export interface GetRunsOptions {
   phase?: RunPhase[];

@@ -11,7 +11,7 @@ afterEach(() => {
 });
 
 /** A page that loads a "run" whose phase the test sets. */
-function page(phases: string[]) {
+function page(phases: string[], interval: number | (() => number) = 2000) {
   const data = shallowRef<{ phase: string }>();
   const error = ref<unknown>();
   let loads = 0;
@@ -31,7 +31,7 @@ function page(phases: string[]) {
         error,
         reload,
         () => !data.value || data.value.phase !== 'finished',
-        2000,
+        interval,
         5000,
       );
       return () => h('div');
@@ -41,6 +41,23 @@ function page(phases: string[]) {
 }
 
 describe('usePolling', () => {
+  it('takes the interval from a function at each answer (slower while live)', async () => {
+    const live = ref(false);
+    const p = page(['running'], () => (live.value ? 30_000 : 2000));
+    const w = mount(p.C);
+    await p.reload();
+    await nextTick();
+    // the 1st answer set a 2 s timer; the 2nd, given while live, a 30 s one
+    live.value = true;
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(p.loads()).toBe(2);
+    await vi.advanceTimersByTimeAsync(2000);
+    expect(p.loads()).toBe(2);
+    await vi.advanceTimersByTimeAsync(28_000);
+    expect(p.loads()).toBe(3);
+    w.unmount();
+  });
+
   it('reloads every interval until the run finishes', async () => {
     const p = page(['running', 'running', 'finished']);
     const w = mount(p.C);

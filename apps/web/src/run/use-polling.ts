@@ -3,14 +3,15 @@ import { onBeforeUnmount, watch, type Ref } from 'vue';
 /**
  * Calls `reload` again `intervalMs` after each answer while `active()` says the data can
  * still change (a run not finished), and after `errorIntervalMs` when the last load failed;
- * stops when the page goes away.
+ * stops when the page goes away. `intervalMs` may be a function (a slower poll while a live
+ * stream keeps the page up to date).
  */
 export function usePolling(
   data: Ref<unknown>,
   error: Ref<unknown>,
   reload: () => Promise<void>,
   active: () => boolean,
-  intervalMs = 2000,
+  intervalMs: number | (() => number) = 2000,
   errorIntervalMs = 5000,
 ): void {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -21,7 +22,7 @@ export function usePolling(
     timer = setTimeout(() => void reload(), ms);
   };
   watch(data, () => {
-    if (active()) next(intervalMs);
+    if (active()) next(typeof intervalMs === 'function' ? intervalMs() : intervalMs);
     else clearTimeout(timer);
   });
   watch(error, (e) => {

@@ -22,6 +22,8 @@ export const GatewayErrorCodes = {
   WebhookSignature: 'ERR_GATEWAY_WEBHOOK_SIGNATURE',
   /** The git server behind `/repos` cannot be reached or is not configured (HTTP 502). */
   GitserverUnavailable: 'ERR_GATEWAY_GITSERVER_UNAVAILABLE',
+  /** A run events client (`GET /runs/events`) read too slowly and was dropped: its stream ends with this `error` event. */
+  RunEventsOverflow: 'ERR_GATEWAY_RUN_EVENTS_OVERFLOW',
 } as const;
 
 /** One of {@link GatewayErrorCodes}. */

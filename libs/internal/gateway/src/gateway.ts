@@ -42,6 +42,14 @@ import { registerSecretRoutes } from './routes/secrets.js';
 import { registerUserRoutes } from './routes/users.js';
 import { registerVersionRoutes } from './routes/version.js';
 import { registerRunRoutes } from './runs/run-routes.js';
+import {
+  createRunEventsHub,
+  DEFAULT_RUN_EVENTS_SETTINGS,
+  registerRunEventsRoute,
+  type RunEventsHub,
+  type RunEventsSettings,
+  type RunEventsStats,
+} from './runs/run-events.js';
 import { registerWebhookRoutes } from './webhooks/webhook-routes.js';
 import { registerReposProxy } from './repos-proxy.js';
 import { loadWebBundle } from './web-bundle.js';
@@ -64,6 +72,8 @@ export interface GatewayDeps {
   deployKeyBits?: number;
   /** The read cache's lifetimes (see {@link ReadCacheSettings}); 0 keeps nothing. */
   readCache?: Partial<ReadCacheSettings>;
+  /** Settings of `GET /runs/events` (keep-alive, slow client buffer, reconnect backoff). */
+  runEvents?: Partial<RunEventsSettings>;
 }
 
 /** A gateway service, created stopped. */
@@ -80,6 +90,8 @@ export interface Gateway {
   readonly app: FastifyInstance | undefined;
   /** The service's health, as `GET /health` reports it. */
   readonly health: ServiceHealth;
+  /** Counters of the run events stream (its one upstream runservice connection, its clients). */
+  readonly runEvents: RunEventsStats;
 }
 
 async function signerOf(signing: TokenSigningConfig): Promise<JwtSigner> {
@@ -142,6 +154,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
   const health = createServiceHealth();
   let app: FastifyInstance | undefined;
   let port: number | undefined;
+  let hub: RunEventsHub | undefined;
+  const runEventsSettings = { ...DEFAULT_RUN_EVENTS_SETTINGS, ...deps.runEvents };
 
   const start = async () => {
     if (app) return;
@@ -162,6 +176,12 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       cache: createReadCache({ maxEntries: READ_CACHE_ENTRIES }),
       cacheSettings: { ...DEFAULT_READ_CACHE_SETTINGS, ...deps.readCache },
     };
+    const events = createRunEventsHub({
+      runservice: ctx.runservice,
+      logger,
+      settings: runEventsSettings,
+    });
+    hub = events;
     const build = async () => {
       const server = createServiceServer({
         logger,
@@ -203,6 +223,7 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
           });
           registerSecretRoutes(api, ctx);
           registerRunRoutes(api, ctx);
+          registerRunEventsRoute(api, ctx, events, runEventsSettings);
           await registerMaintenanceRoutes(api, ctx);
         },
         { prefix: API_PREFIX },
@@ -231,6 +252,8 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       const a = app;
       app = undefined;
       port = undefined;
+      // the event streams never end by themselves: end them now
+      hub?.close();
       if (a) {
         // keep-alive and half-sent requests must not hold the stop: after a grace period
         // every connection is closed
@@ -254,6 +277,9 @@ export function createGateway(config: GatewayConfig, deps: GatewayDeps = {}): Ga
       return app;
     },
     health,
+    get runEvents() {
+      return hub?.stats ?? { upstreamConnects: 0, connected: false, subscribers: 0 };
+    },
   };
 }
 

@@ -49,3 +49,5 @@ export type { WebBundle, WebBundleOptions } from './web-bundle.js';
 export { GATEWAY_VERSION } from './routes/version.js';
 export { GatewayErrorCodes } from './codes.js';
 export type { GatewayErrorCode } from './codes.js';
+export { DEFAULT_RUN_EVENTS_SETTINGS } from './runs/run-events.js';
+export type { GatewayRunEvent, RunEventsSettings, RunEventsStats } from './runs/run-events.js';

@@ -20,7 +20,7 @@ import {
   type ForgeUserInfo,
 } from '@agola-ts/testkit';
 import type { ProjectResponse, RemoteSource, User } from '@agola-ts/types';
-import { createGateway, type Gateway } from '../src/index.js';
+import { createGateway, type Gateway, type GatewayDeps } from '../src/index.js';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -46,12 +46,21 @@ export interface Stack {
   /** The configstore and runservice API base URLs. */
   configstoreURL: string;
   runserviceURL: string;
+  /** The paths of the requests sent to the runservice by its client (the gateway's). */
+  runserviceRequests: string[];
+  /** Stops the runservice and starts it again on the same port and data. */
+  restartRunservice(): Promise<void>;
 }
 
 export const ADMIN_TOKEN = 'admin-token-for-runs-tests';
 
 export async function startStack(
-  o: { gitserverURL?: string; gatewayLog?: string[]; exposeOwnURL?: boolean } = {},
+  o: {
+    gitserverURL?: string;
+    gatewayLog?: string[];
+    exposeOwnURL?: boolean;
+    gatewayDeps?: Partial<GatewayDeps>;
+  } = {},
 ): Promise<Stack> {
   // the gateway's own URL as apiExposedURL, so the webhooks it registers reach it
   const port = o.exposeOwnURL ? await getFreePort() : 0;
@@ -73,19 +82,35 @@ export async function startStack(
   );
   await cs.start();
   cleanups.push(() => cs.stop());
-  const rs = createRunservice(
-    {
-      dataDir: await tempDir('gw-rs-data-'),
-      web: { listen: { host: '127.0.0.1', port: 0 } },
-      etcd: { endpoints: [] },
-      objectStorage: { type: 'posix', path: await tempDir('gw-rs-ost-') },
-    },
-    { etcd: rsEtcd, retryMs: 100, logger: createTestLogger('runservice', { level: 'warn' }) },
-  );
-  await rs.start();
+  const rsConfig = {
+    dataDir: await tempDir('gw-rs-data-'),
+    // a fixed port, so a restarted runservice is where the gateway looks for it
+    web: { listen: { host: '127.0.0.1', port: await getFreePort() } },
+    etcd: { endpoints: [] },
+    objectStorage: { type: 'posix' as const, path: await tempDir('gw-rs-ost-') },
+  };
+  const runserviceRequests: string[] = [];
+  const startRunservice = async () => {
+    const r = createRunservice(rsConfig, {
+      etcd: rsEtcd,
+      retryMs: 100,
+      logger: createTestLogger('runservice', { level: 'warn' }),
+    });
+    await r.start();
+    return r;
+  };
+  let rs = await startRunservice();
   cleanups.push(() => rs.stop());
   const configstore = createConfigstoreClient({ baseUrl: cs.url! });
-  const runservice = createRunserviceClient({ baseUrl: rs.url! });
+  // the gateway's requests to the runservice, counted on their way out
+  const runservice = createRunserviceClient({
+    baseUrl: rs.url!,
+    fetch: (input, init) => {
+      const url = input instanceof Request ? input.url : String(input);
+      runserviceRequests.push(new URL(url).pathname);
+      return fetch(input, init);
+    },
+  });
   const gateway = createGateway(
     {
       apiExposedURL: port ? `http://127.0.0.1:${port}` : 'http://127.0.0.1',
@@ -100,6 +125,7 @@ export async function startStack(
     {
       configstore,
       runservice,
+      ...o.gatewayDeps,
       logger: createTestLogger(
         'gateway',
         o.gatewayLog
@@ -120,6 +146,11 @@ export async function startStack(
     adminToken: ADMIN_TOKEN,
     configstoreURL: cs.url!,
     runserviceURL: rs.url!,
+    runserviceRequests,
+    async restartRunservice() {
+      await rs.stop();
+      rs = await startRunservice();
+    },
   };
 }
 
