@@ -21,6 +21,14 @@ export function readTtl(ctx: GatewayContext, req: FastifyRequest): number {
 /** The orgs of each request's user, fetched once per request. */
 const orgsOfRequest = new WeakMap<FastifyRequest, Promise<UserOrgsResponse[]>>();
 
+/**
+ * Drops the orgs kept for this request: a long request (a run events stream) that checks the
+ * caller's access again reads them anew, so a member removed from an org loses its projects.
+ */
+export function forgetCallerOrgs(req: FastifyRequest): void {
+  orgsOfRequest.delete(req);
+}
+
 /** The orgs the caller belongs to, with the caller's role (empty for anonymous callers). */
 export function callerOrgs(ctx: GatewayContext, req: FastifyRequest): Promise<UserOrgsResponse[]> {
   const user = req.auth.user;

@@ -78,7 +78,7 @@ async function setup(gatewayDeps?: Partial<GatewayDeps>) {
   const bob = await addUser(stack, forge, rs, 'bob');
   const pub = await createProject(stack, forge, rs, alice, 'pub', { visibility: 'public' });
   const priv = await createProject(stack, forge, rs, alice, 'priv', { visibility: 'private' });
-  return { stack, alice, bob, pub, priv };
+  return { stack, forge, rs, alice, bob, pub, priv };
 }
 
 describe('GET /runs/events', () => {
@@ -208,6 +208,62 @@ describe('GET /runs/events', () => {
       expect(stack.gateway.runEvents.subscribers).toBe(0);
       expect(stack.gateway.runEvents.connected).toBe(false);
     });
+  });
+
+  it('ends the stream of a member removed from the org of a private project', async () => {
+    const { stack, forge, rs, alice, bob } = await setup({ runEvents: { keepAliveMs: 200 } });
+    let res = await api(stack, 'POST', '/orgs', {
+      token: alice.token,
+      body: { name: 'acme', visibility: 'public' },
+    });
+    expect(res.status, res.text).toBeLessThan(300);
+    res = await api(stack, 'PUT', '/orgs/acme/members/bob', {
+      token: alice.token,
+      body: { role: 'member' },
+    });
+    expect(res.status, res.text).toBeLessThan(300);
+    const owner = await addUser(stack, forge, rs, 'carol');
+    const secret = await createProject(stack, forge, rs, owner, 'secret', {
+      visibility: 'private',
+      parent: 'org/acme',
+    });
+    const member = await openEvents(stack, `?projectref=${secret.id}`, bob.token);
+    expect(member.status).toBe(200);
+    const first = await newRun(stack, `/project/${secret.id}/branch/main`);
+    await eventually(async () => {
+      expect(member.events().map((e) => e['run_id'])).toEqual([first.id]);
+    });
+    res = await api(stack, 'DELETE', '/orgs/acme/members/bob', { token: alice.token });
+    expect(res.status, res.text).toBeLessThan(300);
+    await eventually(async () => {
+      expect(member.text()).toContain('event: error\ndata: {"code":"ERR_GATEWAY_FORBIDDEN"');
+    });
+    const second = await newRun(stack, `/project/${secret.id}/branch/main`);
+    // another reader of the project sees it, bob's ended stream does not
+    const admin = await openEvents(stack, `?projectref=${secret.id}`, stack.adminToken);
+    const third = await newRun(stack, `/project/${secret.id}/branch/main`);
+    await eventually(async () => {
+      expect(admin.events().map((e) => e['run_id'])).toContain(third.id);
+    });
+    expect(member.text()).not.toContain(second.id);
+    expect(member.text()).not.toContain(third.id);
+  });
+
+  it('ends the stream whose token was deleted', async () => {
+    const { stack, alice, bob, pub } = await setup({ runEvents: { keepAliveMs: 200 } });
+    const withToken = await openEvents(stack, `?projectref=${pub.id}`, bob.token);
+    const other = await openEvents(stack, `?projectref=${pub.id}`, alice.token);
+    expect([withToken.status, other.status]).toEqual([200, 200]);
+    const res = await api(stack, 'DELETE', `/users/bob/tokens/api`, { token: bob.token });
+    expect(res.status, res.text).toBeLessThan(300);
+    await eventually(async () => {
+      expect(withToken.text()).toContain('event: error\ndata: {"code":"ERR_GATEWAY_FORBIDDEN"');
+    });
+    const run = await newRun(stack, `/project/${pub.id}/branch/main`);
+    await eventually(async () => {
+      expect(other.events().map((e) => e['run_id'])).toEqual([run.id]);
+    });
+    expect(withToken.text()).not.toContain(run.id);
   });
 
   it('ends the stream of a caller who lost access (the project made private)', async () => {

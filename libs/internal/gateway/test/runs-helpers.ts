@@ -218,12 +218,17 @@ export async function createProject(
   rs: RemoteSource,
   owner: TestUser,
   name: string,
-  o: { visibility?: 'public' | 'private'; passVarsToForkedPR?: boolean } = {},
+  o: {
+    visibility?: 'public' | 'private';
+    passVarsToForkedPR?: boolean;
+    /** The parent project group ref (default: the owner's root group). */
+    parent?: string;
+  } = {},
 ): Promise<ProjectResponse> {
   const repo = await forge.createRepo({ owner: owner.forgeUser.login, name });
   const project = await stack.configstore.createProject({
     Name: name,
-    Parent: { type: 'projectgroup', id: `user/${owner.user.name}` },
+    Parent: { type: 'projectgroup', id: o.parent ?? `user/${owner.user.name}` },
     Visibility: o.visibility ?? 'public',
     RemoteRepositoryConfigType: 'remotesource',
     RemoteSourceID: rs.id,

@@ -1,13 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { badRequest, forbidden } from '@agola-ts/errors';
+import { badRequest, forbidden, is } from '@agola-ts/errors';
 import type { RunserviceClient } from '@agola-ts/runservice-client';
 import type { ServiceLogger } from '@agola-ts/service-kit';
 import type { RunEvent } from '@agola-ts/types';
+import { authenticate } from '../auth.js';
 import { GatewayErrorCodes } from '../codes.js';
 import type { GatewayContext } from '../context.js';
 import { isRemoteNotExist, passThrough } from '../downstream.js';
-import { canGetProject, canGetUserRuns } from '../permissions.js';
+import { canGetProject, canGetUserRuns, forgetCallerOrgs } from '../permissions.js';
 import { MAX_FIELD_LENGTH } from '../request.js';
 import { baseRunGroup } from './create-runs.js';
 
@@ -301,6 +302,7 @@ async function watchOf(ctx: GatewayContext, req: FastifyRequest): Promise<Watch>
     return {
       baseGroup: baseRunGroup('project', project.id),
       stillAllowed: async () => {
+        forgetCallerOrgs(req);
         const p = await load();
         return p.id === project.id && (await canGetProject(ctx, req, p));
       },
@@ -315,6 +317,22 @@ async function watchOf(ctx: GatewayContext, req: FastifyRequest): Promise<Watch>
   }
   if (!canGetUserRuns(req, user.id)) throw notAuthorized();
   return { baseGroup: baseRunGroup('user', user.id), stillAllowed: async () => true };
+}
+
+/**
+ * Whether the stream's credentials still name the caller they named at its start: a deleted
+ * token, an expired login token or a deleted user end the stream (anonymous callers stay).
+ */
+async function stillAuthenticated(ctx: GatewayContext, req: FastifyRequest): Promise<boolean> {
+  const before = req.auth;
+  if (!before.user && !before.isAdmin) return true;
+  try {
+    const now = await authenticate(ctx, req);
+    return now.isAdmin === before.isAdmin && now.user?.id === before.user?.id;
+  } catch (err) {
+    if (is(err, GatewayErrorCodes.InvalidToken)) return false;
+    throw err;
+  }
 }
 
 /** An SSE `error` event that ends a stream: the gateway's error JSON. */
@@ -410,8 +428,8 @@ export function registerRunEventsRoute(
         res.write(':\n\n');
         if (checking) return;
         checking = true;
-        watch
-          .stillAllowed()
+        stillAuthenticated(ctx, req)
+          .then(async (authenticated) => authenticated && (await watch.stillAllowed()))
           .then((ok) => {
             if (!ok) finish(endEvent(GatewayErrorCodes.Forbidden, 'user not authorized any more'));
           })
