@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import { createConfigstoreClient, type ConfigstoreClient } from '@agola-ts/configstore-client';
 import { as, badRequest, newError, RemoteError } from '@agola-ts/errors';
-import { createEtcdClient, EtcdMutex, EtcdSession, type EtcdClient } from '@agola-ts/etcd';
+import { createEtcdClient, EtcdMutex, EtcdSession, sleep, type EtcdClient } from '@agola-ts/etcd';
 import { gitSourceForProject, type CommitStatus } from '@agola-ts/gitsources';
 import { createRunserviceClient, type RunserviceClient } from '@agola-ts/runservice-client';
 import {
@@ -116,18 +116,6 @@ function apiBase(u: string): string {
   while (s.endsWith('/')) s = s.slice(0, -1);
   return s.endsWith(API_PREFIX) ? s : `${s}${API_PREFIX}`;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /**
  * The query of `GET /api/v1alpha/deliveries`: `limit` (1 and more, cut to 1000; default

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { newError, toError } from '@agola-ts/errors';
-import { prefixEnd, type EtcdClient } from '@agola-ts/etcd';
+import { prefixEnd, sleep, type EtcdClient } from '@agola-ts/etcd';
 import type { Run, RunPhase, RunResult } from '@agola-ts/types';
 import { NotificationErrorCodes } from './codes.js';
 import { maskURL } from './commit-status.js';
@@ -190,18 +190,6 @@ export interface WebhookDelivererOptions {
   /** How long records are kept (ms). */
   retentionMs: number;
 }
-
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** The reason of a failed request, without the URL. */
 function failureText(err: unknown): string {

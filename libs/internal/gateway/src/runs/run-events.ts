@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, is } from '@agola-ts/errors';
+import { sleep } from '@agola-ts/etcd';
 import type { RunserviceClient } from '@agola-ts/runservice-client';
 import type { ServiceLogger } from '@agola-ts/service-kit';
 import type { RunEvent } from '@agola-ts/types';
@@ -166,17 +167,6 @@ export function createRunEventsHub(o: {
     };
     for (const s of [...subs]) s.send(event);
   };
-
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(done, ms);
-      function done() {
-        clearTimeout(t);
-        signal.removeEventListener('abort', done);
-        resolve();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
 
   const run = async (signal: AbortSignal) => {
     let delay = o.settings.reconnectMinMs;
