@@ -40,8 +40,9 @@ describe('runLoad against a local server', () => {
     expect(r.perSecond).toBeGreaterThan(0);
     expect(r.errors).toBe(0);
     expect(r.p99).toBeGreaterThanOrEqual(r.p50);
-    // autocannon's average is over whole seconds: the server saw at least that many
-    expect(seenPaths.get('/ok/one')).toBeGreaterThanOrEqual(Math.floor(r.perSecond));
+    // autocannon's average is over its one-second samples (the last one cut short, so it can
+    // come out a few requests above what was sent): the server saw about that many
+    expect(seenPaths.get('/ok/one')).toBeGreaterThanOrEqual(Math.floor(r.perSecond * 0.95));
     expect(seenTokens).toEqual(new Set(['abc']));
     expect(r.peakRssBytes).toBeGreaterThan(0);
     expect(r.cpuMicrosPerRequest).toBeGreaterThan(0);
