@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { badRequest, forbidden, is } from '@agola-ts/errors';
-import { sleep } from '@agola-ts/etcd';
 import type { RunserviceClient } from '@agola-ts/runservice-client';
 import type { ServiceLogger } from '@agola-ts/service-kit';
 import type { RunEvent } from '@agola-ts/types';
@@ -324,6 +324,10 @@ async function stillAuthenticated(ctx: GatewayContext, req: FastifyRequest): Pro
     throw err;
   }
 }
+
+/** Waits `ms`, or less when `signal` aborts (never rejects). */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  delay(ms, undefined, { signal }).catch(() => undefined);
 
 /** An SSE `error` event that ends a stream: the gateway's error JSON. */
 const endEvent = (code: string, message: string) =>
