@@ -340,7 +340,6 @@ configstore:
         await new Promise((r) => setTimeout(r, 200));
         run = await client.getRun(owner, 1);
       }
-      expect(run.result).toBe('success');
       const task = Object.values(run.tasks).find((t) => t.name === 'show')!;
       const log = async (step: number) => {
         let text = '';
@@ -349,6 +348,25 @@ configstore:
         }
         return text;
       };
+      if (run.result !== 'success') {
+        // what failed, to read in the test's output
+        const logs = await Promise.all(
+          [-1, 0, 1].map((step) =>
+            (step < 0
+              ? (async () => {
+                  let text = '';
+                  for await (const c of await client.getLogs(owner, 1, task.id, { setup: true }))
+                    text += Buffer.from(c).toString('utf8');
+                  return text;
+                })()
+              : log(step)
+            ).catch((err: unknown) => `(no log: ${String(err)})`),
+          ),
+        );
+        expect.fail(
+          `run ${run.result}: ${JSON.stringify(run.tasks)}\nsetup log:\n${logs[0]}\nclone log:\n${logs[1]}\nstep 1 log:\n${logs[2]}\n${serve.out().slice(-3000)}`,
+        );
+      }
       // the clone step cloned the pushed tree: the next step prints a file of it
       expect(await log(1)).toContain(marker);
       // the clone URL's token is masked in the clone step's log
