@@ -190,8 +190,22 @@ export async function eventually<T>(
   throw new Error(`${what} not reached after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
 }
 
-/** Starts the stack: the forge, `agola serve` and a remote source for the forge. */
+/**
+ * Starts the stack: the forge, `agola serve` and a remote source for the forge. The ports are
+ * picked free before `agola serve` starts, and its embedded etcd picks its own: when one of
+ * them took a port picked for another (EADDRINUSE), the stack is started again on new ports.
+ */
 export async function startStack(): Promise<Stack> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startStackOnce();
+    } catch (err) {
+      if (attempt >= 3 || !String(err).includes('EADDRINUSE')) throw err;
+    }
+  }
+}
+
+async function startStackOnce(): Promise<Stack> {
   for (const [what, path] of [
     ['apps/agola (npx nx build @agola-ts/agola)', AGOLA_MAIN],
     ['apps/web (npx nx build @agola-ts/web)', join(WEB_BUNDLE, 'index.html')],
